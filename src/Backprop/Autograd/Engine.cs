@@ -1,0 +1,117 @@
+namespace Backprop;
+
+/// <summary>
+/// Runs backward passes: finds the nodes reachable from the roots, counts how many gradients each will receive,
+/// then runs every node exactly once, when all its incoming gradients have been summed, latest-created first.
+/// It knows no op by name: each node computes its own input gradients.
+/// </summary>
+internal static class Engine
+{
+    private static int s_stamp;
+
+    /// <param name="captures">
+    /// When given (functional <see cref="Autograd.Grad"/>), the gradient arriving at each of these nodes is captured
+    /// instead of being accumulated into leaves, and no leaf's <c>Grad</c> changes.
+    /// </param>
+    public static void Run(IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor> rootGrads, bool retainGraph, bool createGraph,
+        Dictionary<Node, Tensor?>? captures = null)
+    {
+        int stamp = Interlocked.Increment(ref s_stamp);
+        var stack = new Stack<Node>();
+        var rootNodes = new List<(Node Node, Tensor Grad)>(roots.Count);
+        for (int i = 0; i < roots.Count; i++)
+        {
+            var node = roots[i].GradEdge ?? throw new InvalidOperationException(
+                $"Backward: the tensor of shape {roots[i].Shape} does not require grad and has no grad_fn, so there is nothing to differentiate. " +
+                "Set RequiresGrad = true on the parameters (or inputs) you want gradients for, and do not compute it under NoGrad().");
+            rootNodes.Add((node, rootGrads[i]));
+            if (node.VisitStamp != stamp)
+            {
+                node.VisitStamp = stamp;
+                node.Dependencies = 0;
+                node.PendingGrad = null;
+                stack.Push(node);
+            }
+        }
+
+        // Count, for every reachable node, the edges that will deliver a gradient to it.
+        while (stack.Count > 0)
+        {
+            var node = stack.Pop();
+            foreach (var next in node.Next)
+            {
+                if (next is null) continue;
+                if (next.VisitStamp != stamp)
+                {
+                    next.VisitStamp = stamp;
+                    next.Dependencies = 0;
+                    next.PendingGrad = null;
+                    stack.Push(next);
+                }
+                next.Dependencies++;
+            }
+        }
+
+        var ready = new PriorityQueue<Node, long>();
+        foreach (var (node, grad) in rootNodes)
+        {
+            bool first = node.PendingGrad is null;
+            node.PendingGrad = first ? grad : node.PendingGrad! + grad;
+            if (first && node.Dependencies == 0) ready.Enqueue(node, -node.Sequence);
+        }
+
+        using var mode = createGraph ? Autograd.EnableGrad() : Autograd.NoGrad();
+        bool anomaly = Autograd.IsAnomalyEnabled;
+        while (ready.Count > 0)
+        {
+            var node = ready.Dequeue();
+            var grad = node.PendingGrad;
+            node.PendingGrad = null;
+            Tensor?[] inputGrads = node.Next.Length == 0 ? [] : new Tensor?[node.Next.Length];
+
+            if (grad is not null)
+            {
+                if (node.PreHooks is { } hooks)
+                    foreach (var hook in hooks.ToArray())
+                        grad = hook(grad) ?? grad;
+                if (node.RetainGradTarget is { } retained)
+                    retained.Grad = retained.Grad is null ? (createGraph ? grad : grad.Clone()) : retained.Grad + grad;
+
+                if (captures is not null && captures.ContainsKey(node)) captures[node] = grad;
+                bool leafUntouched = captures is not null && node is AccumulateGrad;
+                if (!leafUntouched)
+                {
+                    if (node.Released) throw node.FreedGraphError();
+                    node.Backward(grad, inputGrads);
+                    if (anomaly) AnomalyCheck.AfterBackward(node, inputGrads);
+                }
+                if (node.PostHooks is { } postHooks)
+                    foreach (var hook in postHooks.ToArray())
+                        hook(node, grad, inputGrads);
+            }
+
+            for (int i = 0; i < node.Next.Length; i++)
+            {
+                var next = node.Next[i];
+                if (next is null) continue;
+                if (inputGrads[i] is { } g)
+                {
+                    CheckGradient(node, i, next, g);
+                    next.PendingGrad = next.PendingGrad is null ? g : next.PendingGrad + g;
+                }
+                if (--next.Dependencies == 0) ready.Enqueue(next, -next.Sequence);
+            }
+            if (!retainGraph) node.Release();
+        }
+    }
+
+    private static void CheckGradient(Node node, int input, Node next, Tensor grad)
+    {
+        if (!grad.Sizes.AsSpan().SequenceEqual(next.OutputSizes))
+            throw new InvalidOperationException(
+                $"{node.Name} returned a gradient of shape {grad.Shape} for input {input}, whose shape is {next.OutputShape}.");
+        if (grad.DType != next.OutputDType)
+            throw new InvalidOperationException(
+                $"{node.Name} returned a {grad.DType.DisplayName()} gradient for input {input}, which is {next.OutputDType.DisplayName()}.");
+    }
+}

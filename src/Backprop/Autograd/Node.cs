@@ -1,0 +1,160 @@
+using System.Collections.Concurrent;
+
+namespace Backprop;
+
+/// <summary>
+/// One recorded op in the backward graph. It holds edges to the nodes that produced its inputs (null where an
+/// input needs no gradient) and exactly the tensors its backward needs, saved with their version so an in-place
+/// change made after the forward pass is caught instead of silently giving a wrong gradient.
+/// </summary>
+public abstract class Node
+{
+    private static long s_sequence;
+    private static readonly ConcurrentDictionary<Type, string> Names = new();
+
+    private SavedTensor[]? _saved;
+
+    /// <summary>Creates a node for an op whose inputs are <paramref name="inputs"/>, recording an edge per input.</summary>
+    protected Node(params ReadOnlySpan<Tensor> inputs)
+    {
+        var next = new Node?[inputs.Length];
+        for (int i = 0; i < inputs.Length; i++) next[i] = inputs[i].GradEdge;
+        Next = next;
+        Sequence = Interlocked.Increment(ref s_sequence);
+        Origin = NodeOrigin.Capture();
+    }
+
+    /// <summary>For nodes without inputs (leaf accumulators).</summary>
+    private protected Node(bool _)
+    {
+        Next = [];
+        Sequence = Interlocked.Increment(ref s_sequence);
+    }
+
+    /// <summary>Producer node of each input, or null where that input needs no gradient.</summary>
+    internal readonly Node?[] Next;
+
+    /// <summary>Creation order; the engine runs ready nodes latest-first, as PyTorch does.</summary>
+    internal readonly long Sequence;
+
+    /// <summary>Where the forward op ran: the module scope always, the full stack in anomaly mode.</summary>
+    internal NodeOrigin? Origin;
+
+    internal int[] OutputSizes = [];
+    internal DType OutputDType;
+
+    /// <summary>True once backward has freed what the node saved (see <c>retainGraph</c>).</summary>
+    internal bool Released;
+
+    // Engine scratch, valid during one backward pass.
+    internal int VisitStamp;
+    internal int Dependencies;
+    internal Tensor? PendingGrad;
+
+    internal List<Func<Tensor, Tensor?>>? PreHooks;
+    internal List<Action<Node, Tensor, IReadOnlyList<Tensor?>>>? PostHooks;
+    internal Tensor? RetainGradTarget;
+
+    /// <summary>A name in PyTorch's style: the op class <c>MulOp</c> shows as <c>MulBackward</c>.</summary>
+    public virtual string Name => Names.GetOrAdd(GetType(), static t =>
+        (t.Name.EndsWith("Op", StringComparison.Ordinal) ? t.Name[..^2] : t.Name) + "Backward");
+
+    /// <summary>The nodes this one sends gradients to, one per input (null where none is needed).</summary>
+    public IReadOnlyList<Node?> NextFunctions => Next;
+
+    public Shape OutputShape => Shape.Wrap(OutputSizes);
+
+    /// <summary>The tensors this node keeps for its backward (empty after the graph is freed).</summary>
+    public IEnumerable<Tensor> SavedTensors
+    {
+        get
+        {
+            if (_saved is null) yield break;
+            foreach (var s in _saved) if (s.Tensor is not null) yield return s.Tensor;
+        }
+    }
+
+    /// <summary>Bytes this node keeps alive for backward (each saved storage counted once).</summary>
+    public long SavedBytes => SavedTensors.Select(t => t.Storage).Distinct().Sum(s => s.Bytes);
+
+    /// <summary>Whether input <paramref name="i"/> needs a gradient; backward skips the others.</summary>
+    protected bool NeedsGrad(int i) => Next[i] is not null;
+
+    protected int InputCount => Next.Length;
+
+    /// <summary>Keeps tensors for backward (null entries are allowed and stay null).</summary>
+    protected void Save(params ReadOnlySpan<Tensor?> tensors)
+    {
+        _saved = new SavedTensor[tensors.Length];
+        for (int i = 0; i < tensors.Length; i++)
+            if (tensors[i] is { } t) _saved[i] = new SavedTensor(t, t.Storage.Version);
+    }
+
+    /// <summary>Saved tensor <paramref name="i"/>, checked against in-place changes since it was saved.</summary>
+    protected Tensor Saved(int i)
+    {
+        if (Released) throw FreedGraphError();
+        var saved = _saved![i];
+        var tensor = saved.Tensor ?? throw new InvalidOperationException($"{Name} did not save input {i}.");
+        int now = tensor.Storage.Version;
+        if (now != saved.Version)
+        {
+            string writer = tensor.Storage.LastWriter is { } w ? $" It was last changed by {w}." : "";
+            throw new InvalidOperationException(
+                $"A tensor needed for gradient computation has been modified by an in-place operation: {Name} saved a " +
+                $"{tensor.DType.DisplayName()} tensor of shape {tensor.Shape} at version {saved.Version}, and it is now at version {now}.{writer}" +
+                $"{Origin?.Describe(" " + Name + " was created")} Use the out-of-place form of the op, or clone the tensor before changing it.");
+        }
+        return tensor;
+    }
+
+    internal InvalidOperationException FreedGraphError() => new(
+        $"Trying to backward through the graph a second time ({Name} already freed the tensors it saved). " +
+        "Pass retainGraph: true to the first Backward() call if you need to run backward twice.");
+
+    /// <summary>Computes the gradient of each input that needs one from the gradient of this node's output.</summary>
+    /// <param name="gradOutput">∂L/∂(output), of the output's shape.</param>
+    /// <param name="gradInputs">Set entry i to ∂L/∂(input i), of that input's shape; leave null for zero or unneeded.</param>
+    protected internal abstract void Backward(Tensor gradOutput, Tensor?[] gradInputs);
+
+    /// <summary>Frees what backward needed; called after backward unless the graph is retained.</summary>
+    internal virtual void Release()
+    {
+        _saved = null;
+        Released = true;
+    }
+
+    /// <summary>Makes this node the producer of <paramref name="output"/> and returns the output.</summary>
+    internal Tensor Attach(Tensor output)
+    {
+        OutputSizes = output.Sizes;
+        OutputDType = output.DType;
+        output.SetGradFn(this);
+        return output;
+    }
+
+    /// <summary>Adds a hook run after this node's backward, with the gradients it produced and received.</summary>
+    public RemovableHandle RegisterPostHook(Action<Node, Tensor, IReadOnlyList<Tensor?>> hook)
+    {
+        (PostHooks ??= []).Add(hook);
+        return new RemovableHandle(() => PostHooks?.Remove(hook));
+    }
+
+    public override string ToString() => $"<{Name}>";
+
+    private readonly record struct SavedTensor(Tensor? Tensor, int Version);
+}
+
+/// <summary>Undoes a registration (a hook) when disposed or removed.</summary>
+public sealed class RemovableHandle(Action remove) : IDisposable
+{
+    private Action? _remove = remove;
+
+    public void Remove()
+    {
+        _remove?.Invoke();
+        _remove = null;
+    }
+
+    public void Dispose() => Remove();
+}

@@ -1,0 +1,215 @@
+namespace Backprop.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    public void Unary(UnaryOp op, StridedView x, StridedView y, double arg0 = 0, double arg1 = 0)
+    {
+        CheckSameShape(op.ToString(), x, y);
+        CheckSameDType(op.ToString(), x, y);
+        switch (x.DType)
+        {
+            case DType.Float32: UnaryFloat<float>(op, x, y, arg0, arg1); break;
+            case DType.Float64: UnaryFloat<double>(op, x, y, arg0, arg1); break;
+            default: UnaryInt64(op, x, y); break;
+        }
+    }
+
+    private static void UnaryFloat<T>(UnaryOp op, in StridedView x, in StridedView y, double arg0, double arg1)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        T a0 = T.CreateTruncating(arg0), a1 = T.CreateTruncating(arg1);
+        switch (op)
+        {
+            case UnaryOp.Neg: RunUnary<T, FloatFunctions<T>.Neg>(default, x, y); break;
+            case UnaryOp.Exp: RunUnary<T, FloatFunctions<T>.Exp>(default, x, y); break;
+            case UnaryOp.Log: RunUnary<T, FloatFunctions<T>.Log>(default, x, y); break;
+            case UnaryOp.Sqrt: RunUnary<T, FloatFunctions<T>.Sqrt>(default, x, y); break;
+            case UnaryOp.Abs: RunUnary<T, FloatFunctions<T>.Abs>(default, x, y); break;
+            case UnaryOp.Sign: RunUnary<T, FloatFunctions<T>.Sign>(default, x, y); break;
+            case UnaryOp.Reciprocal: RunUnary<T, FloatFunctions<T>.Reciprocal>(default, x, y); break;
+            case UnaryOp.Square: RunUnary<T, FloatFunctions<T>.Square>(default, x, y); break;
+            case UnaryOp.Sin: RunUnary<T, FloatFunctions<T>.Sin>(default, x, y); break;
+            case UnaryOp.Cos: RunUnary<T, FloatFunctions<T>.Cos>(default, x, y); break;
+            case UnaryOp.Tanh: RunUnary<T, FloatFunctions<T>.Tanh>(default, x, y); break;
+            case UnaryOp.Sigmoid: RunUnary<T, FloatFunctions<T>.Sigmoid>(default, x, y); break;
+            case UnaryOp.Relu: RunUnary<T, FloatFunctions<T>.Relu>(default, x, y); break;
+            case UnaryOp.Step: RunUnary<T, FloatFunctions<T>.Step>(default, x, y); break;
+            case UnaryOp.Softplus: RunUnary<T, FloatFunctions<T>.Softplus>(default, x, y); break;
+            case UnaryOp.Gelu: RunUnary<T, FloatFunctions<T>.Gelu>(default, x, y); break;
+            case UnaryOp.Erf: RunUnary<T, FloatFunctions<T>.Erf>(default, x, y); break;
+            case UnaryOp.Floor: RunUnary<T, FloatFunctions<T>.Floor>(default, x, y); break;
+            case UnaryOp.Ceil: RunUnary<T, FloatFunctions<T>.Ceil>(default, x, y); break;
+            case UnaryOp.Round: RunUnary<T, FloatFunctions<T>.Round>(default, x, y); break;
+            case UnaryOp.Log1p: RunUnary<T, FloatFunctions<T>.Log1p>(default, x, y); break;
+            case UnaryOp.Expm1: RunUnary<T, FloatFunctions<T>.Expm1>(default, x, y); break;
+            case UnaryOp.LeakyRelu: RunUnary<T, FloatFunctions<T>.LeakyRelu>(new(a0), x, y); break;
+            case UnaryOp.Elu: RunUnary<T, FloatFunctions<T>.Elu>(new(a0), x, y); break;
+            case UnaryOp.Clamp: RunUnary<T, FloatFunctions<T>.Clamp>(new(a0, a1), x, y); break;
+            default: throw new NotSupportedException($"Unary op {op} is not implemented on the CPU.");
+        }
+    }
+
+    private static void UnaryInt64(UnaryOp op, in StridedView x, in StridedView y)
+    {
+        switch (op)
+        {
+            case UnaryOp.Neg: RunUnary<long, Int64Functions.Neg>(default, x, y); break;
+            case UnaryOp.Abs: RunUnary<long, Int64Functions.Abs>(default, x, y); break;
+            case UnaryOp.Sign: RunUnary<long, Int64Functions.Sign>(default, x, y); break;
+            default: throw new NotSupportedException($"{op} needs a floating-point tensor; this one is int64. Convert it with .To(DType.Float32) first.");
+        }
+    }
+
+    private static void RunUnary<T, TF>(TF f, in StridedView x, in StridedView y)
+        where T : unmanaged where TF : struct, IUnaryFunction<T>
+    {
+        if (x.IsContiguous && y.IsContiguous)
+        {
+            f.Invoke(Span<T>(x), Span<T>(y));
+            return;
+        }
+        var kernel = new UnaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(x.Storage));
+        StridedLoop.Run(ref kernel, y.Shape, y, x);
+    }
+
+    private readonly struct UnaryRows<T, TF>(TF f, T[] y, T[] x) : IRowKernel
+        where T : unmanaged where TF : struct, IUnaryFunction<T>
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            if (s0 == 1 && s1 == 1)
+            {
+                f.Invoke(x.AsSpan(o1, n), y.AsSpan(o0, n));
+                return;
+            }
+            for (int i = 0; i < n; i++) y[o0 + i * s0] = f.Invoke(x[o1 + i * s1]);
+        }
+    }
+
+    public void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y)
+    {
+        CheckSameShape(op.ToString(), a, y);
+        CheckSameShape(op.ToString(), b, y);
+        CheckSameDType(op.ToString(), a, y);
+        CheckSameDType(op.ToString(), b, y);
+        switch (y.DType)
+        {
+            case DType.Float32: BinaryFloat<float>(op, a, b, y); break;
+            case DType.Float64: BinaryFloat<double>(op, a, b, y); break;
+            default: BinaryNumber<long>(op, a, b, y); break;
+        }
+    }
+
+    private static void BinaryFloat<T>(BinaryOp op, in StridedView a, in StridedView b, in StridedView y)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Div: RunBinary<T, FloatBinaryFunctions<T>.Div>(default, a, b, y); break;
+            case BinaryOp.Pow: RunBinary<T, FloatBinaryFunctions<T>.Pow>(default, a, b, y); break;
+            default: BinaryNumber<T>(op, a, b, y); break;
+        }
+    }
+
+    private static void BinaryNumber<T>(BinaryOp op, in StridedView a, in StridedView b, in StridedView y)
+        where T : unmanaged, INumber<T>
+    {
+        switch (op)
+        {
+            case BinaryOp.Add: RunBinary<T, NumberFunctions<T>.Add>(default, a, b, y); break;
+            case BinaryOp.Sub: RunBinary<T, NumberFunctions<T>.Sub>(default, a, b, y); break;
+            case BinaryOp.Mul: RunBinary<T, NumberFunctions<T>.Mul>(default, a, b, y); break;
+            case BinaryOp.Maximum: RunBinary<T, NumberFunctions<T>.Maximum>(default, a, b, y); break;
+            case BinaryOp.Minimum: RunBinary<T, NumberFunctions<T>.Minimum>(default, a, b, y); break;
+            case BinaryOp.Eq or BinaryOp.Ne or BinaryOp.Lt or BinaryOp.Le or BinaryOp.Gt or BinaryOp.Ge:
+                RunBinary<T, NumberFunctions<T>.Compare>(new(op), a, b, y); break;
+            default: throw new NotSupportedException($"{op} needs floating-point tensors; these are {y.DType.DisplayName()}.");
+        }
+    }
+
+    private static void RunBinary<T, TF>(TF f, in StridedView a, in StridedView b, in StridedView y)
+        where T : unmanaged where TF : struct, IBinaryFunction<T>
+    {
+        if (a.IsContiguous && b.IsContiguous && y.IsContiguous)
+        {
+            f.Invoke(Span<T>(a), Span<T>(b), Span<T>(y));
+            return;
+        }
+        var kernel = new BinaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(a.Storage), Data<T>(b.Storage));
+        StridedLoop.Run(ref kernel, y.Shape, y, a, b);
+    }
+
+    private readonly struct BinaryRows<T, TF>(TF f, T[] y, T[] a, T[] b) : IRowKernel
+        where T : unmanaged where TF : struct, IBinaryFunction<T>
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            if (s0 == 1)
+            {
+                if (s1 == 1 && s2 == 1) { f.Invoke(a.AsSpan(o1, n), b.AsSpan(o2, n), y.AsSpan(o0, n)); return; }
+                if (s1 == 1 && s2 == 0) { f.Invoke(a.AsSpan(o1, n), b[o2], y.AsSpan(o0, n)); return; }
+                if (s1 == 0 && s2 == 1) { f.Invoke(a[o1], b.AsSpan(o2, n), y.AsSpan(o0, n)); return; }
+            }
+            for (int i = 0; i < n; i++) y[o0 + i * s0] = f.Invoke(a[o1 + i * s1], b[o2 + i * s2]);
+        }
+    }
+
+    public void Where(StridedView condition, StridedView a, StridedView b, StridedView y)
+    {
+        CheckSameShape("Where", condition, y);
+        CheckSameShape("Where", a, y);
+        CheckSameShape("Where", b, y);
+        CheckSameDType("Where", a, y);
+        CheckSameDType("Where", b, y);
+        switch (condition.DType, y.DType)
+        {
+            case (DType.Float32, DType.Float32): RunWhere<float, float>(condition, a, b, y); break;
+            case (DType.Float32, DType.Float64): RunWhere<float, double>(condition, a, b, y); break;
+            case (DType.Float32, DType.Int64): RunWhere<float, long>(condition, a, b, y); break;
+            case (DType.Float64, DType.Float32): RunWhere<double, float>(condition, a, b, y); break;
+            case (DType.Float64, DType.Float64): RunWhere<double, double>(condition, a, b, y); break;
+            case (DType.Float64, DType.Int64): RunWhere<double, long>(condition, a, b, y); break;
+            case (DType.Int64, DType.Float32): RunWhere<long, float>(condition, a, b, y); break;
+            case (DType.Int64, DType.Float64): RunWhere<long, double>(condition, a, b, y); break;
+            case (DType.Int64, DType.Int64): RunWhere<long, long>(condition, a, b, y); break;
+        }
+    }
+
+    private static void RunWhere<TC, T>(in StridedView condition, in StridedView a, in StridedView b, in StridedView y)
+        where TC : unmanaged, INumber<TC> where T : unmanaged
+    {
+        var kernel = new WhereRows<TC, T>(Data<T>(y.Storage), Data<TC>(condition.Storage), Data<T>(a.Storage), Data<T>(b.Storage));
+        StridedLoop.Run(ref kernel, y.Shape, y, condition, a, b);
+    }
+
+    private readonly struct WhereRows<TC, T>(T[] y, TC[] c, T[] a, T[] b) : IRowKernel
+        where TC : unmanaged, INumber<TC> where T : unmanaged
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            for (int i = 0; i < n; i++)
+                y[o0 + i * s0] = c[o1 + i * s1] != TC.Zero ? a[o2 + i * s2] : b[o3 + i * s3];
+        }
+    }
+}
+
+internal static class Int64Functions
+{
+    public struct Neg : IUnaryFunction<long>
+    {
+        public long Invoke(long x) => -x;
+        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => TensorPrimitives.Negate(x, y);
+    }
+
+    public struct Abs : IUnaryFunction<long>
+    {
+        public long Invoke(long x) => Math.Abs(x);
+        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => Loop.Unary(this, x, y);
+    }
+
+    public struct Sign : IUnaryFunction<long>
+    {
+        public long Invoke(long x) => Math.Sign(x);
+        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => Loop.Unary(this, x, y);
+    }
+}

@@ -1,0 +1,224 @@
+namespace Backprop.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    public void Reduce(ReduceOp op, StridedView x, StridedView y)
+    {
+        CheckSameDType(op.ToString(), x, y);
+        if (x.Rank != y.Rank)
+            throw new ShapeMismatchException(op.ToString(), $"reduction output {Shape.Format(y.Shape)} must keep the rank of input {Shape.Format(x.Shape)}");
+        // Broadcast y back over x with stride 0 in every reduced dimension; the reduction is then an
+        // element-wise accumulation y ⊕= x over x's shape, which StridedLoop coalesces into long rows.
+        var yStrides = new int[x.Rank];
+        for (int d = 0; d < x.Rank; d++)
+        {
+            if (y.Shape[d] == x.Shape[d]) yStrides[d] = y.Strides[d];
+            else if (y.Shape[d] == 1) yStrides[d] = 0;
+            else throw new ShapeMismatchException(op.ToString(), $"reduction output {Shape.Format(y.Shape)} does not fit input {Shape.Format(x.Shape)}");
+        }
+        var target = new StridedView(y.Storage, x.Shape, yStrides, y.Offset, false);
+        switch (x.DType)
+        {
+            case DType.Float32: ReduceTyped<float>(op, x, y, target); break;
+            case DType.Float64: ReduceTyped<double>(op, x, y, target); break;
+            default: ReduceTyped<long>(op, x, y, target); break;
+        }
+    }
+
+    private static void ReduceTyped<T>(ReduceOp op, in StridedView x, in StridedView y, in StridedView target)
+        where T : unmanaged, INumber<T>, IMinMaxValue<T>
+    {
+        T identity = op switch
+        {
+            ReduceOp.Sum => T.Zero,
+            ReduceOp.Prod => T.One,
+            ReduceOp.Max => Lowest<T>(),
+            _ => Highest<T>(),
+        };
+        FillTyped(y, identity);
+        if (x.NumElements == 0) return;
+        if (y.NumElements == 1 && x.IsContiguous)
+        {
+            var all = Span<T>(x);
+            var result = op switch
+            {
+                ReduceOp.Sum => TensorPrimitives.Sum<T>(all),
+                ReduceOp.Prod => TensorPrimitives.Product<T>(all),
+                ReduceOp.Max => TensorPrimitives.Max<T>(all),
+                _ => TensorPrimitives.Min<T>(all),
+            };
+            Data<T>(y.Storage)[y.Offset] = result;
+            return;
+        }
+        var kernel = new ReduceRows<T>(op, Data<T>(y.Storage), Data<T>(x.Storage));
+        StridedLoop.Run(ref kernel, x.Shape, target, x);
+    }
+
+    private static T Lowest<T>() where T : INumber<T>, IMinMaxValue<T> =>
+        typeof(T) == typeof(float) ? T.CreateTruncating(float.NegativeInfinity) :
+        typeof(T) == typeof(double) ? T.CreateTruncating(double.NegativeInfinity) : T.MinValue;
+
+    private static T Highest<T>() where T : INumber<T>, IMinMaxValue<T> =>
+        typeof(T) == typeof(float) ? T.CreateTruncating(float.PositiveInfinity) :
+        typeof(T) == typeof(double) ? T.CreateTruncating(double.PositiveInfinity) : T.MaxValue;
+
+    private readonly struct ReduceRows<T>(ReduceOp op, T[] y, T[] x) : IRowKernel where T : unmanaged, INumber<T>
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            if (s0 == 0)
+            {
+                // The whole row folds into one output element.
+                T acc;
+                if (s1 == 1)
+                {
+                    var row = x.AsSpan(o1, n);
+                    acc = op switch
+                    {
+                        ReduceOp.Sum => TensorPrimitives.Sum<T>(row),
+                        ReduceOp.Prod => TensorPrimitives.Product<T>(row),
+                        ReduceOp.Max => TensorPrimitives.Max<T>(row),
+                        _ => TensorPrimitives.Min<T>(row),
+                    };
+                }
+                else
+                {
+                    acc = x[o1];
+                    for (int i = 1; i < n; i++) acc = Combine(acc, x[o1 + i * s1]);
+                }
+                y[o0] = Combine(y[o0], acc);
+                return;
+            }
+            if (s0 == 1 && s1 == 1)
+            {
+                var target = y.AsSpan(o0, n);
+                var row = x.AsSpan(o1, n);
+                switch (op)
+                {
+                    case ReduceOp.Sum: TensorPrimitives.Add(target, row, target); break;
+                    case ReduceOp.Prod: TensorPrimitives.Multiply(target, row, target); break;
+                    case ReduceOp.Max: TensorPrimitives.Max(target, row, target); break;
+                    default: TensorPrimitives.Min(target, row, target); break;
+                }
+                return;
+            }
+            for (int i = 0; i < n; i++) y[o0 + i * s0] = Combine(y[o0 + i * s0], x[o1 + i * s1]);
+        }
+
+        private T Combine(T a, T b) => op switch
+        {
+            ReduceOp.Sum => a + b,
+            ReduceOp.Prod => a * b,
+            // NaN wins, as it does in TensorPrimitives.Max/Min, so a NaN is never hidden by a reduction.
+            ReduceOp.Max => T.IsNaN(a) || T.IsNaN(b) ? (T.IsNaN(a) ? a : b) : (a >= b ? a : b),
+            _ => T.IsNaN(a) || T.IsNaN(b) ? (T.IsNaN(a) ? a : b) : (a <= b ? a : b),
+        };
+    }
+
+    public void ArgReduce(bool max, StridedView x, int dim, StridedView indices)
+    {
+        if (indices.DType != DType.Int64) throw new ArgumentException("ArgReduce writes Int64 indices.");
+        switch (x.DType)
+        {
+            case DType.Float32: ArgReduceTyped<float>(max, x, dim, indices); break;
+            case DType.Float64: ArgReduceTyped<double>(max, x, dim, indices); break;
+            default: ArgReduceTyped<long>(max, x, dim, indices); break;
+        }
+    }
+
+    private static void ArgReduceTyped<T>(bool max, in StridedView x, int dim, in StridedView indices)
+        where T : unmanaged, INumber<T>
+    {
+        var data = Data<T>(x.Storage);
+        var output = Data<long>(indices.Storage);
+        int n = x.Shape[dim];
+        int stride = x.Strides[dim];
+        var bases = StridedLoop.Offsets(SqueezeToOne(x, dim));
+        var outOffsets = StridedLoop.Offsets(indices);
+        for (int r = 0; r < bases.Length; r++)
+        {
+            int o = bases[r];
+            long best = 0;
+            if (stride == 1 && n > 0)
+            {
+                var row = data.AsSpan(o, n);
+                best = max ? TensorPrimitives.IndexOfMax<T>(row) : TensorPrimitives.IndexOfMin<T>(row);
+            }
+            else
+            {
+                T bestValue = data[o];
+                for (int i = 1; i < n && !T.IsNaN(bestValue); i++)
+                {
+                    T v = data[o + i * stride];
+                    if (T.IsNaN(v) || (max ? v > bestValue : v < bestValue)) { bestValue = v; best = i; }
+                }
+            }
+            output[outOffsets[r]] = best;
+        }
+    }
+
+    /// <summary>The same view with dimension <paramref name="dim"/> narrowed to its first element.</summary>
+    internal static StridedView SqueezeToOne(in StridedView x, int dim)
+    {
+        var shape = (int[])x.Shape.Clone();
+        shape[dim] = 1;
+        return new StridedView(x.Storage, shape, x.Strides, x.Offset, false);
+    }
+
+    public void Softmax(StridedView x, int dim, StridedView y, bool log)
+    {
+        CheckSameShape(log ? "LogSoftmax" : "Softmax", x, y);
+        switch (x.DType)
+        {
+            case DType.Float32: SoftmaxTyped<float>(x, dim, y, log); break;
+            case DType.Float64: SoftmaxTyped<double>(x, dim, y, log); break;
+            default: throw new NotSupportedException("Softmax needs a floating-point tensor.");
+        }
+    }
+
+    private static void SoftmaxTyped<T>(in StridedView x, int dim, in StridedView y, bool log)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Shape[dim];
+        if (n == 0 || x.NumElements == 0) return;
+        var xs = Data<T>(x.Storage);
+        var ys = Data<T>(y.Storage);
+        bool rowsContiguous = x.Strides[dim] == 1 && y.Strides[dim] == 1;
+        var xBases = StridedLoop.Offsets(SqueezeToOne(x, dim));
+        var yBases = StridedLoop.Offsets(SqueezeToOne(y, dim));
+        var buffer = rowsContiguous ? null : new T[n];
+        for (int r = 0; r < xBases.Length; r++)
+        {
+            Span<T> row;
+            if (rowsContiguous)
+            {
+                xs.AsSpan(xBases[r], n).CopyTo(ys.AsSpan(yBases[r], n));
+                row = ys.AsSpan(yBases[r], n);
+            }
+            else
+            {
+                row = buffer;
+                for (int i = 0; i < n; i++) row[i] = xs[xBases[r] + i * x.Strides[dim]];
+            }
+            T m = TensorPrimitives.Max<T>(row);
+            if (T.IsInfinity(m)) m = T.Zero;
+            TensorPrimitives.Subtract(row, m, row);
+            if (log)
+            {
+                // log softmax = (x − m) − log Σ e^(x − m); no exp result is ever divided or logged on its own.
+                T logSum = T.Zero;
+                foreach (var v in row) logSum += T.Exp(v);
+                logSum = T.Log(logSum);
+                TensorPrimitives.Subtract(row, logSum, row);
+            }
+            else
+            {
+                TensorPrimitives.Exp(row, row);
+                T sum = TensorPrimitives.Sum<T>(row);
+                TensorPrimitives.Divide(row, sum, row);
+            }
+            if (!rowsContiguous)
+                for (int i = 0; i < n; i++) ys[yBases[r] + i * y.Strides[dim]] = row[i];
+        }
+    }
+}

@@ -1,0 +1,141 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Backprop.Backends.Cpu;
+
+/// <summary>The CPU backend: managed arrays, TensorPrimitives for vector math, a blocked GEMM.</summary>
+public sealed partial class CpuBackend : IBackend
+{
+    public static CpuBackend Instance { get; } = new();
+
+    private CpuBackend() { }
+
+    public Device Device => Device.Cpu;
+
+    public Storage Allocate(DType dtype, int length, bool zeroed) => dtype switch
+    {
+        DType.Float32 => new CpuStorage<float>(NewArray<float>(length, zeroed)),
+        DType.Float64 => new CpuStorage<double>(NewArray<double>(length, zeroed)),
+        DType.Int64 => new CpuStorage<long>(NewArray<long>(length, zeroed)),
+        _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
+    };
+
+    private static T[] NewArray<T>(int length, bool zeroed) where T : unmanaged =>
+        zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
+
+    public Storage Upload<T>(ReadOnlySpan<T> data) where T : unmanaged => new CpuStorage<T>(data.ToArray());
+
+    /// <summary>Wraps an array as storage without copying; the caller gives up the array.</summary>
+    public static Storage Wrap<T>(T[] data) where T : unmanaged => new CpuStorage<T>(data);
+
+    public void Download<T>(StridedView source, Span<T> destination) where T : unmanaged
+    {
+        int n = source.NumElements;
+        if (destination.Length < n) throw new ArgumentException($"Download needs {n} elements of room; got {destination.Length}.");
+        if (source.DType == DTypeExtensions.Of<T>() && source.IsContiguous)
+        {
+            Data<T>(source.Storage).AsSpan(source.Offset, n).CopyTo(destination);
+            return;
+        }
+        var buffer = new T[n];
+        var target = new CpuStorage<T>(buffer);
+        Copy(source, StridedView.Contiguous(target, source.Shape));
+        buffer.CopyTo(destination);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T[] Data<T>(Storage storage) where T : unmanaged => ((CpuStorage<T>)storage).Data;
+
+    /// <summary>The elements of a contiguous view.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static Span<T> Span<T>(in StridedView view) where T : unmanaged =>
+        Data<T>(view.Storage).AsSpan(view.Offset, view.NumElements);
+
+    public void Copy(StridedView source, StridedView destination)
+    {
+        CheckSameShape("Copy", source, destination);
+        switch (source.DType, destination.DType)
+        {
+            case (DType.Float32, DType.Float32): CopyTyped<float, float>(source, destination); break;
+            case (DType.Float32, DType.Float64): CopyTyped<float, double>(source, destination); break;
+            case (DType.Float32, DType.Int64): CopyTyped<float, long>(source, destination); break;
+            case (DType.Float64, DType.Float32): CopyTyped<double, float>(source, destination); break;
+            case (DType.Float64, DType.Float64): CopyTyped<double, double>(source, destination); break;
+            case (DType.Float64, DType.Int64): CopyTyped<double, long>(source, destination); break;
+            case (DType.Int64, DType.Float32): CopyTyped<long, float>(source, destination); break;
+            case (DType.Int64, DType.Float64): CopyTyped<long, double>(source, destination); break;
+            case (DType.Int64, DType.Int64): CopyTyped<long, long>(source, destination); break;
+        }
+    }
+
+    private static void CopyTyped<TFrom, TTo>(in StridedView source, in StridedView destination)
+        where TFrom : unmanaged, INumberBase<TFrom> where TTo : unmanaged, INumberBase<TTo>
+    {
+        if (source.IsContiguous && destination.IsContiguous)
+        {
+            var from = Span<TFrom>(source);
+            var to = Span<TTo>(destination);
+            if (typeof(TFrom) == typeof(TTo)) MemoryMarshal.Cast<TFrom, TTo>(from).CopyTo(to);
+            else TensorPrimitives.ConvertTruncating<TFrom, TTo>(from, to);
+            return;
+        }
+        var kernel = new CopyRows<TFrom, TTo>(Data<TFrom>(source.Storage), Data<TTo>(destination.Storage));
+        StridedLoop.Run(ref kernel, destination.Shape, destination, source);
+    }
+
+    private readonly struct CopyRows<TFrom, TTo>(TFrom[] from, TTo[] to) : IRowKernel
+        where TFrom : unmanaged, INumberBase<TFrom> where TTo : unmanaged, INumberBase<TTo>
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            if (s0 == 1 && s1 == 1 && typeof(TFrom) == typeof(TTo))
+            {
+                MemoryMarshal.Cast<TFrom, TTo>(from.AsSpan(o1, n)).CopyTo(to.AsSpan(o0, n));
+                return;
+            }
+            for (int i = 0; i < n; i++) to[o0 + i * s0] = TTo.CreateTruncating(from[o1 + i * s1]);
+        }
+    }
+
+    public void Fill(StridedView destination, double value)
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: FillTyped(destination, (float)value); break;
+            case DType.Float64: FillTyped(destination, value); break;
+            case DType.Int64: FillTyped(destination, (long)value); break;
+        }
+    }
+
+    private static void FillTyped<T>(in StridedView destination, T value) where T : unmanaged
+    {
+        if (destination.IsContiguous)
+        {
+            Span<T>(destination).Fill(value);
+            return;
+        }
+        var kernel = new FillRows<T>(Data<T>(destination.Storage), value);
+        StridedLoop.Run(ref kernel, destination.Shape, destination, destination);
+    }
+
+    private readonly struct FillRows<T>(T[] data, T value) : IRowKernel where T : unmanaged
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            if (s0 == 1) data.AsSpan(o0, n).Fill(value);
+            else for (int i = 0; i < n; i++) data[o0 + i * s0] = value;
+        }
+    }
+
+    internal static void CheckSameShape(string kernel, in StridedView a, in StridedView b)
+    {
+        if (!a.Shape.AsSpan().SequenceEqual(b.Shape))
+            throw new ShapeMismatchException(kernel, $"kernel operands have shapes {Shape.Format(a.Shape)} and {Shape.Format(b.Shape)}");
+    }
+
+    internal static void CheckSameDType(string kernel, in StridedView a, in StridedView b)
+    {
+        if (a.DType != b.DType)
+            throw new ArgumentException($"{kernel}: kernel operands have dtypes {a.DType.DisplayName()} and {b.DType.DisplayName()}.");
+    }
+}

@@ -1,0 +1,36 @@
+namespace Backprop;
+
+/// <summary>Element-wise functions of one input. Some take parameters: see <see cref="IBackend.Unary"/>.</summary>
+public enum UnaryOp
+{
+    Neg, Exp, Log, Sqrt, Abs, Sign, Reciprocal, Square, Sin, Cos,
+    Tanh, Sigmoid, Relu, Softplus, Gelu, Erf, Floor, Ceil, Round, Log1p, Expm1,
+    /// <summary>x if x &gt; 0 else arg0·x.</summary>
+    LeakyRelu,
+    /// <summary>x if x &gt; 0 else arg0·(eˣ − 1).</summary>
+    Elu,
+    /// <summary>min(max(x, arg0), arg1).</summary>
+    Clamp,
+    /// <summary>1 where x &gt; 0, else 0 (the derivative of ReLU, with ReLU′(0) = 0).</summary>
+    Step,
+}
+
+/// <summary>Element-wise functions of two inputs of equal shape (broadcast inputs arrive with stride 0).</summary>
+public enum BinaryOp
+{
+    Add, Sub, Mul, Div, Pow, Maximum, Minimum,
+    /// <summary>Comparisons write 1 where true and 0 where false, in the inputs' dtype.</summary>
+    Eq, Ne, Lt, Le, Gt, Ge,
+}
+
+public partial interface IBackend
+{
+    /// <summary>y = op(x), with op's parameters in <paramref name="arg0"/> and <paramref name="arg1"/>.</summary>
+    void Unary(UnaryOp op, StridedView x, StridedView y, double arg0 = 0, double arg1 = 0);
+
+    /// <summary>y = op(a, b); a, b and y share one shape and dtype.</summary>
+    void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y);
+
+    /// <summary>y = condition ≠ 0 ? a : b; condition may be any dtype.</summary>
+    void Where(StridedView condition, StridedView a, StridedView b, StridedView y);
+}

@@ -1,0 +1,30 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+internal sealed class DivOp : Node, IGradchecked
+{
+    private DivOp(Tensor a, Tensor b) : base(a, b) => Save(NeedsGrad(1) ? a : null, b);
+
+    public static Tensor Apply(Tensor a, Tensor b)
+    {
+        var y = Kernels.Binary(BinaryOp.Div, a, b);
+        return Autograd.IsRecording(a, b) ? new DivOp(a, b).Attach(y) : y;
+    }
+
+    // y = a / b: ∂y/∂a = 1/b, ∂y/∂b = −a/b².
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var b = Saved(1);
+        if (NeedsGrad(0)) grads[0] = g / b;
+        if (NeedsGrad(1)) grads[1] = -g * Saved(0) / (b * b);
+    }
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("Div", x => x[0] / x[1], [3, 4], GradcheckInput.NonZero(3, 4)),
+        new("Div broadcast", x => x[0] / x[1], [3, 4], GradcheckInput.NonZero(3, 1)),
+        new("Div scalar numerator", x => 2.0 / x[0], GradcheckInput.NonZero(4)),
+        new("Div transposed", x => x[0] / x[1], GradcheckInput.Transposed(3, 4), GradcheckInput.NonZero(3, 4)),
+    ];
+}

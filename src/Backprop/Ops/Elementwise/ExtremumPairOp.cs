@@ -1,0 +1,36 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+/// <summary>Element-wise maximum or minimum of two tensors.</summary>
+internal sealed class ExtremumPairOp : Node, IGradchecked
+{
+    private ExtremumPairOp(Tensor a, Tensor b) : base(a, b) => Save(a, b);
+
+    public static Tensor Apply(Tensor a, Tensor b, bool max)
+    {
+        var y = Kernels.Binary(max ? BinaryOp.Maximum : BinaryOp.Minimum, a, b);
+        return Autograd.IsRecording(a, b) ? new ExtremumPairOp(a, b) { IsMax = max }.Attach(y) : y;
+    }
+
+    private bool IsMax { get; init; }
+
+    public override string Name => IsMax ? "MaximumBackward" : "MinimumBackward";
+
+    // The chosen input takes the gradient; exact ties split it evenly (as PyTorch does).
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var a = Saved(0);
+        var b = Saved(1);
+        var wins = IsMax ? a.Gt(b) : a.Lt(b);
+        var share = wins + a.Eq(b) * 0.5;
+        if (NeedsGrad(0)) grads[0] = g * share;
+        if (NeedsGrad(1)) grads[1] = g * (1.0 - share);
+    }
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("Maximum", x => Tensor.Maximum(x[0], x[1]), [3, 4], [3, 4]),
+        new("Minimum broadcast", x => Tensor.Minimum(x[0], x[1]), [3, 4], GradcheckInput.Transposed(4)),
+    ];
+}

@@ -1,0 +1,34 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+internal sealed class PowOp : Node, IGradchecked
+{
+    private PowOp(Tensor a, Tensor b, Tensor y) : base(a, b) => Save(a, b, NeedsGrad(1) ? y : null);
+
+    public static Tensor Apply(Tensor a, Tensor b)
+    {
+        if (!a.DType.IsFloatingPoint()) throw new NotSupportedException($"Pow needs floating-point tensors; got {a.DType.DisplayName()}.");
+        var y = Kernels.Binary(BinaryOp.Pow, a, b);
+        return Autograd.IsRecording(a, b) ? new PowOp(a, b, y).Attach(y) : y;
+    }
+
+    // y = aᵇ: ∂y/∂a = b·a^(b−1), ∂y/∂b = aᵇ·ln a (needed only when the exponent requires grad).
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var a = Saved(0);
+        var b = Saved(1);
+        if (NeedsGrad(0)) grads[0] = g * b * Tensor.Pow(a, b - 1.0);
+        if (NeedsGrad(1)) grads[1] = g * Saved(2) * a.Log();
+    }
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("Pow scalar exponent 3", x => x[0].Pow(3), [3, 4]),
+        new("Pow scalar exponent 2", x => x[0].Pow(2), GradcheckInput.Transposed(3, 2)),
+        new("Pow real exponent", x => x[0].Pow(0.5), GradcheckInput.Positive(5)),
+        new("Pow negative exponent", x => x[0].Pow(-1.5), GradcheckInput.Positive(2, 3)),
+        new("Pow tensor exponent", x => Tensor.Pow(x[0], x[1]), GradcheckInput.Positive(3, 4), [3, 4]),
+        new("Pow broadcast exponent", x => Tensor.Pow(x[0], x[1]), GradcheckInput.Positive(3, 4), [4]),
+    ];
+}

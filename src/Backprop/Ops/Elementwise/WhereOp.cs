@@ -1,0 +1,33 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+/// <summary>condition ? a : b. The condition is a constant of the op (no gradient), so it is not an input edge.</summary>
+internal sealed class WhereOp : Node, IGradchecked
+{
+    private WhereOp(Tensor condition, Tensor a, Tensor b) : base(a, b) => Save(condition);
+
+    public static Tensor Apply(Tensor condition, Tensor a, Tensor b)
+    {
+        var y = Tensor.Empty(a.Sizes, a.DType, a.Backend);
+        a.Backend.Where(condition.Strided, a.Strided, b.Strided, y.Strided);
+        return Autograd.IsRecording(a, b) ? new WhereOp(condition.Detach(), a, b).Attach(y) : y;
+    }
+
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var condition = Saved(0);
+        var zero = g.ScalarLike(0);
+        if (NeedsGrad(0)) grads[0] = Tensor.Where(condition, g, zero);
+        if (NeedsGrad(1)) grads[1] = Tensor.Where(condition, zero, g);
+    }
+
+    private static readonly Tensor Pattern = Tensor.FromArray(new long[] { 1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1 }, 3, 4);
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("Where", x => Tensor.Where(Pattern, x[0], x[1]), [3, 4], [3, 4]),
+        new("Where broadcast", x => Tensor.Where(Pattern, x[0], x[1]), [4], GradcheckInput.Transposed(3, 4)),
+        new("Where from comparison", x => Tensor.Where(x[0].Gt(0.0), x[0], x[0] * 0.1), GradcheckInput.NonZero(6)),
+    ];
+}

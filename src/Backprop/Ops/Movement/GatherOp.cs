@@ -1,0 +1,36 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+internal sealed class GatherOp : Node, IGradchecked
+{
+    private readonly int _dim;
+    private readonly int[] _inputSizes;
+
+    private GatherOp(Tensor x, int dim, Tensor index) : base(x)
+    {
+        _dim = dim;
+        _inputSizes = x.Sizes;
+        Save(index);
+    }
+
+    public static Tensor Apply(Tensor x, int dim, Tensor index)
+    {
+        var y = Tensor.Empty(index.Sizes, x.DType, x.Backend);
+        x.Backend.Gather(x.Strided, dim, index.Strided, y.Strided);
+        return Autograd.IsRecording(x) ? new GatherOp(x, dim, index).Attach(y) : y;
+    }
+
+    // Each gathered element's gradient is added back at the position it was read from.
+    protected internal override void Backward(Tensor g, Tensor?[] grads) =>
+        grads[0] = ScatterAddOp.Apply(Tensor.Zeros(Shape.Wrap(_inputSizes), g.DType, g.Device), _dim, Saved(0), g);
+
+    private static readonly Tensor Picks = Tensor.FromArray(new long[] { 0, 2, 2, 1, 3, 0 }, 3, 2);
+    private static readonly Tensor RowPicks = Tensor.FromArray(new long[] { 0, 2, 2, 1, 1, 0 }, 3, 2);
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("Gather dim 1", x => x[0].Gather(1, Picks), [3, 4]),
+        new("Gather dim 0 transposed", x => x[0].Gather(0, RowPicks), GradcheckInput.Transposed(3, 2)),
+    ];
+}

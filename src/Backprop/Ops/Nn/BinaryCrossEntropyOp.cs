@@ -1,0 +1,60 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+/// <summary>
+/// Element-wise −w[y·log p + (1 − y)·log(1 − p)], with each log clamped at −100 as PyTorch does, so p = 0 or 1
+/// gives a large finite loss instead of ∞. Fused because the clamp makes the composite's gradient wrong at the
+/// edges; the fused gradient w(p − y)/max(p(1 − p), 1e−12) stays finite.
+/// </summary>
+internal sealed class BinaryCrossEntropyOp : Node, IGradchecked
+{
+    private const double LogFloor = -100;
+    private const double Epsilon = 1e-12;
+
+    private readonly bool _weighted;
+
+    private BinaryCrossEntropyOp(Tensor p, Tensor y, Tensor? weight) : base(p, y)
+    {
+        _weighted = weight is not null;
+        Save(p, y, weight);
+    }
+
+    public static Tensor Apply(Tensor p, Tensor y, Tensor? weight)
+    {
+        if (p.Shape != y.Shape)
+            throw new ShapeMismatchException("BinaryCrossEntropy", $"input {p.Shape} and target {y.Shape} must have the same shape");
+        Tensor loss;
+        using (Autograd.NoGrad())
+        {
+            if (p.NumElements > 0 && (p.Min().Item() < 0 || p.Max().Item() > 1))
+                throw new ArgumentException("BinaryCrossEntropy: every input must be a probability in [0, 1]. " +
+                    "If you are passing logits, use BinaryCrossEntropyWithLogits.");
+            var logP = p.Log().Clamp(min: LogFloor);
+            var log1MinusP = (1.0 - p).Log().Clamp(min: LogFloor);
+            loss = -(y * logP + (1.0 - y) * log1MinusP);
+            if (weight is not null) loss *= weight;
+        }
+        return Autograd.IsRecording(p, y) ? new BinaryCrossEntropyOp(p, y, weight?.Detach()).Attach(loss) : loss;
+    }
+
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var p = Saved(0);
+        var y = Saved(1);
+        var scale = _weighted ? g * Saved(2) : g;
+        if (NeedsGrad(0)) grads[0] = scale * (p - y) / (p * (1.0 - p)).Clamp(min: Epsilon);
+        if (NeedsGrad(1)) grads[1] = scale * ((1.0 - p).Log().Clamp(min: LogFloor) - p.Log().Clamp(min: LogFloor));
+    }
+
+    private static readonly Tensor Weights = Tensor.FromArray(new[] { 0.5, 2.0, 1.0, 0.0, 3.0 });
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("BinaryCrossEntropy", x => Nn.Functional.BinaryCrossEntropy(x[0], x[1]), GradcheckInput.Probability(3, 4), GradcheckInput.Probability(3, 4)),
+        new("BinaryCrossEntropy weighted sum", x => Nn.Functional.BinaryCrossEntropy(x[0], x[1], weight: Weights, reduction: Nn.Reduction.Sum),
+            GradcheckInput.Probability(5), GradcheckInput.Probability(5)),
+        new("BinaryCrossEntropy none", x => Nn.Functional.BinaryCrossEntropy(x[0], x[1], reduction: Nn.Reduction.None),
+            GradcheckInput.Probability(2, 3) with { Layout = InputLayout.Transposed }, GradcheckInput.Probability(2, 3)),
+    ];
+}

@@ -1,0 +1,92 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+/// <summary>
+/// Cross-entropy of class logits against Int64 targets, fused: one log-softmax forward, and the textbook gradient
+/// softmax − one-hot (scaled by the reduction) in one node instead of log-softmax, gather and mean. Targets equal to
+/// the ignore index contribute nothing and are not counted in the mean.
+/// </summary>
+internal sealed class CrossEntropyOp : Node, IGradchecked
+{
+    private readonly Nn.Reduction _reduction;
+    private readonly double _count;
+
+    private CrossEntropyOp(Tensor logits, Tensor logProbs, Tensor safeTargets, Tensor valid, Nn.Reduction reduction, double count) : base(logits)
+    {
+        _reduction = reduction;
+        _count = count;
+        Save(logProbs, safeTargets, valid);
+    }
+
+    /// <param name="logits">[N, C] or [N, C, d1, …]</param>
+    /// <param name="targets">Int64 class indices, [N] or [N, d1, …]</param>
+    public static Tensor Apply(Tensor logits, Tensor targets, Nn.Reduction reduction, long ignoreIndex)
+    {
+        CheckShapes(logits, targets);
+        Tensor logProbs, safeTargets, valid, loss;
+        double count;
+        using (Autograd.NoGrad())
+        {
+            logProbs = LogSoftmaxOp.Apply(logits, 1);
+            var validMask = targets.Ne(ignoreIndex);
+            safeTargets = Tensor.Where(validMask, targets, targets.ScalarLike(0));
+            valid = validMask.To(logits.DType);
+            var picked = logProbs.Gather(1, safeTargets.Unsqueeze(1)).Squeeze(1);
+            var perSample = -picked * valid;
+            count = valid.Sum().Item();
+            loss = reduction switch
+            {
+                Nn.Reduction.None => perSample,
+                Nn.Reduction.Sum => perSample.Sum(),
+                _ => perSample.Sum() / count,
+            };
+        }
+        return Autograd.IsRecording(logits)
+            ? new CrossEntropyOp(logits, logProbs, safeTargets, valid, reduction, count).Attach(loss)
+            : loss;
+    }
+
+    internal static void CheckShapes(Tensor logits, Tensor targets)
+    {
+        if (targets.DType != DType.Int64)
+            throw new ArgumentException($"CrossEntropy: targets must be int64 class indices; got {targets.DType.DisplayName()}. " +
+                "For probabilities or one-hot targets, use BinaryCrossEntropy or a soft-target loss.");
+        if (logits.Rank < 2)
+            throw new ShapeMismatchException("CrossEntropy", $"logits must be [N, C] or [N, C, ...]; got {logits.Shape}");
+        var expected = logits.Sizes.Where((_, i) => i != 1).ToArray();
+        if (!expected.AsSpan().SequenceEqual(targets.Sizes))
+            throw new ShapeMismatchException("CrossEntropy", $"logits {logits.Shape} need targets of shape {Shape.Format(expected)}; got {targets.Shape}");
+    }
+
+    // ∂L/∂logits = (softmax − one-hot) times each sample's share of the output gradient.
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var logProbs = Saved(0);
+        var targets = Saved(1);
+        var valid = Saved(2);
+        var scale = _reduction switch
+        {
+            Nn.Reduction.None => g * valid,
+            Nn.Reduction.Sum => valid * g,
+            _ => valid * (g / _count),
+        };
+        int classes = logProbs.Sizes[1];
+        var oneHot = targets.OneHot(classes, logProbs.DType);
+        if (logProbs.Rank > 2) oneHot = oneHot.Permute([0, oneHot.Rank - 1, .. Enumerable.Range(1, oneHot.Rank - 2)]);
+        grads[0] = (logProbs.Exp() - oneHot) * scale.Unsqueeze(1);
+    }
+
+    private static readonly Tensor Targets = Tensor.FromArray(new long[] { 2, 0, 4, 1 });
+    private static readonly Tensor TargetsWithIgnored = Tensor.FromArray(new long[] { 2, -100, 4, 1 });
+    private static readonly Tensor SpatialTargets = Tensor.FromArray(new long[] { 0, 2, 1, 1, 2, 0 }, 2, 3);
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("CrossEntropy", x => Nn.Functional.CrossEntropy(x[0], Targets), [4, 5]),
+        new("CrossEntropy sum transposed", x => Nn.Functional.CrossEntropy(x[0], Targets, reduction: Nn.Reduction.Sum), GradcheckInput.Transposed(4, 5)),
+        new("CrossEntropy none", x => Nn.Functional.CrossEntropy(x[0], Targets, reduction: Nn.Reduction.None), [4, 5]),
+        new("CrossEntropy ignore index", x => Nn.Functional.CrossEntropy(x[0], TargetsWithIgnored), [4, 5]),
+        new("CrossEntropy spatial", x => Nn.Functional.CrossEntropy(x[0], SpatialTargets), [2, 3, 3]),
+    ];
+}

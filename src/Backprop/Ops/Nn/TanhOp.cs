@@ -1,0 +1,27 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+internal sealed class TanhOp : Node, IGradchecked
+{
+    private TanhOp(Tensor x, Tensor y) : base(x) => Save(y);
+
+    public static Tensor Apply(Tensor x)
+    {
+        var y = Kernels.Unary(UnaryOp.Tanh, x);
+        return Autograd.IsRecording(x) ? new TanhOp(x, y).Attach(y) : y;
+    }
+
+    // tanh′(x) = 1 − tanh²(x), from the saved output.
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var y = Saved(0);
+        grads[0] = g * (1.0 - y * y);
+    }
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("Tanh", x => x[0].Tanh(), [3, 4]),
+        new("Tanh transposed", x => x[0].Tanh(), GradcheckInput.Transposed(4, 2)),
+    ];
+}

@@ -1,0 +1,34 @@
+namespace Backprop;
+
+/// <summary>
+/// A flat buffer of elements on one device. Tensors are strided views onto a storage; several tensors
+/// (a tensor and its reshapes, transposes, slices) can share one.
+/// </summary>
+public abstract class Storage
+{
+    protected Storage(DType dtype, int length)
+    {
+        DType = dtype;
+        Length = length;
+    }
+
+    public DType DType { get; }
+
+    /// <summary>Number of elements (not bytes).</summary>
+    public int Length { get; }
+
+    public long Bytes => (long)Length * DType.ElementSize();
+
+    public abstract IBackend Backend { get; }
+
+    public Device Device => Backend.Device;
+
+    /// <summary>
+    /// Bumped by every in-place write through any view of this storage. Autograd compares it with the version
+    /// recorded when a tensor was saved for backward, so a backward never reads data that changed under it.
+    /// </summary>
+    internal int Version;
+
+    /// <summary>The in-place op (and where it was called from) that made the latest version bump.</summary>
+    internal string? LastWriter;
+}

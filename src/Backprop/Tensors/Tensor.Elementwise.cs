@@ -1,0 +1,40 @@
+using Backprop.Ops;
+
+namespace Backprop;
+
+public sealed partial class Tensor
+{
+    public Tensor Neg() => NegOp.Apply(this);
+    public Tensor Exp() => ExpOp.Apply(this);
+    public Tensor Log() => LogOp.Apply(this);
+    public Tensor Sqrt() => SqrtOp.Apply(this);
+    public Tensor Abs() => AbsOp.Apply(this);
+    public Tensor Sin() => SinOp.Apply(this);
+    public Tensor Cos() => CosOp.Apply(this);
+    public Tensor Erf() => ErfOp.Apply(this);
+    public Tensor Log1p() => Log1pOp.Apply(this);
+    public Tensor Square() => Pow(2);
+    public Tensor Reciprocal() => 1.0 / this;
+
+    /// <summary>thisᵉˣᵖᵒⁿᵉⁿᵗ element-wise.</summary>
+    public Tensor Pow(double exponent) => Pow(this, ScalarLike(exponent));
+
+    public Tensor Pow(Tensor exponent) => Pow(this, exponent);
+
+    /// <summary>Limits values to [min, max]; the gradient is passed where min ≤ x ≤ max and is zero elsewhere.</summary>
+    public Tensor Clamp(double? min = null, double? max = null) =>
+        ClampOp.Apply(this, min ?? double.NegativeInfinity, max ?? double.PositiveInfinity);
+
+    /// <summary>−1, 0 or 1 by sign (NaN stays NaN). Piecewise constant: no gradient.</summary>
+    public Tensor Sign() => Kernels.Unary(UnaryOp.Sign, this);
+
+    public Tensor Floor() => Kernels.Unary(UnaryOp.Floor, this);
+    public Tensor Ceil() => Kernels.Unary(UnaryOp.Ceil, this);
+    public Tensor Round() => Kernels.Unary(UnaryOp.Round, this);
+
+    /// <summary>1 where x &gt; 0 else 0: the derivative of ReLU, taking ReLU′(0) = 0. No gradient.</summary>
+    public Tensor Step() => Kernels.Unary(UnaryOp.Step, this);
+
+    /// <summary>Element-wise test for NaN, as 1/0 in this tensor's dtype.</summary>
+    public Tensor IsNaN() => Ne(this);
+}

@@ -1,0 +1,142 @@
+using Backprop.Ops;
+
+namespace Backprop;
+
+/// <remarks>
+/// In-place ops write into this tensor's storage and bump its version, so a backward that saved the old values
+/// fails loudly instead of computing a wrong gradient. While gradients are recorded, a leaf that requires grad
+/// cannot be changed in place (its gradient would refer to values that are gone): update parameters inside
+/// <c>Autograd.NoGrad()</c>.
+/// </remarks>
+public sealed partial class Tensor
+{
+    /// <summary>this += alpha·other (other broadcasts to this tensor's shape).</summary>
+    public Tensor AddInPlace(Tensor other, double alpha = 1)
+    {
+        var scaled = alpha == 1 ? other : other * alpha;
+        return InPlace("AddInPlace", scaled, BinaryOp.Add, () => this + scaled);
+    }
+
+    public Tensor AddInPlace(double value) => AddInPlace(ScalarLike(value));
+
+    public Tensor SubInPlace(Tensor other) => InPlace("SubInPlace", other, BinaryOp.Sub, () => this - other);
+
+    public Tensor MulInPlace(Tensor other) => InPlace("MulInPlace", other, BinaryOp.Mul, () => this * other);
+
+    public Tensor MulInPlace(double value) => MulInPlace(ScalarLike(value));
+
+    public Tensor DivInPlace(Tensor other) => InPlace("DivInPlace", other, BinaryOp.Div, () => this / other);
+
+    public Tensor DivInPlace(double value) => DivInPlace(ScalarLike(value));
+
+    /// <summary>Sets every element to <paramref name="value"/>.</summary>
+    public Tensor FillInPlace(double value)
+    {
+        CheckInPlaceAllowed("FillInPlace");
+        if (Autograd.IsGradEnabled && RequiresGrad) return CopyFrom(FullLike(this, value));
+        Backend.Fill(Strided, value);
+        BumpVersion("FillInPlace");
+        return this;
+    }
+
+    public Tensor ZeroInPlace() => FillInPlace(0);
+
+    /// <summary>Copies <paramref name="source"/> (broadcast to this shape, converted to this dtype) into this tensor.</summary>
+    public Tensor CopyFrom(Tensor source)
+    {
+        CheckInPlaceAllowed("CopyFrom");
+        var src = source.DType == DType ? source : source.To(DType);
+        if (src.Device != Device) src = src.To(Device);
+        src = BroadcastTo(src, "CopyFrom");
+        if (Autograd.IsGradEnabled && (RequiresGrad || src.RequiresGrad))
+            return Rebase("CopyFrom", () => src + ZerosLike(this));
+        Backend.Copy(src.Strided, Strided);
+        BumpVersion("CopyFrom");
+        return this;
+    }
+
+    /// <summary>Limits values to [min, max] in place.</summary>
+    public Tensor ClampInPlace(double? min = null, double? max = null)
+    {
+        CheckInPlaceAllowed("ClampInPlace");
+        double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
+        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ClampInPlace", () => Clamp(min, max));
+        Backend.Unary(UnaryOp.Clamp, Strided, Strided, lo, hi);
+        BumpVersion("ClampInPlace");
+        return this;
+    }
+
+    /// <summary>ReLU in place.</summary>
+    public Tensor ReluInPlace()
+    {
+        CheckInPlaceAllowed("ReluInPlace");
+        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ReluInPlace", Relu);
+        Backend.Unary(UnaryOp.Relu, Strided, Strided);
+        BumpVersion("ReluInPlace");
+        return this;
+    }
+
+    /// <summary>Adds a gradient into this gradient buffer (autograd's own accumulation; no graph, no checks).</summary>
+    internal void AccumulateInPlace(Tensor other)
+    {
+        var src = BroadcastTo(other, "AccumulateGrad");
+        Backend.Binary(BinaryOp.Add, Strided, src.Strided, Strided);
+        BumpVersion("AccumulateGrad");
+    }
+
+    private Tensor InPlace(string op, Tensor other, BinaryOp kernel, Func<Tensor> outOfPlace)
+    {
+        CheckInPlaceAllowed(op);
+        if (Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)) return Rebase(op, outOfPlace);
+        var src = other.DType == DType ? other : other.To(DType);
+        src = BroadcastTo(src, op);
+        Backend.Binary(kernel, Strided, src.Strided, Strided);
+        BumpVersion(op);
+        return this;
+    }
+
+    private Tensor BroadcastTo(Tensor source, string op)
+    {
+        if (source.Sizes.AsSpan().SequenceEqual(Sizes)) return source;
+        var shape = Shape.Broadcast(source.Shape, Shape, op);
+        if (shape != Shape)
+            throw new ShapeMismatchException(op, $"a tensor of shape {source.Shape} cannot be written into one of shape {Shape}");
+        return source.ExpandTo(Sizes);
+    }
+
+    /// <summary>
+    /// An in-place op while gradients are recorded: computes the result out of place (recording its node), writes it
+    /// into this storage, and makes that node this tensor's producer.
+    /// </summary>
+    private Tensor Rebase(string op, Func<Tensor> outOfPlace)
+    {
+        if (IsView)
+            throw new NotSupportedException(
+                $"{op}: changing a view in place while gradients are recorded is not supported. Use the out-of-place form, or Clone() the view first.");
+        var result = outOfPlace();
+        if (result.DType != DType) result = result.To(DType);
+        Backend.Copy(result.Strided, Strided);
+        BumpVersion(op);
+        if (result.GradFn is { } node) node.Attach(this);
+        return this;
+    }
+
+    private void CheckInPlaceAllowed(string op)
+    {
+        if (!Autograd.IsGradEnabled) return;
+        if (IsLeaf && _requiresGrad)
+            throw new InvalidOperationException(
+                $"{op}: a leaf tensor that requires grad (shape {Shape}) cannot be changed in place while gradients are recorded; " +
+                "its gradient would refer to values that no longer exist. Update parameters inside 'using (Autograd.NoGrad())'.");
+        if (ViewBase is { IsLeaf: true, _requiresGrad: true })
+            throw new InvalidOperationException(
+                $"{op}: this tensor is a view of a leaf that requires grad (shape {ViewBase.Shape}) and cannot be changed in place while " +
+                "gradients are recorded. Update it inside 'using (Autograd.NoGrad())'.");
+    }
+
+    internal void BumpVersion(string op)
+    {
+        Storage.Version++;
+        Storage.LastWriter = op;
+    }
+}

@@ -1,0 +1,126 @@
+using Backprop.Ops;
+
+namespace Backprop;
+
+public sealed partial class Tensor
+{
+    /// <summary>Which dims are reduced: all when <paramref name="dims"/> is null; negative dims count from the end.</summary>
+    internal bool[] ReducedMask(ReadOnlySpan<int> dims, bool all, string op)
+    {
+        var mask = new bool[Rank];
+        if (all)
+        {
+            Array.Fill(mask, true);
+            return mask;
+        }
+        foreach (var dim in dims)
+        {
+            int d = Shape.NormalizeDim(dim, Rank);
+            if (mask[d]) throw new ArgumentException($"{op}: dimension {dim} appears twice.");
+            mask[d] = true;
+        }
+        return mask;
+    }
+
+    /// <summary>The sum of all elements, as a scalar.</summary>
+    public Tensor Sum() => SumOp.Apply(this, ReducedMask([], all: true, "Sum"), keepDim: false);
+
+    public Tensor Sum(int dim, bool keepDim = false) => SumOp.Apply(this, ReducedMask([dim], false, "Sum"), keepDim);
+
+    public Tensor Sum(int[] dims, bool keepDim = false) => SumOp.Apply(this, ReducedMask(dims, false, "Sum"), keepDim);
+
+    public Tensor Mean() => Sum() / Math.Max(1, NumElements);
+
+    public Tensor Mean(int dim, bool keepDim = false) => Sum(dim, keepDim) / Size(dim);
+
+    public Tensor Mean(int[] dims, bool keepDim = false)
+    {
+        var mask = ReducedMask(dims, false, "Mean");
+        return SumOp.Apply(this, mask, keepDim) / CountReduced(mask);
+    }
+
+    private int CountReduced(bool[] mask)
+    {
+        int count = 1;
+        for (int d = 0; d < Rank; d++) if (mask[d]) count *= Sizes[d];
+        return count;
+    }
+
+    /// <summary>The largest element. Its gradient goes to the arg-max (shared equally among exact ties).</summary>
+    public Tensor Max() => ExtremumOp.Apply(this, ReducedMask([], true, "Max"), keepDim: false, max: true);
+
+    public Tensor Max(int dim, bool keepDim = false) => ExtremumOp.Apply(this, ReducedMask([dim], false, "Max"), keepDim, max: true);
+
+    public Tensor Max(int[] dims, bool keepDim = false) => ExtremumOp.Apply(this, ReducedMask(dims, false, "Max"), keepDim, max: true);
+
+    public Tensor Min() => ExtremumOp.Apply(this, ReducedMask([], true, "Min"), keepDim: false, max: false);
+
+    public Tensor Min(int dim, bool keepDim = false) => ExtremumOp.Apply(this, ReducedMask([dim], false, "Min"), keepDim, max: false);
+
+    public Tensor Min(int[] dims, bool keepDim = false) => ExtremumOp.Apply(this, ReducedMask(dims, false, "Min"), keepDim, max: false);
+
+    /// <summary>The maxima along <paramref name="dim"/> and where they are (torch.max(x, dim)); values carry the gradient.</summary>
+    public (Tensor Values, Tensor Indices) MaxWithIndices(int dim, bool keepDim = false) => ExtremeWithIndices(dim, keepDim, max: true);
+
+    public (Tensor Values, Tensor Indices) MinWithIndices(int dim, bool keepDim = false) => ExtremeWithIndices(dim, keepDim, max: false);
+
+    private (Tensor, Tensor) ExtremeWithIndices(int dim, bool keepDim, bool max)
+    {
+        int d = Shape.NormalizeDim(dim, Rank);
+        var indices = ArgReduce(d, max);
+        var values = Gather(d, indices);
+        return keepDim ? (values, indices) : (values.Squeeze(d), indices.Squeeze(d));
+    }
+
+    private Tensor ArgReduce(int dim, bool max)
+    {
+        var keep = (int[])Sizes.Clone();
+        keep[dim] = 1;
+        var indices = Empty(keep, DType.Int64, Backend);
+        Backend.ArgReduce(max, Strided, dim, indices.Strided);
+        return indices;
+    }
+
+    /// <summary>Int64 index of the largest element of the flattened tensor.</summary>
+    public Tensor ArgMax() => Reshape(-1).ArgReduce(0, max: true).Reshape();
+
+    public Tensor ArgMax(int dim, bool keepDim = false)
+    {
+        int d = Shape.NormalizeDim(dim, Rank);
+        var indices = ArgReduce(d, max: true);
+        return keepDim ? indices : indices.Squeeze(d);
+    }
+
+    public Tensor ArgMin() => Reshape(-1).ArgReduce(0, max: false).Reshape();
+
+    public Tensor ArgMin(int dim, bool keepDim = false)
+    {
+        int d = Shape.NormalizeDim(dim, Rank);
+        var indices = ArgReduce(d, max: false);
+        return keepDim ? indices : indices.Squeeze(d);
+    }
+
+    /// <summary>Variance over <paramref name="dims"/> (all when null), with Bessel's correction unless <paramref name="unbiased"/> is false.</summary>
+    public Tensor Var(int[]? dims = null, bool unbiased = true, bool keepDim = false)
+    {
+        var mask = ReducedMask(dims ?? [], dims is null, "Var");
+        int n = CountReduced(mask);
+        var mean = SumOp.Apply(this, mask, keepDim: true) / n;
+        var squares = (this - mean).Square();
+        return SumOp.Apply(squares, mask, keepDim) / Math.Max(1, unbiased ? n - 1 : n);
+    }
+
+    public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false) => Var(dims, unbiased, keepDim).Sqrt();
+
+    /// <summary>log Σ exp(x) along <paramref name="dim"/>, computed stably as m + log Σ exp(x − m) with m the maximum.</summary>
+    public Tensor LogSumExp(int dim, bool keepDim = false)
+    {
+        var m = Max(dim, keepDim: true).Detach();
+        var finite = Where(m.Abs().Lt(double.PositiveInfinity), m, 0.0);
+        var result = (this - finite).Exp().Sum(dim, keepDim: true).Log() + finite;
+        return keepDim ? result : result.Squeeze(dim);
+    }
+
+    /// <summary>The Euclidean (L2) norm of all elements.</summary>
+    public Tensor Norm() => Square().Sum().Sqrt();
+}

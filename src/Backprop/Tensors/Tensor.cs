@@ -1,0 +1,189 @@
+using System.Runtime.CompilerServices;
+using Backprop.Backends.Cpu;
+
+namespace Backprop;
+
+/// <summary>
+/// An n-dimensional array on a device: a strided, row-major view of a <see cref="Storage"/>, and a node of the
+/// autograd graph. Tensors are ordinary managed objects: nothing needs disposing.
+/// </summary>
+public sealed partial class Tensor
+{
+    internal readonly Storage Storage;
+    internal readonly int[] Sizes;
+    internal readonly int[] StrideArray;
+    internal readonly int Offset;
+    private readonly bool _isContiguous;
+
+    /// <summary>The tensor that owns the storage this view looks into (null when this tensor is not a view).</summary>
+    internal readonly Tensor? ViewBase;
+
+    private bool _requiresGrad;
+    private Node? _gradFn;
+    private AccumulateGrad? _accumulator;
+    private Tensor? _grad;
+
+    internal Tensor(Storage storage, int[] sizes, int[] strides, int offset, Tensor? viewBase = null)
+    {
+        Storage = storage;
+        Sizes = sizes;
+        StrideArray = strides;
+        Offset = offset;
+        _isContiguous = StridedView.ComputeIsContiguous(sizes, strides);
+        ViewBase = viewBase is null ? null : viewBase.ViewBase ?? viewBase;
+    }
+
+    /// <summary>A contiguous tensor over a whole storage.</summary>
+    internal Tensor(Storage storage, int[] sizes) : this(storage, sizes, Shape.ContiguousStrides(sizes), 0) { }
+
+    /// <summary>A new contiguous tensor whose elements are not initialised (every kernel that uses it writes all of them).</summary>
+    internal static Tensor Empty(int[] sizes, DType dtype, Device device) =>
+        new(BackendRegistry.For(device).Allocate(dtype, Shape.CountElements(sizes), zeroed: false), sizes);
+
+    internal static Tensor EmptyLike(Tensor t) => Empty(t.Sizes, t.DType, t.Device);
+
+    internal static Tensor Empty(int[] sizes, DType dtype, IBackend backend) =>
+        new(backend.Allocate(dtype, Shape.CountElements(sizes), zeroed: false), sizes);
+
+    public Shape Shape => Shape.Wrap(Sizes);
+
+    public int Rank => Sizes.Length;
+
+    public int NumElements => Shape.CountElements(Sizes);
+
+    /// <summary>Size of one dimension; negative dims count from the end.</summary>
+    public int Size(int dim) => Sizes[Shape.NormalizeDim(dim, Sizes.Length)];
+
+    /// <summary>Distance in elements between neighbours along each dimension.</summary>
+    public IReadOnlyList<int> Strides => StrideArray;
+
+    public int StorageOffset => Offset;
+
+    public DType DType => Storage.DType;
+
+    public Device Device => Storage.Device;
+
+    internal IBackend Backend
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => Storage.Backend;
+    }
+
+    public bool IsContiguous => _isContiguous;
+
+    /// <summary>Whether this tensor shares the storage of another (it was made by a view op).</summary>
+    public bool IsView => ViewBase is not null;
+
+    /// <summary>How many times the storage has been changed in place (PyTorch's <c>_version</c>).</summary>
+    public int Version => Storage.Version;
+
+    /// <summary>An optional label, shown by graph exports and <c>backprop explain</c>.</summary>
+    public string? Name { get; set; }
+
+    internal StridedView Strided
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => new(Storage, Sizes, StrideArray, Offset, _isContiguous);
+    }
+
+    // ---- autograd state ----
+
+    /// <summary>
+    /// Whether gradients flow to this tensor. Set it on leaves (parameters, inputs); results of ops on tensors that
+    /// require grad require grad themselves.
+    /// </summary>
+    public bool RequiresGrad
+    {
+        get => _requiresGrad || _gradFn is not null;
+        set
+        {
+            if (_gradFn is not null)
+            {
+                if (value) return;
+                throw new InvalidOperationException(
+                    $"RequiresGrad can only be changed on leaf tensors; this one was computed by {_gradFn.Name}. Use Detach() to get a tensor without history.");
+            }
+            if (value && !DType.IsFloatingPoint())
+                throw new InvalidOperationException($"Only floating-point tensors can require gradients; this one is {DType.DisplayName()}.");
+            _requiresGrad = value;
+        }
+    }
+
+    /// <summary>Sets <see cref="RequiresGrad"/> and returns this tensor, for use in expressions.</summary>
+    public Tensor SetRequiresGrad(bool value = true)
+    {
+        RequiresGrad = value;
+        return this;
+    }
+
+    /// <summary>The node that computed this tensor, or null for a leaf.</summary>
+    public Node? GradFn => _gradFn;
+
+    /// <summary>A leaf was not computed by a recorded op: a parameter, an input, or any tensor that does not require grad.</summary>
+    public bool IsLeaf => _gradFn is null;
+
+    /// <summary>
+    /// ∂L/∂(this tensor), accumulated by every <see cref="Backward(bool, bool)"/> until cleared. Filled for leaves that require
+    /// grad, and for other tensors after <see cref="RetainGrad"/>.
+    /// </summary>
+    public Tensor? Grad
+    {
+        get => _grad;
+        set
+        {
+            if (value is not null)
+            {
+                if (value.Shape != Shape)
+                    throw new ShapeMismatchException("Grad", $"assigned gradient has shape {value.Shape} but the tensor has shape {Shape}");
+                if (value.DType != DType)
+                    throw new ArgumentException($"Grad: assigned gradient is {value.DType.DisplayName()} but the tensor is {DType.DisplayName()}.");
+            }
+            _grad = value;
+        }
+    }
+
+    /// <summary>The node gradients for this tensor flow into: its producer, or the accumulator of a leaf that requires grad.</summary>
+    internal Node? GradEdge => _gradFn ?? (_requiresGrad ? _accumulator ??= new AccumulateGrad(this) : null);
+
+    internal void SetGradFn(Node node) => _gradFn = node;
+
+    // ---- conversions ----
+
+    /// <summary>A new tensor with the same values in fresh contiguous storage, on the graph (gradients flow back).</summary>
+    public Tensor Clone() => Ops.CloneOp.Apply(this);
+
+    /// <summary>
+    /// The same data without history: shares storage (and its version counter), never requires grad. Changing it in
+    /// place changes this tensor too.
+    /// </summary>
+    public Tensor Detach() => new(Storage, Sizes, StrideArray, Offset);
+
+    /// <summary>This tensor if it is contiguous, else a contiguous copy (on the graph).</summary>
+    public Tensor Contiguous() => _isContiguous ? this : Clone();
+
+    /// <summary>The values converted to <paramref name="dtype"/>; gradients flow back between float dtypes.</summary>
+    public Tensor To(DType dtype) => dtype == DType ? this : Ops.ConvertOp.Apply(this, dtype);
+
+    /// <summary>The tensor on <paramref name="device"/> (this tensor when already there).</summary>
+    public Tensor To(Device device) => device == Device ? this : Ops.ToDeviceOp.Apply(this, device);
+
+    public Tensor Float() => To(DType.Float32);
+
+    public Tensor Double() => To(DType.Float64);
+
+    public Tensor Long() => To(DType.Int64);
+
+    /// <summary>Counts NaN and infinite elements (used by anomaly checks and diagnostics).</summary>
+    internal (long NaN, long Infinite) CountNonFinite()
+    {
+        if (!DType.IsFloatingPoint()) return (0, 0);
+        var values = ToArray<double>();
+        long nan = 0, inf = 0;
+        foreach (var v in values)
+        {
+            if (double.IsNaN(v)) nan++;
+            else if (double.IsInfinity(v)) inf++;
+        }
+        return (nan, inf);
+    }
+}
