@@ -2,7 +2,7 @@ using Backprop.Ops;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>max(x, 0). Its gradient is 1 where x &gt; 0 and 0 elsewhere (ReLU′(0) = 0 by convention).</summary>
     public Tensor Relu() => ReluOp.Apply(this);

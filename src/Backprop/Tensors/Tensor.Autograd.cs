@@ -1,6 +1,6 @@
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>
     /// Backpropagates from this scalar: fills <see cref="Grad"/> of every leaf that requires grad with ∂this/∂leaf

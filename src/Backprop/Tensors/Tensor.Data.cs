@@ -3,7 +3,7 @@ using System.Text;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>The elements in row-major order, converted to <typeparamref name="T"/> (float, double or long).</summary>
     public T[] ToArray<T>() where T : unmanaged

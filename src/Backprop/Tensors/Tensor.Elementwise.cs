@@ -2,7 +2,7 @@ using Backprop.Ops;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     public Tensor Neg() => NegOp.Apply(this);
     public Tensor Exp() => ExpOp.Apply(this);

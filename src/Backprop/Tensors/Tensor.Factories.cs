@@ -2,7 +2,7 @@ using Backprop.Backends.Cpu;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     private static Tensor Filled(Shape shape, double value, DType dtype, Device? device, bool requiresGrad)
     {

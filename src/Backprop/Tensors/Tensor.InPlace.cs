@@ -8,7 +8,7 @@ namespace Backprop;
 /// cannot be changed in place (its gradient would refer to values that are gone): update parameters inside
 /// <c>Autograd.NoGrad()</c>.
 /// </remarks>
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>this += alpha·other (other broadcasts to this tensor's shape).</summary>
     public Tensor AddInPlace(Tensor other, double alpha = 1)

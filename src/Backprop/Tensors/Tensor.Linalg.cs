@@ -2,7 +2,7 @@ using Backprop.Ops;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Matrix product with NumPy's rules (torch.matmul); see <see cref="MatMul(Tensor, Tensor)"/>.</summary>
     public Tensor MatMul(Tensor other) => MatMul(this, other);

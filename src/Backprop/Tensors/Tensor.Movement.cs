@@ -2,7 +2,7 @@ using Backprop.Ops;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>The same elements in a new shape (one size may be −1, inferred). A view when the layout allows, else a copy.</summary>
     public Tensor Reshape(params int[] shape)

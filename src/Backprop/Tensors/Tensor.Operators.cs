@@ -2,7 +2,7 @@ using Backprop.Ops;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     public static Tensor operator +(Tensor a, Tensor b) => Add(a, b);
     public static Tensor operator +(Tensor a, double b) => Add(a, a.ScalarLike(b));

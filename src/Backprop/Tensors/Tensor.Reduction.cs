@@ -2,7 +2,7 @@ using Backprop.Ops;
 
 namespace Backprop;
 
-public sealed partial class Tensor
+public partial class Tensor
 {
     /// <summary>Which dims are reduced: all when <paramref name="dims"/> is null; negative dims count from the end.</summary>
     internal bool[] ReducedMask(ReadOnlySpan<int> dims, bool all, string op)

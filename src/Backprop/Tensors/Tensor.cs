@@ -7,7 +7,8 @@ namespace Backprop;
 /// An n-dimensional array on a device: a strided, row-major view of a <see cref="Storage"/>, and a node of the
 /// autograd graph. Tensors are ordinary managed objects: nothing needs disposing.
 /// </summary>
-public sealed partial class Tensor
+/// <remarks>Only the library derives from it (<c>Nn.Parameter</c>); its constructors are internal.</remarks>
+public partial class Tensor
 {
     internal readonly Storage Storage;
     internal readonly int[] Sizes;
