@@ -117,6 +117,17 @@ public abstract class Node
     /// <param name="gradInputs">Set entry i to ∂L/∂(input i), of that input's shape; leave null for zero or unneeded.</param>
     protected internal abstract void Backward(Tensor gradOutput, Tensor?[] gradInputs);
 
+    /// <summary>
+    /// Runs this node's own backward formula on <paramref name="gradOutput"/> without touching the graph: for an
+    /// element-wise op, a gradient of ones gives its local derivative. Needs the saved tensors (before release).
+    /// </summary>
+    public Tensor?[] InputGradients(Tensor gradOutput)
+    {
+        var grads = new Tensor?[Next.Length];
+        using (Autograd.NoGrad()) Backward(gradOutput, grads);
+        return grads;
+    }
+
     /// <summary>Frees what backward needed; called after backward unless the graph is retained.</summary>
     internal virtual void Release()
     {

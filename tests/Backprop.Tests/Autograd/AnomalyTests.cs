@@ -1,0 +1,15 @@
+namespace Backprop.Tests.Autograd;
+
+public class AnomalyTests
+{
+    [Fact]
+    public void Anomaly_mode_names_the_op_that_produced_a_nan_gradient_and_where_it_was_created()
+    {
+        var x = Tensor.FromArray(new[] { 0.0, 1.0 }).SetRequiresGrad();
+        using var _ = Backprop.Autograd.DetectAnomaly();
+        var y = x.Sqrt(); // d√x/dx at 0 is ∞; times 0 below gives NaN
+        var error = Assert.Throws<AnomalyException>(() => (y * 0.0).Sum().Backward());
+        Assert.Contains("SqrtBackward", error.Message);
+        Assert.Contains(nameof(Anomaly_mode_names_the_op_that_produced_a_nan_gradient_and_where_it_was_created), error.Message);
+    }
+}

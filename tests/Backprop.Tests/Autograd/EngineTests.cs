@@ -1,0 +1,219 @@
+namespace Backprop.Tests.Autograd;
+
+public class EngineTests
+{
+    private static Tensor Leaf(params double[] values) => Tensor.FromArray(values).SetRequiresGrad();
+
+    [Fact]
+    public void Gradients_accumulate_across_backward_calls()
+    {
+        var x = Leaf(1, 2, 3);
+        (x * 2.0).Sum().Backward();
+        (x * 3.0).Sum().Backward();
+        Assert.Equal([5.0, 5.0, 5.0], x.Grad!.ToArray<double>());
+    }
+
+    [Fact]
+    public void Diamond_graph_sums_both_paths_into_a_reused_tensor()
+    {
+        // y = a·b + a·c with a = x², so ∂y/∂x = 2x(b + c).
+        var x = Leaf(1.5);
+        var a = x * x;
+        var y = a * 2.0 + a * 5.0;
+        y.Backward();
+        Assert.Equal(2 * 1.5 * 7, x.Grad!.Item(), 12);
+    }
+
+    [Fact]
+    public void Broadcast_gradient_is_reduced_to_the_input_shape()
+    {
+        var w = Tensor.Ones([3, 4], DType.Float64, requiresGrad: true);
+        var b = Tensor.Zeros([4], DType.Float64, requiresGrad: true);
+        var c = Tensor.Zeros([3, 1], DType.Float64, requiresGrad: true);
+        (w + b + c).Sum().Backward();
+        Assert.Equal(new Shape(4), b.Grad!.Shape);
+        Assert.All(b.Grad.ToArray<double>(), v => Assert.Equal(3.0, v));
+        Assert.Equal(new Shape(3, 1), c.Grad!.Shape);
+        Assert.All(c.Grad.ToArray<double>(), v => Assert.Equal(4.0, v));
+    }
+
+    [Fact]
+    public void Second_backward_through_a_freed_graph_throws_a_clear_error()
+    {
+        var x = Leaf(2);
+        var y = (x * x).Sum();
+        y.Backward();
+        var error = Assert.Throws<InvalidOperationException>(() => y.Backward());
+        Assert.Contains("second time", error.Message);
+        Assert.Contains("retainGraph", error.Message);
+    }
+
+    [Fact]
+    public void Retained_graph_can_be_differentiated_twice()
+    {
+        var x = Leaf(2);
+        var y = (x * x).Sum();
+        y.Backward(retainGraph: true);
+        y.Backward();
+        Assert.Equal(8.0, x.Grad!.Item(), 12);
+    }
+
+    [Fact]
+    public void Backward_of_a_non_scalar_needs_a_gradient()
+    {
+        var x = Leaf(1, 2);
+        var y = x * 3.0;
+        var error = Assert.Throws<InvalidOperationException>(() => y.Backward());
+        Assert.Contains("scalar", error.Message);
+        y.Backward(Tensor.FromArray(new[] { 1.0, 10.0 }));
+        Assert.Equal([3.0, 30.0], x.Grad!.ToArray<double>());
+    }
+
+    [Fact]
+    public void Non_leaf_gradients_are_kept_only_when_retained()
+    {
+        var x = Leaf(1, 2);
+        var h = x * 2.0;
+        var k = h * 3.0;
+        h.RetainGrad();
+        k.Sum().Backward();
+        Assert.False(h.IsLeaf);
+        Assert.Equal([3.0, 3.0], h.Grad!.ToArray<double>());
+        Assert.Null(k.Grad);
+        Assert.True(x.IsLeaf);
+    }
+
+    [Fact]
+    public void Detach_and_NoGrad_cut_the_graph()
+    {
+        var x = Leaf(3);
+        var detached = x.Detach();
+        Assert.False(detached.RequiresGrad);
+        Tensor y;
+        using (Backprop.Autograd.NoGrad()) y = x * x;
+        Assert.False(y.RequiresGrad);
+        Assert.Null(y.GradFn);
+        var z = x * x;
+        Assert.True(z.RequiresGrad);
+        Assert.Equal("MulBackward", z.GradFn!.Name);
+    }
+
+    [Fact]
+    public void In_place_change_of_a_saved_tensor_fails_at_backward_naming_op_shape_and_versions()
+    {
+        var x = Tensor.FromArray(new[] { 1.0, 2.0, 3.0 }, 1, 3).SetRequiresGrad();
+        var h = x * 2.0;
+        var y = h.Exp(); // saves its output
+        y.MulInPlace(0.5);
+        var error = Assert.Throws<InvalidOperationException>(() => y.Sum().Backward());
+        Assert.Contains("ExpBackward", error.Message);
+        Assert.Contains("[1, 3]", error.Message);
+        Assert.Contains("version 0", error.Message);
+        Assert.Contains("version 1", error.Message);
+        Assert.Contains("MulInPlace", error.Message);
+    }
+
+    [Fact]
+    public void In_place_change_of_a_leaf_that_requires_grad_throws_at_once()
+    {
+        var w = Leaf(1, 2);
+        var error = Assert.Throws<InvalidOperationException>(() => w.AddInPlace(1.0));
+        Assert.Contains("leaf", error.Message);
+        using (Backprop.Autograd.NoGrad()) w.AddInPlace(1.0);
+        Assert.Equal([2.0, 3.0], w.ToArray<double>());
+    }
+
+    [Fact]
+    public void In_place_op_on_a_non_leaf_is_recorded()
+    {
+        var x = Leaf(1, -2, 3);
+        var h = x * 2.0;
+        h.ReluInPlace();
+        h.Sum().Backward();
+        Assert.Equal([2.0, 0.0, 2.0], x.Grad!.ToArray<double>());
+    }
+
+    [Fact]
+    public void Hooks_see_and_can_replace_gradients_and_can_be_removed()
+    {
+        var x = Leaf(1, 2);
+        var h = x * 3.0;
+        Tensor? seen = null;
+        using (h.RegisterHook(g => { seen = g; }))
+        using (x.RegisterHook(g => g * 10.0))
+            h.Sum().Backward();
+        Assert.Equal([1.0, 1.0], seen!.ToArray<double>());
+        Assert.Equal([30.0, 30.0], x.Grad!.ToArray<double>());
+
+        x.ZeroGrad();
+        (x * 3.0).Sum().Backward();
+        Assert.Equal([3.0, 3.0], x.Grad!.ToArray<double>());
+    }
+
+    [Fact]
+    public void Functional_grad_returns_gradients_without_touching_Grad()
+    {
+        var x = Leaf(2);
+        var y = x.Pow(3);
+        var g = Backprop.Autograd.Grad([y.Sum()], [x]);
+        Assert.Equal(12.0, g[0]!.Item(), 12);
+        Assert.Null(x.Grad);
+    }
+
+    [Fact]
+    public void Create_graph_gives_second_derivatives()
+    {
+        // d/dx x³ = 3x², d²/dx² = 6x.
+        var x = Leaf(2);
+        var first = Backprop.Autograd.Grad([x.Pow(3).Sum()], [x], createGraph: true)[0]!;
+        Assert.Equal(12.0, first.Item(), 12);
+        var second = Backprop.Autograd.Grad([first.Sum()], [x])[0]!;
+        Assert.Equal(12.0, second.Item(), 12);
+
+        // sin″ = −sin, through the saved-output path of Sin's backward.
+        var z = Leaf(0.7);
+        var dz = Backprop.Autograd.Grad([z.Sin().Sum()], [z], createGraph: true)[0]!;
+        var d2z = Backprop.Autograd.Grad([dz.Sum()], [z])[0]!;
+        Assert.Equal(-Math.Sin(0.7), d2z.Item(), 12);
+    }
+
+    [Fact]
+    public void Backward_on_a_tensor_without_grad_explains_what_to_do()
+    {
+        var x = Tensor.FromArray(new[] { 1.0 });
+        var error = Assert.Throws<InvalidOperationException>(() => (x * 2.0).Sum().Backward());
+        Assert.Contains("does not require grad", error.Message);
+    }
+
+    [Fact]
+    public void Deep_chains_do_not_overflow_the_stack()
+    {
+        var x = Leaf(1);
+        var y = x;
+        for (int i = 0; i < 20000; i++) y = y * 1.0;
+        y.Sum().Backward();
+        Assert.Equal(1.0, x.Grad!.Item());
+    }
+
+    [Fact]
+    public void Memory_stays_flat_over_many_training_steps()
+    {
+        var w = Tensor.Randn([64, 64], requiresGrad: true);
+        var x = Tensor.Randn(32, 64);
+        void Step()
+        {
+            var loss = x.MatMul(w).Relu().Square().Mean();
+            loss.Backward();
+            using (Backprop.Autograd.NoGrad()) w.AddInPlace(w.Grad!, alpha: -1e-3);
+            w.ZeroGrad();
+        }
+        for (int i = 0; i < 200; i++) Step();
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        long before = GC.GetTotalMemory(forceFullCollection: true);
+        for (int i = 0; i < 2000; i++) Step();
+        long after = GC.GetTotalMemory(forceFullCollection: true);
+        Assert.True(after - before < 2_000_000, $"retained memory grew by {after - before} bytes over 2000 steps");
+    }
+}
