@@ -1,1 +1,53 @@
-return 0;
+using Backprop.Cli.Commands;
+using Spectre.Console;
+
+namespace Backprop.Cli;
+
+public static class Program
+{
+    private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Commands = new()
+    {
+        ["gradcheck"] = ("check every op's gradient against finite differences", GradcheckCommand.Run),
+        ["explain"] = ("show backpropagation step by step on a worked example", ExplainCommand.Run),
+    };
+
+    public static int Main(string[] args)
+    {
+        if (args.Length == 0 || args[0] is "help" or "--help" or "-h")
+        {
+            PrintHelp();
+            return args.Length == 0 ? 2 : 0;
+        }
+        if (!Commands.TryGetValue(args[0], out var command))
+        {
+            Console.Error.WriteLine($"backprop: unknown command '{args[0]}'. Commands: {string.Join(", ", Commands.Keys)}.");
+            return 2;
+        }
+        // Piped output would otherwise be squeezed into 80 columns.
+        if (Console.IsOutputRedirected) AnsiConsole.Profile.Width = 160;
+        try
+        {
+            return command.Run(args[1..]);
+        }
+        catch (UsageException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            return 2;
+        }
+        catch (Exception e) when (Environment.GetEnvironmentVariable("BACKPROP_TRACE") is null)
+        {
+            // One clear line, never a stack trace (set BACKPROP_TRACE=1 to see it).
+            Console.Error.WriteLine($"backprop {args[0]}: {e.Message}");
+            return 1;
+        }
+    }
+
+    private static void PrintHelp()
+    {
+        AnsiConsole.MarkupLine("[bold]backprop[/] — a deep-learning library for .NET, and its tools");
+        AnsiConsole.WriteLine();
+        var table = new Table().NoBorder().HideHeaders().AddColumn("command").AddColumn("what");
+        foreach (var (name, (summary, _)) in Commands) table.AddRow(new Text("  backprop " + name), new Text(summary));
+        AnsiConsole.Write(table);
+    }
+}

@@ -8,8 +8,10 @@ namespace Backprop.Diagnostics;
 /// </summary>
 public sealed class WorkedExample
 {
-    private WorkedExample(string key, string title, IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> forward, Tensor loss, double learningRate)
+    private WorkedExample(string key, string title, IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> forward, Tensor loss,
+        double learningRate, IReadOnlyDictionary<string, string> formulas)
     {
+        Formulas = formulas;
         Key = key;
         Title = title;
         Parameters = parameters;
@@ -28,6 +30,9 @@ public sealed class WorkedExample
     public IReadOnlyList<Tensor> Forward { get; }
 
     public Tensor Loss { get; }
+
+    /// <summary>How the tutorial writes each forward tensor (by name), e.g. "z1" → "W1·x + b1".</summary>
+    public IReadOnlyDictionary<string, string> Formulas { get; }
 
     /// <summary>The step size of the tutorial's SGD update (0 when it shows none).</summary>
     public double LearningRate { get; }
@@ -67,7 +72,11 @@ public sealed class WorkedExample
         var yHat = Named(z2.Sigmoid(), "ŷ");
         var loss = Named(Functional.BinaryCrossEntropy(yHat, y), "L");
         return new WorkedExample("a", "2-2-1 network: ReLU hidden layer, sigmoid output, binary cross-entropy",
-            [w1, b1, w2, b2], [x, z1, a1, z2, yHat, y, loss], loss, 0);
+            [w1, b1, w2, b2], [x, z1, a1, z2, yHat, y, loss], loss, 0, new Dictionary<string, string>
+            {
+                ["z1"] = "W1·x + b1", ["a1"] = "ReLU(z1)", ["z2"] = "W2·a1 + b2", ["ŷ"] = "σ(z2)",
+                ["L"] = "−[y·log ŷ + (1 − y)·log(1 − ŷ)]",
+            });
     }
 
     /// <summary>
@@ -88,7 +97,10 @@ public sealed class WorkedExample
         var yHat = Named(z2.Sigmoid(), "ŷ");
         var loss = Named((yHat - y).Square().Sum() * 0.5, "L");
         return new WorkedExample("b", "2-1-1 network: sigmoid hidden and output units, squared error ½(ŷ − y)², one SGD step",
-            [w1, b1, w2, b2], [x, z1, a1, z2, yHat, y, loss], loss, 0.5);
+            [w1, b1, w2, b2], [x, z1, a1, z2, yHat, y, loss], loss, 0.5, new Dictionary<string, string>
+            {
+                ["z1"] = "W1·x + b1", ["a1"] = "σ(z1)", ["z2"] = "W2·a1 + b2", ["ŷ"] = "σ(z2)", ["L"] = "½(ŷ − y)²",
+            });
     }
 
     /// <summary>Runs backward on the loss with a trace attached, and returns the trace.</summary>
