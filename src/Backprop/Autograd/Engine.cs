@@ -9,6 +9,17 @@ internal static class Engine
 {
     private static int s_stamp;
 
+    /// <summary>Per-thread scratch reused by every backward pass (a hook that starts another backward gets its own).</summary>
+    [ThreadStatic] private static Scratch? t_scratch;
+
+    private sealed class Scratch
+    {
+        public readonly Stack<Node> Stack = new();
+        public readonly PriorityQueue<Node, long> Ready = new();
+        public readonly List<(Node Node, Tensor Grad)> Roots = [];
+        public bool InUse;
+    }
+
     /// <param name="captures">
     /// When given (functional <see cref="Autograd.Grad"/>), the gradient arriving at each of these nodes is captured
     /// instead of being accumulated into leaves, and no leaf's <c>Grad</c> changes.
@@ -16,9 +27,28 @@ internal static class Engine
     public static void Run(IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor> rootGrads, bool retainGraph, bool createGraph,
         Dictionary<Node, Tensor?>? captures = null)
     {
+        var scratch = t_scratch is { InUse: false } cached ? cached : new Scratch();
+        t_scratch ??= scratch;
+        scratch.InUse = true;
+        try
+        {
+            Run(scratch, roots, rootGrads, retainGraph, createGraph, captures);
+        }
+        finally
+        {
+            scratch.Stack.Clear();
+            scratch.Ready.Clear();
+            scratch.Roots.Clear();
+            scratch.InUse = false;
+        }
+    }
+
+    private static void Run(Scratch scratch, IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor> rootGrads, bool retainGraph, bool createGraph,
+        Dictionary<Node, Tensor?>? captures)
+    {
         int stamp = Interlocked.Increment(ref s_stamp);
-        var stack = new Stack<Node>();
-        var rootNodes = new List<(Node Node, Tensor Grad)>(roots.Count);
+        var stack = scratch.Stack;
+        var rootNodes = scratch.Roots;
         for (int i = 0; i < roots.Count; i++)
         {
             var node = roots[i].GradEdge ?? throw new InvalidOperationException(
@@ -52,7 +82,7 @@ internal static class Engine
             }
         }
 
-        var ready = new PriorityQueue<Node, long>();
+        var ready = scratch.Ready;
         foreach (var (node, grad) in rootNodes)
         {
             bool first = node.PendingGrad is null;

@@ -21,6 +21,19 @@ public enum BinaryOp
     Add, Sub, Mul, Div, Pow, Maximum, Minimum,
     /// <summary>Comparisons write 1 where true and 0 where false, in the inputs' dtype.</summary>
     Eq, Ne, Lt, Le, Gt, Ge,
+    /// <summary>
+    /// −[b·log a + (1 − b)·log(1 − a)] with each log clamped at −100 (binary cross-entropy of probability a against
+    /// target b). Throws when an a lies outside [0, 1], which almost always means logits were passed.
+    /// </summary>
+    BinaryCrossEntropy,
+    /// <summary>(a − b) / max(a(1 − a), 1e−12): the derivative of <see cref="BinaryCrossEntropy"/> with respect to a.</summary>
+    BinaryCrossEntropyGrad,
+    /// <summary>a where b &gt; 0, else 0: ReLU's backward from the incoming gradient a and the saved output b.</summary>
+    ReluGrad,
+    /// <summary>a·b·(1 − b): sigmoid's backward from the incoming gradient a and the saved output b.</summary>
+    SigmoidGrad,
+    /// <summary>a·(1 − b²): tanh's backward from the incoming gradient a and the saved output b.</summary>
+    TanhGrad,
 }
 
 public partial interface IBackend
@@ -30,6 +43,9 @@ public partial interface IBackend
 
     /// <summary>y = op(a, b); a, b and y share one shape and dtype.</summary>
     void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y);
+
+    /// <summary>y += alpha·x (BLAS axpy), in place; x has y's shape and dtype.</summary>
+    void Axpy(double alpha, StridedView x, StridedView y);
 
     /// <summary>y = condition ≠ 0 ? a : b; condition may be any dtype.</summary>
     void Where(StridedView condition, StridedView a, StridedView b, StridedView y);

@@ -13,7 +13,7 @@ internal static class Kernels
     /// <summary>a and b must already share shape, dtype and device.</summary>
     public static Tensor Binary(BinaryOp op, Tensor a, Tensor b)
     {
-        var y = Tensor.Empty(a.Sizes, a.DType, a.Backend);
+        var y = Tensor.EmptyLike(a.IsContiguous || !b.IsContiguous ? a : b);
         a.Backend.Binary(op, a.Strided, b.Strided, y.Strided);
         return y;
     }

@@ -50,12 +50,12 @@ public partial class Tensor
     /// <summary>Clears <see cref="Grad"/>: to null by default (the next backward allocates it), or to zeros in place.</summary>
     public void ZeroGrad(bool setToNone = true)
     {
-        if (_grad is null) return;
-        if (setToNone) _grad = null;
+        if (Grad is not { } grad) return;
+        if (setToNone) _rare!.Grad = null;
         else
         {
-            if (_grad.GradFn is not null) _grad = _grad.Detach();
-            using (Autograd.NoGrad()) _grad.FillInPlace(0);
+            if (grad.GradFn is not null) _rare!.Grad = grad = grad.Detach();
+            using (Autograd.NoGrad()) grad.FillInPlace(0);
         }
     }
 }

@@ -13,6 +13,15 @@ public partial class Tensor
     /// <summary>this += alpha·other (other broadcasts to this tensor's shape).</summary>
     public Tensor AddInPlace(Tensor other, double alpha = 1)
     {
+        if (alpha != 1 && !(Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)))
+        {
+            // The optimizer's hot path (p −= lr·g): one fused kernel, no scaled temporary.
+            CheckInPlaceAllowed("AddInPlace");
+            var src = BroadcastTo(other.DType == DType ? other : other.To(DType), "AddInPlace");
+            Backend.Axpy(alpha, src.Strided, Strided);
+            BumpVersion("AddInPlace");
+            return this;
+        }
         var scaled = alpha == 1 ? other : other * alpha;
         return InPlace("AddInPlace", scaled, BinaryOp.Add, () => this + scaled);
     }

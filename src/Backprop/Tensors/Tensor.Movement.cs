@@ -68,7 +68,8 @@ public partial class Tensor
     {
         int a = Shape.NormalizeDim(dim0, Rank), b = Shape.NormalizeDim(dim1, Rank);
         if (a == b) return this;
-        var perm = Enumerable.Range(0, Rank).ToArray();
+        var perm = new int[Rank];
+        for (int i = 0; i < perm.Length; i++) perm[i] = i;
         (perm[a], perm[b]) = (perm[b], perm[a]);
         return PermuteOp.Apply(this, perm);
     }

@@ -28,12 +28,29 @@ public partial class Tensor
     public static Tensor operator >=(Tensor a, double b) => a.Ge(b);
     public static Tensor operator <=(Tensor a, double b) => a.Le(b);
 
-    /// <summary>A rank-0 constant in this tensor's dtype (Float32 when this tensor is Int64 and the value is not whole).</summary>
+    [ThreadStatic] private static Dictionary<(long Bits, DType DType), Tensor>? t_constants;
+
+    /// <summary>
+    /// A rank-0 constant in this tensor's dtype (Float32 when this tensor is Int64 and the value is not whole).
+    /// CPU constants are cached per thread: `x * 0.5` then costs no allocation for the 0.5. They are internal and
+    /// never written to.
+    /// </summary>
     internal Tensor ScalarLike(double value)
     {
         var dtype = DType.IsFloatingPoint() || value == Math.Floor(value) ? DType : DType.Float32;
-        return Scalar(value, dtype, Device);
+        if (Device.Type != DeviceType.Cpu) return Scalar(value, dtype, Device);
+        var cache = t_constants ??= new();
+        var key = (BitConverter.DoubleToInt64Bits(value), dtype);
+        if (cache.TryGetValue(key, out var constant)) return constant;
+        if (cache.Count >= 256) cache.Clear();
+        return cache[key] = Scalar(value, dtype, Device);
     }
+
+    private static readonly int[][] ZeroStrides = Enumerable.Range(0, 17).Select(r => new int[r]).ToArray();
+
+    /// <summary>A rank-0 tensor that needs no gradient, seen with <paramref name="sizes"/> (every stride 0), without recording.</summary>
+    private static Tensor SpreadScalar(Tensor scalar, int[] sizes) =>
+        new(scalar.Storage, sizes, sizes.Length < ZeroStrides.Length ? ZeroStrides[sizes.Length] : new int[sizes.Length], scalar.Offset);
 
     /// <summary>
     /// Brings two operands to one dtype (the wider float) and one shape (NumPy broadcasting, by explicit Expand views,
@@ -50,6 +67,8 @@ public partial class Tensor
             b = b.To(dtype);
         }
         if (a.Sizes.AsSpan().SequenceEqual(b.Sizes)) return (a, b);
+        if (b.Rank == 0 && !b.RequiresGrad) return (a, SpreadScalar(b, a.Sizes));
+        if (a.Rank == 0 && !a.RequiresGrad) return (SpreadScalar(a, b.Sizes), b);
         var shape = Shape.Broadcast(a.Shape, b.Shape, op).Dims;
         return (a.ExpandTo(shape), b.ExpandTo(shape));
     }

@@ -21,8 +21,16 @@ public partial class Tensor
 
     private bool _requiresGrad;
     private Node? _gradFn;
-    private AccumulateGrad? _accumulator;
-    private Tensor? _grad;
+
+    /// <summary>State few tensors have (a gradient, a leaf accumulator, a name), kept apart so every tensor stays small.</summary>
+    private sealed class RareState
+    {
+        public AccumulateGrad? Accumulator;
+        public Tensor? Grad;
+        public string? Name;
+    }
+
+    private RareState? _rare;
 
     internal Tensor(Storage storage, int[] sizes, int[] strides, int offset, Tensor? viewBase = null)
     {
@@ -41,7 +49,14 @@ public partial class Tensor
     internal static Tensor Empty(int[] sizes, DType dtype, Device device) =>
         new(BackendRegistry.For(device).Allocate(dtype, Shape.CountElements(sizes), zeroed: false), sizes);
 
-    internal static Tensor EmptyLike(Tensor t) => Empty(t.Sizes, t.DType, t.Device);
+    /// <summary>An uninitialised contiguous tensor of t's shape and dtype (sharing t's stride array when t is contiguous).</summary>
+    internal static Tensor EmptyLike(Tensor t) => EmptyLike(t, t.DType);
+
+    internal static Tensor EmptyLike(Tensor t, DType dtype)
+    {
+        var storage = t.Backend.Allocate(dtype, Shape.CountElements(t.Sizes), zeroed: false);
+        return t._isContiguous ? new Tensor(storage, t.Sizes, t.StrideArray, 0) : new Tensor(storage, t.Sizes);
+    }
 
     internal static Tensor Empty(int[] sizes, DType dtype, IBackend backend) =>
         new(backend.Allocate(dtype, Shape.CountElements(sizes), zeroed: false), sizes);
@@ -79,7 +94,11 @@ public partial class Tensor
     public int Version => Storage.Version;
 
     /// <summary>An optional label, shown by graph exports and <c>backprop explain</c>.</summary>
-    public string? Name { get; set; }
+    public string? Name
+    {
+        get => _rare?.Name;
+        set => (_rare ??= new()).Name = value;
+    }
 
     internal StridedView Strided
     {
@@ -129,7 +148,7 @@ public partial class Tensor
     /// </summary>
     public Tensor? Grad
     {
-        get => _grad;
+        get => _rare?.Grad;
         set
         {
             if (value is not null)
@@ -139,12 +158,12 @@ public partial class Tensor
                 if (value.DType != DType)
                     throw new ArgumentException($"Grad: assigned gradient is {value.DType.DisplayName()} but the tensor is {DType.DisplayName()}.");
             }
-            _grad = value;
+            if (value is not null || _rare is not null) (_rare ??= new()).Grad = value;
         }
     }
 
     /// <summary>The node gradients for this tensor flow into: its producer, or the accumulator of a leaf that requires grad.</summary>
-    internal Node? GradEdge => _gradFn ?? (_requiresGrad ? _accumulator ??= new AccumulateGrad(this) : null);
+    internal Node? GradEdge => _gradFn ?? (_requiresGrad ? (_rare ??= new()).Accumulator ??= new AccumulateGrad(this) : null);
 
     internal void SetGradFn(Node node) => _gradFn = node;
 

@@ -177,6 +177,32 @@ public class EngineTests
         Assert.Equal(-Math.Sin(0.7), d2z.Item(), 12);
     }
 
+    [Theory]
+    [InlineData("tanh")]
+    [InlineData("sigmoid")]
+    [InlineData("relu")]
+    public void Fused_activation_backward_still_gives_second_derivatives(string activation)
+    {
+        // With createGraph the activations take their tensor-op backward, so it can be differentiated again.
+        var x = Tensor.FromArray(new[] { -0.7, 0.4, 1.3 }).SetRequiresGrad();
+        Func<Tensor, Tensor> f = activation switch { "tanh" => t => t.Tanh(), "sigmoid" => t => t.Sigmoid(), _ => t => t.Relu() * t };
+        var first = Backprop.Autograd.Grad([f(x).Sum()], [x], createGraph: true)[0]!;
+        var second = Backprop.Autograd.Grad([first.Sum()], [x])[0]!.ToArray<double>();
+        var xs = x.ToArray<double>();
+        for (int i = 0; i < xs.Length; i++)
+        {
+            double v = xs[i], expected = activation switch
+            {
+                "tanh" => -2 * Math.Tanh(v) * (1 - Math.Tanh(v) * Math.Tanh(v)),
+                "sigmoid" => Sigmoid(v) * (1 - Sigmoid(v)) * (1 - 2 * Sigmoid(v)),
+                _ => v > 0 ? 2 : 0, // (relu(x)·x)″ = 2 for x > 0
+            };
+            Assert.Equal(expected, second[i], 10);
+        }
+    }
+
+    private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
+
     [Fact]
     public void Backward_on_a_tensor_without_grad_explains_what_to_do()
     {

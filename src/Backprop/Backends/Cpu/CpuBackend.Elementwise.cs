@@ -4,8 +4,8 @@ public sealed partial class CpuBackend
 {
     public void Unary(UnaryOp op, StridedView x, StridedView y, double arg0 = 0, double arg1 = 0)
     {
-        CheckSameShape(op.ToString(), x, y);
-        CheckSameDType(op.ToString(), x, y);
+        CheckSameShape(op, x, y);
+        CheckSameDType(op, x, y);
         switch (x.DType)
         {
             case DType.Float32: UnaryFloat<float>(op, x, y, arg0, arg1); break;
@@ -88,10 +88,10 @@ public sealed partial class CpuBackend
 
     public void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y)
     {
-        CheckSameShape(op.ToString(), a, y);
-        CheckSameShape(op.ToString(), b, y);
-        CheckSameDType(op.ToString(), a, y);
-        CheckSameDType(op.ToString(), b, y);
+        CheckSameShape(op, a, y);
+        CheckSameShape(op, b, y);
+        CheckSameDType(op, a, y);
+        CheckSameDType(op, b, y);
         switch (y.DType)
         {
             case DType.Float32: BinaryFloat<float>(op, a, b, y); break;
@@ -107,6 +107,11 @@ public sealed partial class CpuBackend
         {
             case BinaryOp.Div: RunBinary<T, FloatBinaryFunctions<T>.Div>(default, a, b, y); break;
             case BinaryOp.Pow: RunBinary<T, FloatBinaryFunctions<T>.Pow>(default, a, b, y); break;
+            case BinaryOp.BinaryCrossEntropy: RunBinary<T, FloatBinaryFunctions<T>.BinaryCrossEntropy>(default, a, b, y); break;
+            case BinaryOp.BinaryCrossEntropyGrad: RunBinary<T, FloatBinaryFunctions<T>.BinaryCrossEntropyGrad>(default, a, b, y); break;
+            case BinaryOp.ReluGrad: RunBinary<T, FloatBinaryFunctions<T>.ReluGrad>(default, a, b, y); break;
+            case BinaryOp.SigmoidGrad: RunBinary<T, FloatBinaryFunctions<T>.SigmoidGrad>(default, a, b, y); break;
+            case BinaryOp.TanhGrad: RunBinary<T, FloatBinaryFunctions<T>.TanhGrad>(default, a, b, y); break;
             default: BinaryNumber<T>(op, a, b, y); break;
         }
     }
@@ -130,10 +135,12 @@ public sealed partial class CpuBackend
     private static void RunBinary<T, TF>(TF f, in StridedView a, in StridedView b, in StridedView y)
         where T : unmanaged where TF : struct, IBinaryFunction<T>
     {
-        if (a.IsContiguous && b.IsContiguous && y.IsContiguous)
+        if (y.IsContiguous)
         {
-            f.Invoke(Span<T>(a), Span<T>(b), Span<T>(y));
-            return;
+            // Contiguous operands, or one of them a broadcast scalar (every stride 0): the common cases, without the strided walk.
+            if (a.IsContiguous && b.IsContiguous) { f.Invoke(Span<T>(a), Span<T>(b), Span<T>(y)); return; }
+            if (a.IsContiguous && IsBroadcastScalar(b)) { f.Invoke(Span<T>(a), Data<T>(b.Storage)[b.Offset], Span<T>(y)); return; }
+            if (IsBroadcastScalar(a) && b.IsContiguous) { f.Invoke(Data<T>(a.Storage)[a.Offset], Span<T>(b), Span<T>(y)); return; }
         }
         var kernel = new BinaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(a.Storage), Data<T>(b.Storage));
         StridedLoop.Run(ref kernel, y.Shape, y, a, b);
@@ -151,6 +158,44 @@ public sealed partial class CpuBackend
                 if (s1 == 0 && s2 == 1) { f.Invoke(a[o1], b.AsSpan(o2, n), y.AsSpan(o0, n)); return; }
             }
             for (int i = 0; i < n; i++) y[o0 + i * s0] = f.Invoke(a[o1 + i * s1], b[o2 + i * s2]);
+        }
+    }
+
+    private static bool IsBroadcastScalar(in StridedView v)
+    {
+        foreach (var s in v.Strides) if (s != 0) return false;
+        return true;
+    }
+
+    public void Axpy(double alpha, StridedView x, StridedView y)
+    {
+        CheckSameShape("Axpy", x, y);
+        CheckSameDType("Axpy", x, y);
+        switch (y.DType)
+        {
+            case DType.Float32: AxpyTyped(x, (float)alpha, y); break;
+            case DType.Float64: AxpyTyped(x, alpha, y); break;
+            default: AxpyTyped(x, (long)alpha, y); break;
+        }
+    }
+
+    private static void AxpyTyped<T>(in StridedView x, T alpha, in StridedView y) where T : unmanaged, INumber<T>
+    {
+        if (x.IsContiguous && y.IsContiguous)
+        {
+            var target = Span<T>(y);
+            TensorPrimitives.MultiplyAdd(Span<T>(x), alpha, target, target);
+            return;
+        }
+        var kernel = new AxpyRows<T>(Data<T>(y.Storage), Data<T>(x.Storage), alpha);
+        StridedLoop.Run(ref kernel, y.Shape, y, x);
+    }
+
+    private readonly struct AxpyRows<T>(T[] y, T[] x, T alpha) : IRowKernel where T : unmanaged, INumber<T>
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            for (int i = 0; i < n; i++) y[o0 + i * s0] += alpha * x[o1 + i * s1];
         }
     }
 

@@ -4,7 +4,7 @@ public sealed partial class CpuBackend
 {
     public void Reduce(ReduceOp op, StridedView x, StridedView y)
     {
-        CheckSameDType(op.ToString(), x, y);
+        CheckSameDType(op, x, y);
         if (x.Rank != y.Rank)
             throw new ShapeMismatchException(op.ToString(), $"reduction output {Shape.Format(y.Shape)} must keep the rank of input {Shape.Format(x.Shape)}");
         // Broadcast y back over x with stride 0 in every reduced dimension; the reduction is then an

@@ -127,13 +127,14 @@ public sealed partial class CpuBackend : IBackend
         }
     }
 
-    internal static void CheckSameShape(string kernel, in StridedView a, in StridedView b)
+    // Generic in the kernel's name so an enum is only formatted (and boxed) when a check fails, not on every call.
+    internal static void CheckSameShape<TName>(TName kernel, in StridedView a, in StridedView b) where TName : notnull
     {
         if (!a.Shape.AsSpan().SequenceEqual(b.Shape))
-            throw new ShapeMismatchException(kernel, $"kernel operands have shapes {Shape.Format(a.Shape)} and {Shape.Format(b.Shape)}");
+            throw new ShapeMismatchException(kernel.ToString()!, $"kernel operands have shapes {Shape.Format(a.Shape)} and {Shape.Format(b.Shape)}");
     }
 
-    internal static void CheckSameDType(string kernel, in StridedView a, in StridedView b)
+    internal static void CheckSameDType<TName>(TName kernel, in StridedView a, in StridedView b) where TName : notnull
     {
         if (a.DType != b.DType)
             throw new ArgumentException($"{kernel}: kernel operands have dtypes {a.DType.DisplayName()} and {b.DType.DisplayName()}.");

@@ -281,6 +281,59 @@ internal static class FloatBinaryFunctions<T> where T : unmanaged, IFloatingPoin
         public void Invoke(T a, ReadOnlySpan<T> b, Span<T> y) => TensorPrimitives.Divide(a, b, y);
     }
 
+    public struct BinaryCrossEntropy : IBinaryFunction<T>
+    {
+        private static readonly T LogFloor = T.CreateTruncating(-100.0);
+
+        public T Invoke(T p, T y)
+        {
+            if (!(p >= T.Zero && p <= T.One))
+                throw new ArgumentException($"BinaryCrossEntropy: every input must be a probability in [0, 1]; found {p}. " +
+                    "If you are passing logits, use BinaryCrossEntropyWithLogits.");
+            T logP = T.Max(T.Log(p), LogFloor);
+            T log1MinusP = T.Max(T.Log(T.One - p), LogFloor);
+            return -(y * logP + (T.One - y) * log1MinusP);
+        }
+
+        public void Invoke(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(ReadOnlySpan<T> a, T b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(T a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+    }
+
+    public struct BinaryCrossEntropyGrad : IBinaryFunction<T>
+    {
+        private static readonly T Epsilon = T.CreateTruncating(1e-12);
+
+        public T Invoke(T p, T y) => (p - y) / T.Max(p * (T.One - p), Epsilon);
+        public void Invoke(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(ReadOnlySpan<T> a, T b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(T a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+    }
+
+    public struct ReluGrad : IBinaryFunction<T>
+    {
+        public T Invoke(T g, T y) => y > T.Zero ? g : T.Zero;
+        public void Invoke(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(ReadOnlySpan<T> a, T b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(T a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+    }
+
+    public struct SigmoidGrad : IBinaryFunction<T>
+    {
+        public T Invoke(T g, T y) => g * y * (T.One - y);
+        public void Invoke(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(ReadOnlySpan<T> a, T b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(T a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+    }
+
+    public struct TanhGrad : IBinaryFunction<T>
+    {
+        public T Invoke(T g, T y) => g * (T.One - y * y);
+        public void Invoke(ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(ReadOnlySpan<T> a, T b, Span<T> y) => Loop.Binary(this, a, b, y);
+        public void Invoke(T a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
+    }
+
     public struct Pow : IBinaryFunction<T>
     {
         public T Invoke(T a, T b) => T.Pow(a, b);

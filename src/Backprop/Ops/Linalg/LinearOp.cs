@@ -35,6 +35,43 @@ internal sealed class LinearOp : Node, IGradchecked
     // ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x, ∂L/∂b = Σ over the batch of G: the δ·aᵀ and Σδ of the textbook.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
+        if (Autograd.IsGradEnabled) BackwardWithGraph(g, grads);
+        else BackwardKernels(g, grads);
+    }
+
+    /// <summary>The same formulas straight on the kernels: the hot path of every training step.</summary>
+    private void BackwardKernels(Tensor g, Tensor?[] grads)
+    {
+        var g2 = g.Rank == 2 ? g : g.Reshape(-1, g.Sizes[^1]);
+        var backend = g.Backend;
+        if (NeedsGrad(0))
+        {
+            var w = Saved(1);
+            var gx = Tensor.Empty([g2.Sizes[0], w.Sizes[1]], g.DType, backend);
+            backend.MatMul(g2.Strided, w.Strided, gx.Strided, accumulate: false);
+            grads[0] = g.Rank == 2 ? gx : new Tensor(gx.Storage, [.. g.Sizes[..^1], w.Sizes[1]]);
+        }
+        if (NeedsGrad(1))
+        {
+            var x = Saved(0);
+            var x2 = x.Rank == 2 ? x : x.Reshape(-1, x.Sizes[^1]);
+            var gw = Tensor.Empty([g2.Sizes[1], x2.Sizes[1]], g.DType, backend);
+            backend.MatMul(Transposed(g2.Strided), x2.Strided, gw.Strided, accumulate: false);
+            grads[1] = gw;
+        }
+        if (InputCount > 2 && NeedsGrad(2))
+        {
+            var gb = Tensor.Empty([1, g2.Sizes[1]], g.DType, backend);
+            backend.Reduce(ReduceOp.Sum, g2.Strided, gb.Strided);
+            grads[2] = new Tensor(gb.Storage, [g2.Sizes[1]]);
+        }
+    }
+
+    private static StridedView Transposed(in StridedView m) =>
+        new(m.Storage, [m.Shape[1], m.Shape[0]], [m.Strides[1], m.Strides[0]], m.Offset, false);
+
+    private void BackwardWithGraph(Tensor g, Tensor?[] grads)
+    {
         var g2 = g.Rank == 2 ? g : g.Reshape(-1, g.Sizes[^1]);
         if (NeedsGrad(0))
         {

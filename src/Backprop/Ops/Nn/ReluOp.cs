@@ -13,7 +13,9 @@ internal sealed class ReluOp : Node, IGradchecked
         return Autograd.IsRecording(x) ? new ReluOp(x, y).Attach(y) : y;
     }
 
-    protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Saved(0).Step();
+    // One fused kernel normally; tensor ops when a graph of the gradient is being built (double backward).
+    protected internal override void Backward(Tensor g, Tensor?[] grads) =>
+        grads[0] = Autograd.IsGradEnabled ? g * Saved(0).Step() : Kernels.Binary(BinaryOp.ReluGrad, g, Saved(0));
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

@@ -16,7 +16,8 @@ internal sealed class SigmoidOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var y = Saved(0);
-        grads[0] = g * y * (1.0 - y);
+        // One fused kernel normally; tensor ops when a graph of the gradient is being built (double backward).
+        grads[0] = Autograd.IsGradEnabled ? g * y * (1.0 - y) : Kernels.Binary(BinaryOp.SigmoidGrad, g, y);
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

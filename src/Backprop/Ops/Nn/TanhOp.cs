@@ -16,7 +16,8 @@ internal sealed class TanhOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var y = Saved(0);
-        grads[0] = g * (1.0 - y * y);
+        // One fused kernel normally; tensor ops when a graph of the gradient is being built (double backward).
+        grads[0] = Autograd.IsGradEnabled ? g * (1.0 - y * y) : Kernels.Binary(BinaryOp.TanhGrad, g, y);
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

@@ -24,9 +24,11 @@ internal sealed class SumOp : Node, IGradchecked
     /// <summary>The keep-dim result reinterpreted without its reduced dims (same storage, still contiguous).</summary>
     internal static Tensor Squeezed(Tensor kept, bool[] reduced)
     {
-        var sizes = new List<int>(kept.Rank);
-        for (int d = 0; d < kept.Rank; d++) if (!reduced[d]) sizes.Add(kept.Sizes[d]);
-        return new Tensor(kept.Storage, sizes.ToArray());
+        int rank = 0;
+        foreach (var r in reduced) if (!r) rank++;
+        var sizes = new int[rank];
+        for (int d = 0, i = 0; d < kept.Rank; d++) if (!reduced[d]) sizes[i++] = kept.Sizes[d];
+        return new Tensor(kept.Storage, sizes);
     }
 
     // Every summed element receives the output's gradient: reshape to the kept dims, then broadcast back.
