@@ -71,8 +71,9 @@ public sealed partial class Checkpoint
         var prefix = key.Contains('.') ? key[..(key.LastIndexOf('.') + 1)] : "";
         var keys = present.Order(StringComparer.Ordinal).ToList();
         var related = keys.Where(k => k.StartsWith(prefix, StringComparison.Ordinal)).ToList();
-        var shown = (related.Count > 0 ? related : keys).Take(8).ToList();
-        var hint = shown.Count == 0 ? " (it is empty)" : $" (it has: {string.Join(", ", shown)}{(shown.Count < keys.Count ? ", …" : "")})";
+        var candidates = related.Count > 0 ? related : keys;
+        var shown = candidates.Take(8).ToList();
+        var hint = shown.Count == 0 ? " (it is empty)" : $" (it has: {string.Join(", ", shown)}{(shown.Count < candidates.Count ? ", …" : "")})";
         return new KeyNotFoundException($"Checkpoint: no {what} '{key}'{hint}.");
     }
 }
