@@ -79,11 +79,12 @@ public static class SafeTensors
         var entries = ParseHeader(header, name, out var metadata);
 
         long dataLength = CheckCoverage(entries, name);
-        if (available is long size && size - 8 - (long)headerSize is var present && present != dataLength)
+        long? present = available - 8 - (long)headerSize;
+        if (present is long bytesPresent && bytesPresent != dataLength)
         {
-            throw new MalformedFileException(name, present < dataLength
-                ? $"the header describes {dataLength} bytes of tensor data but {present} bytes follow it (file truncated?)"
-                : $"{present - dataLength} bytes at the end of the data buffer belong to no tensor (the format forbids unindexed bytes)");
+            throw new MalformedFileException(name, bytesPresent < dataLength
+                ? $"the header describes {dataLength} bytes of tensor data but {bytesPresent} bytes follow it (file truncated?)"
+                : $"{bytesPresent - dataLength} bytes at the end of the data buffer belong to no tensor (the format forbids unindexed bytes)");
         }
 
         var tensors = new Dictionary<string, Tensor>(StringComparer.Ordinal);
@@ -170,14 +171,16 @@ public static class SafeTensors
         {
             if (dim.ValueKind != JsonValueKind.Number || !dim.TryGetInt64(out long size) || size < 0)
                 throw new MalformedFileException(name, $"{Where()}: shape entries must be non-negative integers; found {dim.GetRawText()}");
-            if (size > int.MaxValue || (count = count * size) > int.MaxValue)
+            count *= Math.Min(size, (long)int.MaxValue + 1); // both factors stay ≤ 2³¹, so the product cannot overflow
+            if (size > int.MaxValue || count > int.MaxValue)
                 throw new MalformedFileException(name, $"{Where()}: shape {shapeElement.GetRawText()} has more elements than a tensor holds ({int.MaxValue})");
             shape[d++] = (int)size;
         }
 
         if (!element.TryGetProperty("data_offsets", out var offsets) || offsets.ValueKind != JsonValueKind.Array || offsets.GetArrayLength() != 2)
             throw new MalformedFileException(name, $"{Where()}: missing 'data_offsets' as an array [begin, end]");
-        if (!offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < 0)
+        if (offsets[0].ValueKind != JsonValueKind.Number || offsets[1].ValueKind != JsonValueKind.Number
+            || !offsets[0].TryGetInt64(out long begin) || !offsets[1].TryGetInt64(out long end) || begin < 0 || end < 0)
             throw new MalformedFileException(name, $"{Where()}: data_offsets {offsets.GetRawText()} must be non-negative integers");
         if (end < begin)
             throw new MalformedFileException(name, $"{Where()}: data_offsets {offsets.GetRawText()} end before they begin");

@@ -176,6 +176,8 @@ public class SafeTensorsTests
         { "unindexed tail", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}""", 12, "8 bytes at the end of the data buffer belong to no tensor" },
         { "data missing", """{"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}}""", 10, "describes 16 bytes of tensor data but 10 bytes follow it (file truncated?)" },
         { "offsets reversed", """{"a":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}""", 4, "end before they begin" },
+        { "offsets not numbers", """{"a":{"dtype":"F32","shape":[1],"data_offsets":["0","4"]}}""", 4, "data_offsets [\"0\",\"4\"] must be non-negative integers" },
+        { "huge dim after zero", """{"a":{"dtype":"F32","shape":[0,4294967296],"data_offsets":[0,0]}}""", 0, "has more elements than a tensor holds" },
         { "negative dim", """{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}""", 4, "shape entries must be non-negative integers" },
         { "missing field", """{"a":{"dtype":"F32","data_offsets":[0,4]}}""", 4, "tensor 'a': missing the array field 'shape'" },
         { "duplicate name", """{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}""", 8, "names 'a' twice" },
