@@ -54,7 +54,7 @@ public class CpuParallelTests
     }
 
     [Fact]
-    public void Large_work_is_shared_by_several_threads_in_contiguous_ranges()
+    public void Large_work_is_split_into_one_contiguous_range_per_participant()
     {
         const int count = 40_000;
         var visits = new int[count];
@@ -65,12 +65,15 @@ public class CpuParallelTests
             CpuParallel.For(count, ref body);
             return 0;
         });
-        // Static partitioning: four contiguous runs, each on its own thread, the first on the caller.
-        var runs = new List<int> { owners[0] };
-        for (int i = 1; i < count; i++) if (owners[i] != owners[i - 1]) runs.Add(owners[i]);
-        Assert.Equal(4, runs.Count);
-        Assert.Equal(4, runs.Distinct().Count());
-        Assert.Equal(Environment.CurrentManagedThreadId, runs[0]);
+        // Static partitioning: four equal ranges, each run whole by one thread (a worker, or the caller when it
+        // claims a range its worker had not started), the first always by the caller.
+        for (int part = 0; part < 4; part++)
+        {
+            var range = owners.AsSpan(part * 10_000, 10_000).ToArray();
+            Assert.All(range, id => Assert.Equal(range[0], id));
+        }
+        Assert.Equal(Environment.CurrentManagedThreadId, owners[0]);
+        Assert.All(visits, v => Assert.Equal(1, v));
     }
 
     [Fact]

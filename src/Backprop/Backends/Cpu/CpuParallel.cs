@@ -17,7 +17,9 @@ internal interface IParallelBody
 /// <remarks>
 /// The body is a struct on the caller's stack; workers reach it through a pointer and a function pointer to a
 /// generic trampoline, so no delegate or box is made. That is safe because the caller does not return (not even
-/// on an exception) before every worker has finished with it. One job runs at a time: a call made while another
+/// on an exception) before every worker has finished with it. A worker runs its range only after claiming it, and
+/// the caller claims and runs whatever its workers have not started, so a late worker costs time, never progress.
+/// One job runs at a time: a call made while another
 /// is in flight (from a second thread, or nested inside a body) runs inline on its own thread, which keeps the
 /// result right and never deadlocks. Idle workers spin briefly, then sleep on a monitor, so back-to-back kernels
 /// (a training step) find them awake while an idle process costs no CPU.
@@ -31,11 +33,19 @@ internal static unsafe class CpuParallel
     private static Worker[] s_workers = [];
     private static readonly Lock s_growLock = new();
 
-    // The job in flight; written by the caller before it signals workers, read by them after.
+    // The job in flight; written by the caller before it publishes s_job, read by workers after.
     private static delegate*<void*, int, int, void> s_invoke;
     private static void* s_body;
     private static int s_count;
     private static int s_parts;
+    private static int s_job;
+
+    /// <summary>
+    /// Per range (index = part − 1): the id of the job whose range is still unclaimed, or 0 once someone took it.
+    /// Whoever wins the compare-exchange runs the range; the caller, done with its own, takes any left unclaimed,
+    /// so a worker the OS has not scheduled yet (a busy, shared machine) never holds the loop up.
+    /// </summary>
+    private static int[] s_unclaimed = [];
 
     [ThreadStatic] private static bool t_inBody;
 
@@ -72,27 +82,25 @@ internal static unsafe class CpuParallel
         try
         {
             var workers = EnsureWorkers(parts - 1);
+            var unclaimed = s_unclaimed;
+            int job = s_job == int.MaxValue ? 1 : s_job + 1;
             s_invoke = &Invoke<TBody>;
             s_body = Unsafe.AsPointer(ref body);
             s_count = count;
             s_parts = parts;
             s_exception = null;
             Volatile.Write(ref s_pending, parts - 1);
+            Volatile.Write(ref s_job, job);
+            for (int w = 0; w < parts - 1; w++) Volatile.Write(ref unclaimed[w], job);
             for (int w = 0; w < parts - 1; w++) workers[w].Signal();
 
-            t_inBody = true;
-            try
-            {
-                body.Execute(0, RangeStart(1, count, parts));
-            }
-            catch (Exception e)
-            {
-                Interlocked.CompareExchange(ref s_exception, e, null);
-            }
-            finally
-            {
-                t_inBody = false;
-            }
+            RunRange(0, count, parts);
+            for (int part = 1; part < parts; part++)
+                if (Interlocked.CompareExchange(ref unclaimed[part - 1], 0, job) == job)
+                {
+                    RunRange(part, count, parts);
+                    Interlocked.Decrement(ref s_pending);
+                }
 
             var spinner = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
@@ -116,29 +124,12 @@ internal static unsafe class CpuParallel
     private static void Invoke<TBody>(void* body, int start, int end) where TBody : struct, IParallelBody =>
         Unsafe.AsRef<TBody>(body).Execute(start, end);
 
-    private static Worker[] EnsureWorkers(int needed)
-    {
-        var workers = s_workers;
-        if (workers.Length >= needed) return workers;
-        lock (s_growLock)
-        {
-            workers = s_workers;
-            if (workers.Length >= needed) return workers;
-            var grown = new Worker[needed];
-            workers.CopyTo(grown, 0);
-            for (int i = workers.Length; i < needed; i++) grown[i] = new Worker(i + 1);
-            s_workers = grown;
-            return grown;
-        }
-    }
-
-    /// <summary>Runs the job's share of participant <paramref name="part"/>; called on a worker thread.</summary>
-    private static void RunPart(int part)
+    /// <summary>Runs one range of the job in flight; an exception is kept for the caller to rethrow.</summary>
+    private static void RunRange(int part, int count, int parts)
     {
         t_inBody = true;
         try
         {
-            int count = s_count, parts = s_parts;
             s_invoke(s_body, RangeStart(part, count, parts), RangeStart(part + 1, count, parts));
         }
         catch (Exception e)
@@ -149,6 +140,39 @@ internal static unsafe class CpuParallel
         {
             t_inBody = false;
         }
+    }
+
+    private static Worker[] EnsureWorkers(int needed)
+    {
+        var workers = s_workers;
+        if (workers.Length >= needed) return workers;
+        lock (s_growLock)
+        {
+            workers = s_workers;
+            if (workers.Length >= needed) return workers;
+            var unclaimed = new int[needed];
+            s_unclaimed.CopyTo(unclaimed, 0);
+            s_unclaimed = unclaimed;
+            var grown = new Worker[needed];
+            workers.CopyTo(grown, 0);
+            for (int i = workers.Length; i < needed; i++) grown[i] = new Worker(i + 1);
+            s_workers = grown;
+            return grown;
+        }
+    }
+
+    /// <summary>Called on a worker once signalled: runs its own range unless the caller took it already.</summary>
+    private static void TryRunPart(int part)
+    {
+        // Read the job id first: the fields read after it belong to that job or a later one, and the claim
+        // succeeds only while that very job still waits for this range, so the fields are that job's.
+        int job = Volatile.Read(ref s_job);
+        int count = s_count, parts = s_parts;
+        var unclaimed = s_unclaimed;
+        if (part >= parts || part > unclaimed.Length) return;
+        if (Interlocked.CompareExchange(ref unclaimed[part - 1], 0, job) != job) return;
+        RunRange(part, count, parts);
+        Interlocked.Decrement(ref s_pending);
     }
 
     private sealed class Worker
@@ -180,8 +204,7 @@ internal static unsafe class CpuParallel
             {
                 WaitForSignal();
                 Volatile.Write(ref _signalled, 0);
-                RunPart(_part);
-                Interlocked.Decrement(ref s_pending);
+                TryRunPart(_part);
             }
         }
 
