@@ -204,4 +204,25 @@ public class CpuParallelTests
         // Each element's k loop runs in the same order whichever thread owns its tile, so the results are identical.
         Assert.Equal(single.Data, split.Data);
     }
+
+    [Theory]
+    [InlineData(UnaryOp.Exp)]
+    [InlineData(UnaryOp.Tanh)]
+    public void Long_transcendental_runs_split_across_threads_match_the_scalar_function(UnaryOp op)
+    {
+        const int n = 50_001;
+        var random = new Random(4);
+        var input = Enumerable.Range(0, n).Select(_ => (float)(random.NextDouble() * 6 - 3)).ToArray();
+        var output = new float[n];
+        WithThreadCount(3, () =>
+        {
+            CpuBackend.Instance.Unary(op, StridedView.Contiguous(CpuBackend.Wrap(input), [n]), StridedView.Contiguous(CpuBackend.Wrap(output), [n]));
+            return 0;
+        });
+        for (int i = 0; i < n; i++)
+        {
+            double expected = op == UnaryOp.Exp ? Math.Exp(input[i]) : Math.Tanh(input[i]);
+            Assert.True(Math.Abs(output[i] - expected) <= 1e-6 * Math.Max(1, Math.Abs(expected)), $"{op}({input[i]}) at {i}: {output[i]} vs {expected}");
+        }
+    }
 }

@@ -33,8 +33,11 @@ internal readonly record struct GemmSettings(GemmIsa Isa, int Threads, bool Smal
 /// </summary>
 internal static unsafe class Gemm
 {
-    /// <summary>Products of at most this many multiply-adds (m·n·k) skip packing: 16³, or the XOR net's shapes.</summary>
-    public const int SmallWork = 4096;
+    /// <summary>
+    /// Products of at most this many multiply-adds (m·n·k) skip packing, such as the XOR net's [4, 2]·[2, 4]. Measured
+    /// crossover: the direct loop costs ~0.8 ns a multiply-add, the packed path ~200 ns of fixed cost (8³ is faster packed).
+    /// </summary>
+    public const int SmallWork = 256;
 
     public static GemmIsa BestIsa { get; } =
         Avx512Kernel<float>.IsSupported ? GemmIsa.Avx512 : Avx2Kernel<float>.IsSupported ? GemmIsa.Avx2 : GemmIsa.Portable;
