@@ -54,7 +54,7 @@ public class CpuParallelTests
     }
 
     [Fact]
-    public void Large_work_is_split_into_one_contiguous_range_per_participant()
+    public void Large_work_is_split_into_one_contiguous_chunk_per_thread()
     {
         const int count = 40_000;
         var visits = new int[count];
@@ -65,14 +65,28 @@ public class CpuParallelTests
             CpuParallel.For(count, ref body);
             return 0;
         });
-        // Static partitioning: four equal ranges, each run whole by one thread (a worker, or the caller when it
-        // claims a range its worker had not started), the first always by the caller.
+        // Four equal chunks (one per thread by default), each run whole by one thread: whichever claimed it.
         for (int part = 0; part < 4; part++)
         {
             var range = owners.AsSpan(part * 10_000, 10_000).ToArray();
             Assert.All(range, id => Assert.Equal(range[0], id));
         }
-        Assert.Equal(Environment.CurrentManagedThreadId, owners[0]);
+        Assert.All(visits, v => Assert.Equal(1, v));
+    }
+
+    [Theory]
+    [InlineData(1000, 1, 3, 4)]    // 12 chunks
+    [InlineData(1000, 100, 3, 4)]  // the grain caps it at 10 chunks
+    [InlineData(5, 1, 2, 8)]       // more chunks asked for than items
+    public void Several_chunks_per_thread_still_visit_each_index_once(int count, int grain, int threads, int chunksPerThread)
+    {
+        var visits = new int[count];
+        WithThreadCount(threads, () =>
+        {
+            var body = new CountingBody(visits, new int[count]);
+            CpuParallel.For(count, ref body, grain, chunksPerThread: chunksPerThread);
+            return 0;
+        });
         Assert.All(visits, v => Assert.Equal(1, v));
     }
 
@@ -93,8 +107,8 @@ public class CpuParallelTests
     }
 
     [Theory]
-    [InlineData(10)]      // in the caller's range
-    [InlineData(9_990)]   // in the last worker's range
+    [InlineData(10)]      // in the first chunk
+    [InlineData(9_990)]   // in the last chunk
     public void An_exception_in_any_range_reaches_the_caller_and_the_pool_keeps_working(int throwAt)
     {
         WithThreadCount(3, () =>

@@ -69,7 +69,7 @@ public sealed partial class CpuBackend
             if (transcendental && n >= ParallelTranscendentalMin)
             {
                 var chunks = new UnaryChunks<T, TF>(f, Data<T>(x.Storage), x.Offset, Data<T>(y.Storage), y.Offset);
-                CpuParallel.For(n, ref chunks, ParallelTranscendentalMin / 2);
+                CpuParallel.For(n, ref chunks, ParallelTranscendentalMin / 4, chunksPerThread: 4);
             }
             else f.Invoke(Span<T>(x), Span<T>(y));
             return;

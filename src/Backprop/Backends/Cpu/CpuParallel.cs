@@ -11,18 +11,20 @@ internal interface IParallelBody
 }
 
 /// <summary>
-/// A parallel-for for CPU kernels: persistent workers (one per core besides the caller, which takes a share too),
-/// static partitioning into one contiguous range per participant, and nothing allocated per call.
+/// A parallel-for for CPU kernels: persistent workers (one per core besides the caller, which works too), the
+/// items cut into a fixed set of contiguous chunks, and nothing allocated per call.
 /// </summary>
 /// <remarks>
 /// The body is a struct on the caller's stack; workers reach it through a pointer and a function pointer to a
 /// generic trampoline, so no delegate or box is made. That is safe because the caller does not return (not even
-/// on an exception) before every worker has finished with it. A worker runs its range only after claiming it, and
-/// the caller claims and runs whatever its workers have not started, so a late worker costs time, never progress.
-/// One job runs at a time: a call made while another
-/// is in flight (from a second thread, or nested inside a body) runs inline on its own thread, which keeps the
-/// result right and never deadlocks. Idle workers spin briefly, then sleep on a monitor, so back-to-back kernels
-/// (a training step) find them awake while an idle process costs no CPU.
+/// on an exception) before every chunk is done. The chunks are fixed by the call (count, participants, chunks
+/// per participant), so a kernel's result never depends on timing; which thread runs a chunk does: each
+/// participant claims the next chunk from a counter tagged with the job's id. On a shared machine a worker may
+/// not be scheduled for milliseconds, and with one chunk per thread the caller would sit idle waiting for it;
+/// with a few chunks per thread whoever is running takes the rest. One job runs at a time: a call made while
+/// another is in flight (from a second thread, or nested inside a body) runs inline on its own thread, which keeps
+/// the result right and never deadlocks. Idle workers spin briefly, then sleep on a monitor, so back-to-back
+/// kernels (a training step) find them awake while an idle process costs no CPU.
 /// </remarks>
 internal static unsafe class CpuParallel
 {
@@ -33,19 +35,15 @@ internal static unsafe class CpuParallel
     private static Worker[] s_workers = [];
     private static readonly Lock s_growLock = new();
 
-    // The job in flight; written by the caller before it publishes s_job, read by workers after.
+    // The job in flight; written by the caller before it publishes s_claim, read by workers after.
     private static delegate*<void*, int, int, void> s_invoke;
     private static void* s_body;
     private static int s_count;
-    private static int s_parts;
+    private static int s_chunks;
     private static int s_job;
 
-    /// <summary>
-    /// Per range (index = part − 1): the id of the job whose range is still unclaimed, or 0 once someone took it.
-    /// Whoever wins the compare-exchange runs the range; the caller, done with its own, takes any left unclaimed,
-    /// so a worker the OS has not scheduled yet (a busy, shared machine) never holds the loop up.
-    /// </summary>
-    private static int[] s_unclaimed = [];
+    /// <summary>The job's id in the high 32 bits, the next unclaimed chunk in the low 32.</summary>
+    private static long s_claim;
 
     [ThreadStatic] private static bool t_inBody;
 
@@ -64,44 +62,38 @@ internal static unsafe class CpuParallel
     }
 
     /// <summary>
-    /// Runs <paramref name="body"/> over [0, <paramref name="count"/>) split into contiguous ranges, one per
-    /// participant, each at least <paramref name="grain"/> items, with at most <paramref name="maxParts"/> (and
-    /// <see cref="ThreadCount"/>) participants; work too small to split runs inline. Exceptions thrown by any
-    /// participant propagate to the caller (the first one, if several throw).
+    /// Runs <paramref name="body"/> over [0, <paramref name="count"/>) in contiguous chunks of at least
+    /// <paramref name="grain"/> items: <paramref name="chunksPerThread"/> chunks for each of at most
+    /// <paramref name="maxThreads"/> (and <see cref="ThreadCount"/>) participants. Work too small to split runs
+    /// inline. Exceptions thrown by any chunk propagate to the caller (the first one, if several throw).
     /// </summary>
-    public static void For<TBody>(int count, ref TBody body, int grain = 1, int maxParts = int.MaxValue)
+    public static void For<TBody>(int count, ref TBody body, int grain = 1, int maxThreads = int.MaxValue, int chunksPerThread = 1)
         where TBody : struct, IParallelBody
     {
         if (count <= 0) return;
-        int parts = Math.Min(Math.Min(ThreadCount, maxParts), count / Math.Max(grain, 1));
-        if (parts <= 1 || t_inBody || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
+        int most = count / Math.Max(grain, 1);
+        int threads = Math.Min(Math.Min(ThreadCount, maxThreads), most);
+        if (threads <= 1 || t_inBody || Interlocked.CompareExchange(ref s_busy, 1, 0) != 0)
         {
             body.Execute(0, count);
             return;
         }
         try
         {
-            var workers = EnsureWorkers(parts - 1);
-            var unclaimed = s_unclaimed;
+            var workers = EnsureWorkers(threads - 1);
+            int chunks = (int)Math.Min((long)threads * Math.Max(chunksPerThread, 1), most);
             int job = s_job == int.MaxValue ? 1 : s_job + 1;
+            s_job = job;
             s_invoke = &Invoke<TBody>;
             s_body = Unsafe.AsPointer(ref body);
             s_count = count;
-            s_parts = parts;
+            s_chunks = chunks;
             s_exception = null;
-            Volatile.Write(ref s_pending, parts - 1);
-            Volatile.Write(ref s_job, job);
-            for (int w = 0; w < parts - 1; w++) Volatile.Write(ref unclaimed[w], job);
-            for (int w = 0; w < parts - 1; w++) workers[w].Signal();
+            Volatile.Write(ref s_pending, chunks);
+            Volatile.Write(ref s_claim, (long)job << 32);
+            for (int w = 0; w < threads - 1; w++) workers[w].Signal();
 
-            RunRange(0, count, parts);
-            for (int part = 1; part < parts; part++)
-                if (Interlocked.CompareExchange(ref unclaimed[part - 1], 0, job) == job)
-                {
-                    RunRange(part, count, parts);
-                    Interlocked.Decrement(ref s_pending);
-                }
-
+            RunChunks(job);
             var spinner = new SpinWait();
             while (Volatile.Read(ref s_pending) != 0) spinner.SpinOnce(sleep1Threshold: -1);
             s_body = null;
@@ -117,20 +109,37 @@ internal static unsafe class CpuParallel
         }
     }
 
-    /// <summary>The first item of participant <paramref name="part"/> of <paramref name="parts"/>.</summary>
+    /// <summary>Claims and runs chunks of job <paramref name="job"/> until none is left (or a later job has begun).</summary>
+    private static void RunChunks(int job)
+    {
+        while (true)
+        {
+            long claim = Volatile.Read(ref s_claim);
+            if ((int)(claim >> 32) != job) return;
+            // Read after the claim word: if the exchange below succeeds, the claim word did not move in between,
+            // so the job is still in flight and these are its fields.
+            int chunk = (int)claim, count = s_count, chunks = s_chunks;
+            if (chunk >= chunks) return;
+            if (Interlocked.CompareExchange(ref s_claim, claim + 1, claim) != claim) continue;
+            RunRange(chunk, count, chunks);
+            Interlocked.Decrement(ref s_pending);
+        }
+    }
+
+    /// <summary>The first item of chunk <paramref name="chunk"/> of <paramref name="chunks"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static int RangeStart(int part, int count, int parts) => (int)((long)count * part / parts);
+    private static int RangeStart(int chunk, int count, int chunks) => (int)((long)count * chunk / chunks);
 
     private static void Invoke<TBody>(void* body, int start, int end) where TBody : struct, IParallelBody =>
         Unsafe.AsRef<TBody>(body).Execute(start, end);
 
-    /// <summary>Runs one range of the job in flight; an exception is kept for the caller to rethrow.</summary>
-    private static void RunRange(int part, int count, int parts)
+    /// <summary>Runs one chunk of the job in flight; an exception is kept for the caller to rethrow.</summary>
+    private static void RunRange(int chunk, int count, int chunks)
     {
         t_inBody = true;
         try
         {
-            s_invoke(s_body, RangeStart(part, count, parts), RangeStart(part + 1, count, parts));
+            s_invoke(s_body, RangeStart(chunk, count, chunks), RangeStart(chunk + 1, count, chunks));
         }
         catch (Exception e)
         {
@@ -150,9 +159,6 @@ internal static unsafe class CpuParallel
         {
             workers = s_workers;
             if (workers.Length >= needed) return workers;
-            var unclaimed = new int[needed];
-            s_unclaimed.CopyTo(unclaimed, 0);
-            s_unclaimed = unclaimed;
             var grown = new Worker[needed];
             workers.CopyTo(grown, 0);
             for (int i = workers.Length; i < needed; i++) grown[i] = new Worker(i + 1);
@@ -161,31 +167,15 @@ internal static unsafe class CpuParallel
         }
     }
 
-    /// <summary>Called on a worker once signalled: runs its own range unless the caller took it already.</summary>
-    private static void TryRunPart(int part)
-    {
-        // Read the job id first: the fields read after it belong to that job or a later one, and the claim
-        // succeeds only while that very job still waits for this range, so the fields are that job's.
-        int job = Volatile.Read(ref s_job);
-        int count = s_count, parts = s_parts;
-        var unclaimed = s_unclaimed;
-        if (part >= parts || part > unclaimed.Length) return;
-        if (Interlocked.CompareExchange(ref unclaimed[part - 1], 0, job) != job) return;
-        RunRange(part, count, parts);
-        Interlocked.Decrement(ref s_pending);
-    }
-
     private sealed class Worker
     {
-        private readonly int _part;
         private readonly object _gate = new();
         private int _signalled;
         private int _sleeping;
 
-        public Worker(int part)
+        public Worker(int index)
         {
-            _part = part;
-            var thread = new Thread(Loop, maxStackSize: 1 << 20) { IsBackground = true, Name = $"Backprop CPU worker {part}" };
+            var thread = new Thread(Loop, maxStackSize: 1 << 20) { IsBackground = true, Name = $"Backprop CPU worker {index}" };
             thread.Start();
         }
 
@@ -203,8 +193,9 @@ internal static unsafe class CpuParallel
             while (true)
             {
                 WaitForSignal();
-                Volatile.Write(ref _signalled, 0);
-                TryRunPart(_part);
+                // A full fence, so the claim word is read after the reset and a signal for the next job is not lost.
+                Interlocked.Exchange(ref _signalled, 0);
+                RunChunks((int)(Volatile.Read(ref s_claim) >> 32));
             }
         }
 

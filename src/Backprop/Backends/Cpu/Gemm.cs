@@ -106,7 +106,7 @@ internal static unsafe class Gemm
         int tiles = job.Tiles;
         long tileFlops = 2L * TKernel.MR * TKernel.NR * k;
         int grain = (int)Math.Clamp((settings.MinFlopsPerThread + tileFlops - 1) / tileFlops, 1, int.MaxValue);
-        CpuParallel.For(tiles, ref job, grain, settings.Threads);
+        CpuParallel.For(tiles, ref job, grain, settings.Threads, chunksPerThread: 4);
     }
 
     /// <summary>The share of the padded MR×NR tiles that holds real elements of an m×n C.</summary>
