@@ -4,7 +4,7 @@ using System.Runtime.ExceptionServices;
 
 namespace Backprop.Backends.Cpu;
 
-/// <summary>The work of one participant in a <see cref="CpuParallel.For{TBody}"/>: items [start, end).</summary>
+/// <summary>The work of one chunk of a <see cref="CpuParallel.For{TBody}"/>: items [start, end).</summary>
 internal interface IParallelBody
 {
     void Execute(int start, int end);

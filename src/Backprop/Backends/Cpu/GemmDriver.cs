@@ -12,9 +12,10 @@ namespace Backprop.Backends.Cpu;
 /// <item>the group's NR-wide panels of B, each multiplied by the sliver in the micro-kernel.</item>
 /// </list>
 /// A is read in place when it has a unit stride (row- or column-major) and only packed for the last, partial
-/// sliver or for general strides; B is always packed. The tiles are numbered N-panel-major, and each participant
-/// of the parallel-for takes a contiguous range of them: a range of columns of C with a partial column at each
-/// end, so each thread packs only the part of B it multiplies.
+/// sliver or for general strides; B is always packed. The tiles are numbered N-panel-major, and each chunk of the
+/// parallel-for is a contiguous range of them: a band of columns of C with a partial panel at each end, so each
+/// chunk packs only the part of B it multiplies. Every tile sums its k loop in the same order whichever thread
+/// runs it, so the result does not depend on the thread count.
 /// </remarks>
 internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
     where T : unmanaged, INumberBase<T> where TKernel : IGemmKernel<T>
