@@ -21,29 +21,29 @@ public sealed partial class CpuBackend
         switch (op)
         {
             case UnaryOp.Neg: RunUnary<T, FloatFunctions<T>.Neg>(default, x, y); break;
-            case UnaryOp.Exp: RunUnary<T, FloatFunctions<T>.Exp>(default, x, y); break;
-            case UnaryOp.Log: RunUnary<T, FloatFunctions<T>.Log>(default, x, y); break;
+            case UnaryOp.Exp: RunUnary<T, FloatFunctions<T>.Exp>(default, x, y, transcendental: true); break;
+            case UnaryOp.Log: RunUnary<T, FloatFunctions<T>.Log>(default, x, y, transcendental: true); break;
             case UnaryOp.Sqrt: RunUnary<T, FloatFunctions<T>.Sqrt>(default, x, y); break;
             case UnaryOp.Abs: RunUnary<T, FloatFunctions<T>.Abs>(default, x, y); break;
             case UnaryOp.Sign: RunUnary<T, FloatFunctions<T>.Sign>(default, x, y); break;
             case UnaryOp.Reciprocal: RunUnary<T, FloatFunctions<T>.Reciprocal>(default, x, y); break;
             case UnaryOp.Square: RunUnary<T, FloatFunctions<T>.Square>(default, x, y); break;
-            case UnaryOp.Sin: RunUnary<T, FloatFunctions<T>.Sin>(default, x, y); break;
-            case UnaryOp.Cos: RunUnary<T, FloatFunctions<T>.Cos>(default, x, y); break;
-            case UnaryOp.Tanh: RunUnary<T, FloatFunctions<T>.Tanh>(default, x, y); break;
-            case UnaryOp.Sigmoid: RunUnary<T, FloatFunctions<T>.Sigmoid>(default, x, y); break;
+            case UnaryOp.Sin: RunUnary<T, FloatFunctions<T>.Sin>(default, x, y, transcendental: true); break;
+            case UnaryOp.Cos: RunUnary<T, FloatFunctions<T>.Cos>(default, x, y, transcendental: true); break;
+            case UnaryOp.Tanh: RunUnary<T, FloatFunctions<T>.Tanh>(default, x, y, transcendental: true); break;
+            case UnaryOp.Sigmoid: RunUnary<T, FloatFunctions<T>.Sigmoid>(default, x, y, transcendental: true); break;
             case UnaryOp.Relu: RunUnary<T, FloatFunctions<T>.Relu>(default, x, y); break;
             case UnaryOp.Step: RunUnary<T, FloatFunctions<T>.Step>(default, x, y); break;
-            case UnaryOp.Softplus: RunUnary<T, FloatFunctions<T>.Softplus>(default, x, y); break;
-            case UnaryOp.Gelu: RunUnary<T, FloatFunctions<T>.Gelu>(default, x, y); break;
-            case UnaryOp.Erf: RunUnary<T, FloatFunctions<T>.Erf>(default, x, y); break;
+            case UnaryOp.Softplus: RunUnary<T, FloatFunctions<T>.Softplus>(default, x, y, transcendental: true); break;
+            case UnaryOp.Gelu: RunUnary<T, FloatFunctions<T>.Gelu>(default, x, y, transcendental: true); break;
+            case UnaryOp.Erf: RunUnary<T, FloatFunctions<T>.Erf>(default, x, y, transcendental: true); break;
             case UnaryOp.Floor: RunUnary<T, FloatFunctions<T>.Floor>(default, x, y); break;
             case UnaryOp.Ceil: RunUnary<T, FloatFunctions<T>.Ceil>(default, x, y); break;
             case UnaryOp.Round: RunUnary<T, FloatFunctions<T>.Round>(default, x, y); break;
-            case UnaryOp.Log1p: RunUnary<T, FloatFunctions<T>.Log1p>(default, x, y); break;
-            case UnaryOp.Expm1: RunUnary<T, FloatFunctions<T>.Expm1>(default, x, y); break;
+            case UnaryOp.Log1p: RunUnary<T, FloatFunctions<T>.Log1p>(default, x, y, transcendental: true); break;
+            case UnaryOp.Expm1: RunUnary<T, FloatFunctions<T>.Expm1>(default, x, y, transcendental: true); break;
             case UnaryOp.LeakyRelu: RunUnary<T, FloatFunctions<T>.LeakyRelu>(new(a0), x, y); break;
-            case UnaryOp.Elu: RunUnary<T, FloatFunctions<T>.Elu>(new(a0), x, y); break;
+            case UnaryOp.Elu: RunUnary<T, FloatFunctions<T>.Elu>(new(a0), x, y, transcendental: true); break;
             case UnaryOp.Clamp: RunUnary<T, FloatFunctions<T>.Clamp>(new(a0, a1), x, y); break;
             default: throw new NotSupportedException($"Unary op {op} is not implemented on the CPU.");
         }
@@ -60,16 +60,37 @@ public sealed partial class CpuBackend
         }
     }
 
-    private static void RunUnary<T, TF>(TF f, in StridedView x, in StridedView y)
+    private static void RunUnary<T, TF>(TF f, in StridedView x, in StridedView y, bool transcendental = false)
         where T : unmanaged where TF : struct, IUnaryFunction<T>
     {
         if (x.IsContiguous && y.IsContiguous)
         {
-            f.Invoke(Span<T>(x), Span<T>(y));
+            int n = x.NumElements;
+            if (transcendental && n >= ParallelTranscendentalMin)
+            {
+                var chunks = new UnaryChunks<T, TF>(f, Data<T>(x.Storage), x.Offset, Data<T>(y.Storage), y.Offset);
+                CpuParallel.For(n, ref chunks, ParallelTranscendentalMin / 4, chunksPerThread: 4);
+            }
+            else f.Invoke(Span<T>(x), Span<T>(y));
             return;
         }
         var kernel = new UnaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(x.Storage));
         StridedLoop.Run(ref kernel, y.Shape, y, x);
+    }
+
+    /// <summary>
+    /// Contiguous runs of a transcendental function at least this long are split across threads (at least half
+    /// of it each). Measured on 2 Zen 4 cores: exp and tanh run ~2× faster split from 16K elements up, while
+    /// memory-bound functions (add, relu, sums) gain nothing once their data leaves L2, and lose when the other
+    /// core is busy, so they stay on one thread.
+    /// </summary>
+    internal const int ParallelTranscendentalMin = 1 << 14;
+
+    private readonly struct UnaryChunks<T, TF>(TF f, T[] x, int xOffset, T[] y, int yOffset) : IParallelBody
+        where T : unmanaged where TF : struct, IUnaryFunction<T>
+    {
+        public void Execute(int start, int end) =>
+            f.Invoke(x.AsSpan(xOffset + start, end - start), y.AsSpan(yOffset + start, end - start));
     }
 
     private readonly struct UnaryRows<T, TF>(TF f, T[] y, T[] x) : IRowKernel

@@ -16,36 +16,42 @@ public sealed partial class CpuBackend
         int batch = 1;
         for (int d = 0; d < rank - 2; d++) batch *= c.Shape[d];
         if (batch == 0 || m == 0 || n == 0) return;
-        var batchShape = c.Shape[..(rank - 2)];
-        var aBases = BatchOffsets(a, batchShape);
-        var bBases = BatchOffsets(b, batchShape);
-        var cBases = BatchOffsets(c, batchShape);
-        var aLayout = MatrixLayout.Of(a);
-        var bLayout = MatrixLayout.Of(b);
-        var cLayout = MatrixLayout.Of(c);
         switch (c.DType)
         {
-            case DType.Float32:
-                for (int i = 0; i < batch; i++)
-                    Gemm.Multiply(m, n, k, Data<float>(a.Storage), aBases[i], aLayout, Data<float>(b.Storage), bBases[i], bLayout,
-                        Data<float>(c.Storage), cBases[i], cLayout, accumulate);
-                break;
-            case DType.Float64:
-                for (int i = 0; i < batch; i++)
-                    Gemm.Multiply(m, n, k, Data<double>(a.Storage), aBases[i], aLayout, Data<double>(b.Storage), bBases[i], bLayout,
-                        Data<double>(c.Storage), cBases[i], cLayout, accumulate);
-                break;
-            default:
-                throw new NotSupportedException("MatMul needs floating-point tensors.");
+            case DType.Float32: MatMulTyped<float>(a, b, c, m, n, k, batch, accumulate); break;
+            case DType.Float64: MatMulTyped<double>(a, b, c, m, n, k, batch, accumulate); break;
+            default: throw new NotSupportedException("MatMul needs floating-point tensors.");
         }
     }
 
-    /// <summary>The offset of each batch's matrix, in row-major order of the batch index.</summary>
-    private static int[] BatchOffsets(in StridedView view, int[] batchShape)
+    private static void MatMulTyped<T>(in StridedView a, in StridedView b, in StridedView c, int m, int n, int k, int batch, bool accumulate)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        if (batchShape.Length == 0) return [view.Offset];
-        var batchView = new StridedView(view.Storage, batchShape, view.Strides[..batchShape.Length], view.Offset, false);
-        return StridedLoop.Offsets(batchView);
+        T[] aData = Data<T>(a.Storage), bData = Data<T>(b.Storage), cData = Data<T>(c.Storage);
+        var aLayout = MatrixLayout.Of(a);
+        var bLayout = MatrixLayout.Of(b);
+        var cLayout = MatrixLayout.Of(c);
+        if (batch == 1)
+        {
+            Gemm.Multiply(m, n, k, aData, a.Offset, aLayout, bData, b.Offset, bLayout, cData, c.Offset, cLayout, accumulate);
+            return;
+        }
+        // Walk the batch index like an odometer; a batch dim of stride 0 (broadcast) revisits the same matrix.
+        int batchRank = c.Rank - 2;
+        Span<int> index = stackalloc int[batchRank];
+        index.Clear();
+        int aBase = a.Offset, bBase = b.Offset, cBase = c.Offset;
+        for (int item = 0; item < batch; item++)
+        {
+            Gemm.Multiply(m, n, k, aData, aBase, aLayout, bData, bBase, bLayout, cData, cBase, cLayout, accumulate);
+            for (int d = batchRank - 1; d >= 0; d--)
+            {
+                aBase += a.Strides[d]; bBase += b.Strides[d]; cBase += c.Strides[d];
+                if (++index[d] < c.Shape[d]) break;
+                aBase -= a.Strides[d] * index[d]; bBase -= b.Strides[d] * index[d]; cBase -= c.Strides[d] * index[d];
+                index[d] = 0;
+            }
+        }
     }
 }
 
