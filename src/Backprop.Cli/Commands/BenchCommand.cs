@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Globalization;
+
+namespace Backprop.Cli.Commands;
+
+/// <summary>
+/// <c>backprop bench [all|gemm|mlp|xor|cnn|…]</c>: the workloads of the benchmark suite, one line each as
+/// <c>NAME METRIC=VALUE</c>, the same format the TorchSharp reference prints, so compare.sh can set them side by side.
+/// Each figure is the median of several timed rounds after warm-up.
+/// </summary>
+public static class BenchCommand
+{
+    private static readonly string[] All = ["gemm", "mlp", "xor", "cnn"];
+    private static readonly string[] Later = ["lstm", "attention"];
+
+    public static int Run(string[] args)
+    {
+        var options = new CliArguments("bench", args, new HashSet<string> { "threads" }, new HashSet<string> { "alloc" });
+        var target = options.Target([.. All, .. Later, "all"], "all");
+        int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
+        Backends.Cpu.CpuBackend.ThreadCount = threads;
+        Console.WriteLine($"# backprop cpu threads={threads}");
+        var workloads = target == "all" ? All : [target];
+        foreach (var name in workloads)
+        {
+            var line = Workloads.Run(name, options.Flag("alloc"));
+            if (line is not null) Console.WriteLine(line);
+        }
+        return 0;
+    }
+
+    /// <summary>Median of <paramref name="rounds"/> timings, each the mean over <paramref name="perRound"/> calls, after warm-up.</summary>
+    public static (double Seconds, long BytesPerCall) Median(Action step, int warm, int rounds, int perRound)
+    {
+        for (int i = 0; i < warm; i++) step();
+        var times = new double[rounds];
+        long bytes = 0;
+        for (int r = 0; r < rounds; r++)
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            var sw = Stopwatch.StartNew();
+            for (int i = 0; i < perRound; i++) step();
+            times[r] = sw.Elapsed.TotalSeconds / perRound;
+            bytes = (GC.GetAllocatedBytesForCurrentThread() - before) / perRound;
+        }
+        Array.Sort(times);
+        return (times[rounds / 2], bytes);
+    }
+
+    public static string Format(double value, string decimals) => value.ToString(decimals, CultureInfo.InvariantCulture);
+}
