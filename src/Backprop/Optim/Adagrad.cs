@@ -4,6 +4,7 @@ namespace Backprop.Optim;
 /// Adagrad, as PyTorch implements it: s ← s + g², θ ← θ − γₜ·g / (√s + ε) with γₜ = γ / (1 + (t − 1)·decay) and s
 /// starting at the initial accumulator value.
 /// </summary>
+/// <remarks>Each parameter is updated by one fused kernel (<see cref="IBackend.AdagradStep"/>).</remarks>
 public sealed class Adagrad : Optimizer<AdagradOptions>
 {
     private const int Sum = 0;
@@ -23,20 +24,26 @@ public sealed class Adagrad : Optimizer<AdagradOptions>
     public override void Step()
     {
         using var noGrad = Autograd.NoGrad();
-        foreach (var group in ParamGroups)
+        // Index loops: enumerating the lists through their interfaces would allocate on every step.
+        var groups = ParamGroups;
+        for (int gi = 0; gi < groups.Count; gi++)
         {
+            var group = groups[gi];
             var o = OptionsOf(group);
-            foreach (var p in group.Parameters)
+            var parameters = group.Parameters;
+            for (int pi = 0; pi < parameters.Count; pi++)
             {
+                var p = parameters[pi];
                 if (p.Grad is not { } grad) continue;
                 var state = State(p);
                 long t = ++state.Step;
-                var g = o.Maximize ? -grad : grad;
-                if (o.WeightDecay != 0) g = g + p * o.WeightDecay;
                 double stepSize = o.LearningRate / (1 + (t - 1) * o.LearningRateDecay);
                 var sum = state[Sum] ??= Tensor.FullLike(p, o.InitialAccumulatorValue);
-                sum.AddInPlace(g * g);
-                p.AddInPlace(g / (sum.Sqrt() + o.Eps), -stepSize);
+                var target = Writable(p);
+                p.Backend.AdagradStep(target.Strided, grad.Contiguous().Strided, sum.Strided,
+                    new AdagradUpdate(stepSize, o.WeightDecay, o.Eps, o.Maximize));
+                Commit(p, target, "Adagrad.Step");
+                sum.BumpVersion("Adagrad.Step");
             }
         }
     }

@@ -6,11 +6,14 @@ namespace Backprop.Optim;
 /// Weight decay is an L2 term added to g (see <see cref="AdamW"/> for the decoupled form); AMSGrad divides by the
 /// largest v seen.
 /// </summary>
+/// <remarks>Each parameter is updated by one fused kernel (<see cref="IBackend.AdamStep"/>).</remarks>
 public class Adam : Optimizer<AdamOptions>
 {
     private const int ExpAvg = 0, ExpAvgSq = 1, MaxExpAvgSq = 2;
 
     private readonly bool _decoupledWeightDecay;
+
+    private string Name => _decoupledWeightDecay ? "AdamW.Step" : "Adam.Step";
 
     public Adam(IEnumerable<Tensor> parameters, AdamOptions options) : this(parameters, options, decoupledWeightDecay: false) { }
 
@@ -34,35 +37,36 @@ public class Adam : Optimizer<AdamOptions>
     public override void Step()
     {
         using var noGrad = Autograd.NoGrad();
-        foreach (var group in ParamGroups)
+        // Index loops: enumerating the lists through their interfaces would allocate on every step.
+        var groups = ParamGroups;
+        for (int gi = 0; gi < groups.Count; gi++)
         {
+            var group = groups[gi];
             var o = OptionsOf(group);
-            foreach (var p in group.Parameters)
+            var parameters = group.Parameters;
+            for (int pi = 0; pi < parameters.Count; pi++)
             {
+                var p = parameters[pi];
                 if (p.Grad is not { } grad) continue;
                 var state = State(p);
                 long t = ++state.Step;
-                var g = o.Maximize ? -grad : grad;
-                if (o.WeightDecay != 0)
-                {
-                    if (_decoupledWeightDecay) p.MulInPlace(1 - o.LearningRate * o.WeightDecay);
-                    else g = g + p * o.WeightDecay;
-                }
                 var m = state[ExpAvg] ??= Tensor.ZerosLike(p);
                 var v = state[ExpAvgSq] ??= Tensor.ZerosLike(p);
-                m.MulInPlace(o.Beta1).AddInPlace(g, 1 - o.Beta1);
-                v.MulInPlace(o.Beta2).AddInPlace(g * g, 1 - o.Beta2);
-                double biasCorrection1 = 1 - Math.Pow(o.Beta1, t);
-                double biasCorrection2Sqrt = Math.Sqrt(1 - Math.Pow(o.Beta2, t));
-                var second = v;
-                if (o.Amsgrad)
-                {
-                    var max = state[MaxExpAvgSq] ??= Tensor.ZerosLike(p);
-                    max.CopyFrom(Tensor.Maximum(max, v));
-                    second = max;
-                }
-                var denominator = second.Sqrt() / biasCorrection2Sqrt + o.Eps;
-                p.AddInPlace(m / denominator, -o.LearningRate / biasCorrection1);
+                var max = o.Amsgrad ? state[MaxExpAvgSq] ??= Tensor.ZerosLike(p) : null;
+                bool decoupled = _decoupledWeightDecay && o.WeightDecay != 0;
+                var update = new AdamUpdate(
+                    StepSize: o.LearningRate / (1 - Math.Pow(o.Beta1, t)),
+                    BiasCorrection2Sqrt: Math.Sqrt(1 - Math.Pow(o.Beta2, t)),
+                    o.Beta1, o.Beta2, o.Eps,
+                    WeightDecay: decoupled ? 0 : o.WeightDecay,
+                    ParameterScale: decoupled ? 1 - o.LearningRate * o.WeightDecay : 1,
+                    o.Amsgrad, o.Maximize);
+                var target = Writable(p);
+                p.Backend.AdamStep(target.Strided, grad.Contiguous().Strided, m.Strided, v.Strided, max?.Strided, update);
+                Commit(p, target, Name);
+                m.BumpVersion(Name);
+                v.BumpVersion(Name);
+                max?.BumpVersion(Name);
             }
         }
     }

@@ -1,3 +1,5 @@
+using Backprop.IO;
+
 namespace Backprop.Optim;
 
 /// <summary>
@@ -29,6 +31,19 @@ public sealed class LinearWarmup : LrScheduler
 
     /// <summary>The schedule after warm-up, or null to hold the base rate.</summary>
     public LrScheduler? Then { get; }
+
+    /// <summary>Saves this schedule and the one it hands over to (under <c>then.</c>).</summary>
+    public override void SaveState(Checkpoint checkpoint, string prefix)
+    {
+        base.SaveState(checkpoint, prefix);
+        Then?.SaveState(checkpoint, prefix + "then.");
+    }
+
+    public override void LoadState(Checkpoint checkpoint, string prefix)
+    {
+        base.LoadState(checkpoint, prefix);
+        Then?.LoadState(checkpoint, prefix + "then.");
+    }
 
     protected override double ComputeLearningRate(int group, int step)
     {

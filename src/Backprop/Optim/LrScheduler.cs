@@ -66,7 +66,7 @@ public abstract class LrScheduler : ICheckpointable
         }
     }
 
-    public void SaveState(Checkpoint checkpoint, string prefix)
+    public virtual void SaveState(Checkpoint checkpoint, string prefix)
     {
         checkpoint.Metadata[prefix + "type"] = GetType().Name;
         CheckpointValues.Write(checkpoint, prefix + "step_count", StepCount);
@@ -78,7 +78,7 @@ public abstract class LrScheduler : ICheckpointable
     }
 
     /// <summary>Restores the step count and rates; the optimizer's own state restores the rates its groups hold.</summary>
-    public void LoadState(Checkpoint checkpoint, string prefix)
+    public virtual void LoadState(Checkpoint checkpoint, string prefix)
     {
         string name = GetType().Name;
         var type = CheckpointValues.Read(checkpoint, prefix + "type", name);

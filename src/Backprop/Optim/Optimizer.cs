@@ -32,7 +32,7 @@ public abstract class Optimizer : ICheckpointable
     public void ZeroGrad(bool setToNone = true)
     {
         foreach (var group in _groups)
-            foreach (var p in group.Parameters) p.ZeroGrad(setToNone);
+            for (int i = 0; i < group.Parameters.Count; i++) group.Parameters[i].ZeroGrad(setToNone);
     }
 
     /// <summary>The state of <paramref name="parameter"/>, or null before its first update.</summary>
@@ -50,6 +50,16 @@ public abstract class Optimizer : ICheckpointable
     }
 
     private string Name => GetType().Name;
+
+    /// <summary>A contiguous tensor a fused kernel can update: the parameter itself, or a copy that <see cref="Commit"/> writes back.</summary>
+    private protected static Tensor Writable(Tensor parameter) => parameter.IsContiguous ? parameter : parameter.Clone();
+
+    /// <summary>Finishes an in-place update: bumps the parameter's version, or copies the updated copy into it.</summary>
+    private protected static void Commit(Tensor parameter, Tensor written, string op)
+    {
+        if (ReferenceEquals(parameter, written)) parameter.BumpVersion(op);
+        else parameter.CopyFrom(written);
+    }
 
     private protected void AddGroup(IEnumerable<Tensor> parameters, OptimizerOptions options)
     {

@@ -26,33 +26,29 @@ public sealed class RmsProp : Optimizer<RmsPropOptions>
     public override void Step()
     {
         using var noGrad = Autograd.NoGrad();
-        foreach (var group in ParamGroups)
+        // Index loops: enumerating the lists through their interfaces would allocate on every step.
+        var groups = ParamGroups;
+        for (int gi = 0; gi < groups.Count; gi++)
         {
+            var group = groups[gi];
             var o = OptionsOf(group);
-            foreach (var p in group.Parameters)
+            var parameters = group.Parameters;
+            for (int pi = 0; pi < parameters.Count; pi++)
             {
+                var p = parameters[pi];
                 if (p.Grad is not { } grad) continue;
                 var state = State(p);
                 state.Step++;
-                var g = o.Maximize ? -grad : grad;
-                if (o.WeightDecay != 0) g = g + p * o.WeightDecay;
                 var squareAvg = state[SquareAvg] ??= Tensor.ZerosLike(p);
-                squareAvg.MulInPlace(o.Alpha).AddInPlace(g * g, 1 - o.Alpha);
-                Tensor denominator;
-                if (o.Centered)
-                {
-                    var gradAvg = state[GradAvg] ??= Tensor.ZerosLike(p);
-                    gradAvg.MulInPlace(o.Alpha).AddInPlace(g, 1 - o.Alpha);
-                    denominator = (squareAvg - gradAvg * gradAvg).Sqrt() + o.Eps;
-                }
-                else denominator = squareAvg.Sqrt() + o.Eps;
-                if (o.Momentum > 0)
-                {
-                    var buffer = state[MomentumBuffer] ??= Tensor.ZerosLike(p);
-                    buffer.MulInPlace(o.Momentum).AddInPlace(g / denominator);
-                    p.AddInPlace(buffer, -o.LearningRate);
-                }
-                else p.AddInPlace(g / denominator, -o.LearningRate);
+                var gradAvg = o.Centered ? state[GradAvg] ??= Tensor.ZerosLike(p) : null;
+                var buffer = o.Momentum > 0 ? state[MomentumBuffer] ??= Tensor.ZerosLike(p) : null;
+                var target = Writable(p);
+                p.Backend.RmsPropStep(target.Strided, grad.Contiguous().Strided, squareAvg.Strided, gradAvg?.Strided, buffer?.Strided,
+                    new RmsPropUpdate(o.LearningRate, o.Alpha, o.Eps, o.WeightDecay, o.Momentum, o.Maximize));
+                Commit(p, target, "RmsProp.Step");
+                squareAvg.BumpVersion("RmsProp.Step");
+                gradAvg?.BumpVersion("RmsProp.Step");
+                buffer?.BumpVersion("RmsProp.Step");
             }
         }
     }

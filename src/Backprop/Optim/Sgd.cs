@@ -4,6 +4,7 @@ namespace Backprop.Optim;
 /// Stochastic gradient descent with optional momentum (PyTorch's form: the buffer starts as the first gradient,
 /// then b ← μb + (1 − τ)g), Nesterov momentum and L2 weight decay: θ ← θ − γ·(Nesterov ? g + μb : b).
 /// </summary>
+/// <remarks>Each parameter is updated by one fused kernel (<see cref="IBackend.SgdStep"/>).</remarks>
 public sealed class Sgd : Optimizer<SgdOptions>
 {
     private const int MomentumBuffer = 0;
@@ -23,23 +24,32 @@ public sealed class Sgd : Optimizer<SgdOptions>
     public override void Step()
     {
         using var noGrad = Autograd.NoGrad();
-        foreach (var group in ParamGroups)
+        // Index loops: enumerating the lists through their interfaces would allocate on every step.
+        var groups = ParamGroups;
+        for (int gi = 0; gi < groups.Count; gi++)
         {
+            var group = groups[gi];
             var o = OptionsOf(group);
-            foreach (var p in group.Parameters)
+            var parameters = group.Parameters;
+            for (int pi = 0; pi < parameters.Count; pi++)
             {
+                var p = parameters[pi];
                 if (p.Grad is not { } grad) continue;
                 var state = State(p);
                 state.Step++;
-                var d = o.Maximize ? -grad : grad;
-                if (o.WeightDecay != 0) d = d + p * o.WeightDecay;
+                Tensor? buffer = null;
+                bool first = false;
                 if (o.Momentum != 0)
                 {
-                    if (state[MomentumBuffer] is { } buffer) buffer.MulInPlace(o.Momentum).AddInPlace(d, 1 - o.Dampening);
-                    else state[MomentumBuffer] = buffer = d.Clone();
-                    d = o.Nesterov ? d + buffer * o.Momentum : buffer;
+                    buffer = state[MomentumBuffer];
+                    first = buffer is null;
+                    buffer ??= state[MomentumBuffer] = Tensor.EmptyLike(p);
                 }
-                p.AddInPlace(d, -o.LearningRate);
+                var target = Writable(p);
+                p.Backend.SgdStep(target.Strided, grad.Contiguous().Strided, buffer?.Strided,
+                    new SgdUpdate(o.LearningRate, o.WeightDecay, o.Momentum, o.Dampening, o.Nesterov, o.Maximize, InitializeMomentum: first));
+                Commit(p, target, "Sgd.Step");
+                buffer?.BumpVersion("Sgd.Step");
             }
         }
     }
