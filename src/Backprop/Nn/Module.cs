@@ -8,7 +8,7 @@ namespace Backprop.Nn;
 
 /// <summary>
 /// A layer or model: holds parameters, buffers and child modules, found by reflection over its fields (and
-/// auto-properties) of type <see cref="Parameter"/>, <see cref="Module"/>, and arrays or lists of modules, plus those
+/// auto-properties) of type <see cref="Parameter"/>, <see cref="Module"/>, and arrays or lists of either, plus those
 /// registered by hand. Names follow PyTorch (snake_case, list items by index), so state dicts move between the two.
 /// Derive from <see cref="Module{TInput, TOutput}"/> to define a forward pass.
 /// </summary>
@@ -120,8 +120,19 @@ public abstract class Module : ICheckpointable
     private IEnumerable<(string Name, Parameter Value)> DirectParameters()
     {
         foreach (var member in MembersOf(GetType()))
+        {
             if (member.Kind == MemberKind.Tensor && member.Field.GetValue(this) is Parameter p)
                 yield return (member.Name, p);
+            else if (member.Kind == MemberKind.TensorList && member.Field.GetValue(this) is IEnumerable items)
+            {
+                int i = 0;
+                foreach (var item in items)
+                {
+                    if (item is Parameter listed) yield return ($"{member.Name}.{i}", listed);
+                    i++;
+                }
+            }
+        }
         if (_registeredParameters is not null)
             foreach (var (name, p) in _registeredParameters)
                 if (p is not null) yield return (name, p);
@@ -345,7 +356,7 @@ public abstract class Module : ICheckpointable
 
     // ---- discovery ----
 
-    private enum MemberKind { Tensor, Module, ModuleList }
+    private enum MemberKind { Tensor, Module, ModuleList, TensorList }
 
     private sealed record Member(string Name, MemberKind Kind, FieldInfo Field);
 
@@ -386,7 +397,11 @@ public abstract class Module : ICheckpointable
         var enumerable = type.IsGenericType && type.GetGenericTypeDefinition() == typeof(IEnumerable<>)
             ? type
             : type.GetInterfaces().FirstOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IEnumerable<>));
-        return enumerable is not null && typeof(Module).IsAssignableFrom(enumerable.GetGenericArguments()[0]) ? MemberKind.ModuleList : null;
+        if (enumerable is null) return null;
+        var item = enumerable.GetGenericArguments()[0];
+        return typeof(Module).IsAssignableFrom(item) ? MemberKind.ModuleList
+            : typeof(Tensor).IsAssignableFrom(item) ? MemberKind.TensorList
+            : null;
     }
 
     /// <summary>The name the user wrote: an auto-property's for its backing field, a primary-constructor parameter's for its capture.</summary>

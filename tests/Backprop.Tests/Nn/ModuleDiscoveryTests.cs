@@ -94,6 +94,22 @@ public class ModuleDiscoveryTests
         Assert.Equal(["encoder.weight", "encoder.bias", "decoder.weight", "decoder.bias"], tied.StateDict().Keys);
     }
 
+    private sealed class Mixture : Module<Tensor, Tensor>
+    {
+        public Parameter[] Scales { get; } = [new(Tensor.Ones(1)), new(Tensor.Ones(2))];
+        private readonly Module<Tensor, Tensor>[] _experts = [new Linear(2, 2, bias: false), new Relu()];
+
+        protected override Tensor ForwardCore(Tensor input) => _experts[0].Forward(input) * Scales[1];
+    }
+
+    [Fact]
+    public void Arrays_of_parameters_and_modules_are_named_by_index()
+    {
+        var m = new Mixture();
+        Assert.Equal(["scales.0", "scales.1", "experts.0.weight"], m.NamedParameters().Select(p => p.Name));
+        Assert.Equal(["experts.0", "experts.1"], m.NamedChildren().Select(c => c.Name));
+    }
+
     private sealed class Registered : Module<Tensor, Tensor>
     {
         [IgnoreDiscovery] public Linear NotOwned { get; } = new(2, 2);

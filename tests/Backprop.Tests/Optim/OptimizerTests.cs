@@ -5,14 +5,16 @@ namespace Backprop.Tests.Optim;
 
 /// <summary>
 /// Each optimizer against its algorithm as PyTorch documents it, written out element by element in doubles over a
-/// few steps with gradients that change sign and size.
+/// few steps with gradients that change sign and size. The parameter has 19 elements, so the kernels' vector lanes
+/// and their scalar tail are both checked.
 /// </summary>
 public class OptimizerTests
 {
     private const int Steps = 5;
-    private static readonly double[] Start = [1.0, -0.5, 2.0];
+    private const int Size = 19;
+    private static readonly double[] Start = Enumerable.Range(0, Size).Select(i => (i % 2 == 0 ? 1.0 : -0.5) * (1 + 0.3 * i)).ToArray();
 
-    private static double Gradient(int step, int i) => i switch
+    private static double Gradient(int step, int i) => (1 + 0.1 * i) * (i % 3) switch
     {
         0 => 0.5 - 0.3 * step,
         1 => -1 + 0.2 * step,
@@ -26,7 +28,7 @@ public class OptimizerTests
         var opt = optimizer(p);
         for (int t = 0; t < Steps; t++)
         {
-            p.Grad = Tensor.FromArray(Enumerable.Range(0, 3).Select(i => Gradient(t, i)).ToArray()).To(dtype);
+            p.Grad = Tensor.FromArray(Enumerable.Range(0, Size).Select(i => Gradient(t, i)).ToArray()).To(dtype);
             opt.Step();
         }
         return p.ToArray<double>();
@@ -45,8 +47,8 @@ public class OptimizerTests
     private static double[] SgdReference(double lr, double momentum = 0, double dampening = 0, double weightDecay = 0,
         bool nesterov = false, bool maximize = false)
     {
-        var result = new double[3];
-        for (int i = 0; i < 3; i++)
+        var result = new double[Size];
+        for (int i = 0; i < Size; i++)
         {
             double p = Start[i];
             double? b = null;
@@ -103,8 +105,8 @@ public class OptimizerTests
     private static double[] AdamReference(double lr, double beta1, double beta2, double eps, double weightDecay, bool amsgrad,
         bool decoupled, bool maximize = false)
     {
-        var result = new double[3];
-        for (int i = 0; i < 3; i++)
+        var result = new double[Size];
+        for (int i = 0; i < Size; i++)
         {
             double p = Start[i], m = 0, v = 0, vMax = 0;
             for (int t = 1; t <= Steps; t++)
@@ -176,8 +178,8 @@ public class OptimizerTests
 
     private static double[] RmsPropReference(double lr, double alpha, double eps, double weightDecay, double momentum, bool centered)
     {
-        var result = new double[3];
-        for (int i = 0; i < 3; i++)
+        var result = new double[Size];
+        for (int i = 0; i < Size; i++)
         {
             double p = Start[i], v = 0, gAvg = 0, b = 0;
             for (int t = 0; t < Steps; t++)
@@ -217,8 +219,8 @@ public class OptimizerTests
 
     private static double[] AdagradReference(double lr, double lrDecay, double weightDecay, double initial, double eps)
     {
-        var result = new double[3];
-        for (int i = 0; i < 3; i++)
+        var result = new double[Size];
+        for (int i = 0; i < Size; i++)
         {
             double p = Start[i], sum = initial;
             for (int t = 1; t <= Steps; t++)

@@ -1,5 +1,7 @@
 namespace Backprop.Backends.Cpu;
 
+// Each step runs Vector<T> lanes, then a scalar tail with the same operations in the same order, so an element's result
+// does not depend on where it falls (IEEE +, −, ×, ÷ and √ round the same in both).
 public sealed partial class CpuBackend
 {
     public void SgdStep(StridedView parameter, StridedView gradient, StridedView? momentumBuffer, in SgdUpdate update)
@@ -18,7 +20,26 @@ public sealed partial class CpuBackend
         T lr = T.CreateTruncating(u.LearningRate), decay = T.CreateTruncating(u.WeightDecay);
         T momentum = T.CreateTruncating(u.Momentum), keep = T.CreateTruncating(1 - u.Dampening);
         bool hasDecay = u.WeightDecay != 0, hasMomentum = momentumBuffer is not null;
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Vector<T> vLr = new(lr), vDecay = new(decay), vMomentum = new(momentum), vKeep = new(keep);
+            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var d = new Vector<T>(g[i..]);
+                if (u.Maximize) d = -d;
+                var pv = new Vector<T>(p[i..]);
+                if (hasDecay) d += vDecay * pv;
+                if (hasMomentum)
+                {
+                    var bv = u.InitializeMomentum ? d : vMomentum * new Vector<T>(b[i..]) + vKeep * d;
+                    bv.CopyTo(b[i..]);
+                    d = u.Nesterov ? d + vMomentum * bv : bv;
+                }
+                (pv - vLr * d).CopyTo(p[i..]);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             T d = u.Maximize ? -g[i] : g[i];
             if (hasDecay) d += decay * p[i];
@@ -52,7 +73,32 @@ public sealed partial class CpuBackend
         T rest1 = T.CreateTruncating(1 - u.Beta1), rest2 = T.CreateTruncating(1 - u.Beta2);
         T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), scale = T.CreateTruncating(u.ParameterScale);
         bool hasDecay = u.WeightDecay != 0, scaled = u.ParameterScale != 1;
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Vector<T> vStep = new(stepSize), vCorrection2 = new(correction2), vBeta1 = new(beta1), vBeta2 = new(beta2);
+            Vector<T> vRest1 = new(rest1), vRest2 = new(rest2), vEps = new(eps), vDecay = new(decay), vScale = new(scale);
+            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gv = new Vector<T>(g[i..]);
+                if (u.Maximize) gv = -gv;
+                var pv = new Vector<T>(p[i..]);
+                if (scaled) pv *= vScale;
+                if (hasDecay) gv += vDecay * pv;
+                var mv = vBeta1 * new Vector<T>(m[i..]) + vRest1 * gv;
+                var vv = vBeta2 * new Vector<T>(v[i..]) + vRest2 * gv * gv;
+                mv.CopyTo(m[i..]);
+                vv.CopyTo(v[i..]);
+                var second = vv;
+                if (u.Amsgrad)
+                {
+                    second = Vector.Max(new Vector<T>(vMax[i..]), vv);
+                    second.CopyTo(vMax[i..]);
+                }
+                (pv - vStep * mv / (Vector.SquareRoot(second) / vCorrection2 + vEps)).CopyTo(p[i..]);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             T gi = u.Maximize ? -g[i] : g[i];
             if (scaled) p[i] *= scale;
@@ -84,7 +130,36 @@ public sealed partial class CpuBackend
         T lr = T.CreateTruncating(u.LearningRate), alpha = T.CreateTruncating(u.Alpha), rest = T.CreateTruncating(1 - u.Alpha);
         T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), momentum = T.CreateTruncating(u.Momentum);
         bool hasDecay = u.WeightDecay != 0, centered = gradAvg is not null, hasMomentum = momentumBuffer is not null;
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Vector<T> vLr = new(lr), vAlpha = new(alpha), vRest = new(rest), vEps = new(eps), vDecay = new(decay), vMomentum = new(momentum);
+            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gv = new Vector<T>(g[i..]);
+                if (u.Maximize) gv = -gv;
+                var pv = new Vector<T>(p[i..]);
+                if (hasDecay) gv += vDecay * pv;
+                var sqv = vAlpha * new Vector<T>(sq[i..]) + vRest * gv * gv;
+                sqv.CopyTo(sq[i..]);
+                Vector<T> denominator;
+                if (centered)
+                {
+                    var av = vAlpha * new Vector<T>(avg[i..]) + vRest * gv;
+                    av.CopyTo(avg[i..]);
+                    denominator = Vector.SquareRoot(sqv - av * av) + vEps;
+                }
+                else denominator = Vector.SquareRoot(sqv) + vEps;
+                if (hasMomentum)
+                {
+                    var bv = vMomentum * new Vector<T>(b[i..]) + gv / denominator;
+                    bv.CopyTo(b[i..]);
+                    (pv - vLr * bv).CopyTo(p[i..]);
+                }
+                else (pv - vLr * gv / denominator).CopyTo(p[i..]);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             T gi = u.Maximize ? -g[i] : g[i];
             if (hasDecay) gi += decay * p[i];
@@ -120,7 +195,22 @@ public sealed partial class CpuBackend
         var s = Span<T>(sum);
         T stepSize = T.CreateTruncating(u.StepSize), eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay);
         bool hasDecay = u.WeightDecay != 0;
-        for (int i = 0; i < p.Length; i++)
+        int i = 0;
+        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        {
+            Vector<T> vStep = new(stepSize), vEps = new(eps), vDecay = new(decay);
+            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            {
+                var gv = new Vector<T>(g[i..]);
+                if (u.Maximize) gv = -gv;
+                var pv = new Vector<T>(p[i..]);
+                if (hasDecay) gv += vDecay * pv;
+                var sv = new Vector<T>(s[i..]) + gv * gv;
+                sv.CopyTo(s[i..]);
+                (pv - vStep * gv / (Vector.SquareRoot(sv) + vEps)).CopyTo(p[i..]);
+            }
+        }
+        for (; i < p.Length; i++)
         {
             T gi = u.Maximize ? -g[i] : g[i];
             if (hasDecay) gi += decay * p[i];
