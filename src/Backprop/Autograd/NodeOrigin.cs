@@ -8,7 +8,9 @@ namespace Backprop;
 /// </summary>
 internal sealed class NodeOrigin(string? modulePath, StackTrace? stack)
 {
-    [ThreadStatic] private static string? t_modulePath;
+    // The running module's origin, shared by every node it creates outside anomaly mode: it is immutable, so a
+    // module builds it once and a forward pass allocates nothing for it.
+    [ThreadStatic] private static NodeOrigin? t_module;
 
     public string? ModulePath { get; } = modulePath;
 
@@ -16,22 +18,28 @@ internal sealed class NodeOrigin(string? modulePath, StackTrace? stack)
 
     public static NodeOrigin? Capture()
     {
-        bool anomaly = Autograd.IsAnomalyEnabled;
-        if (!anomaly && t_modulePath is null) return null;
-        return new NodeOrigin(t_modulePath, anomaly ? new StackTrace(2, fNeedFileInfo: true) : null);
+        var module = t_module;
+        if (!Autograd.IsAnomalyEnabled) return module;
+        return new NodeOrigin(module?.ModulePath, new StackTrace(2, fNeedFileInfo: true));
     }
 
+    /// <summary>An origin naming only a module, for <see cref="EnterModule(NodeOrigin)"/>; build it once per module.</summary>
+    public static NodeOrigin ForModule(string path) => new(path, null);
+
     /// <summary>Marks the forward ops run until disposal as belonging to a module at <paramref name="path"/>.</summary>
-    public static ModuleScope EnterModule(string path)
+    public static ModuleScope EnterModule(string path) => EnterModule(ForModule(path));
+
+    /// <summary>As <see cref="EnterModule(string)"/>, with an origin made by <see cref="ForModule"/> (no allocation).</summary>
+    public static ModuleScope EnterModule(NodeOrigin module)
     {
-        var previous = t_modulePath;
-        t_modulePath = path;
+        var previous = t_module;
+        t_module = module;
         return new ModuleScope(previous);
     }
 
-    public readonly struct ModuleScope(string? previous) : IDisposable
+    public readonly struct ModuleScope(NodeOrigin? previous) : IDisposable
     {
-        public void Dispose() => t_modulePath = previous;
+        public void Dispose() => t_module = previous;
     }
 
     public string Describe(string prefix)

@@ -50,38 +50,47 @@ public static partial class Functional
     }
 
     /// <summary>
-    /// Binary cross-entropy of logits: σ and the log in one stable expression, max(x, 0) − x·y + log(1 + e^−|x|)
-    /// (here written as softplus(x) − x·y), so large logits neither overflow nor lose precision.
+    /// Binary cross-entropy of logits: σ and the log in one stable expression, (1 − y)·x + softplus(−x) (with
+    /// softplus(−x) = −log σ(x)), so large logits neither overflow nor lose precision.
     /// </summary>
-    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    /// <param name="weight">Rescales each element's loss (broadcast to the input).</param>
+    /// <param name="posWeight">
+    /// Weight of the positive term, per class (broadcast along the last dim): the loss is
+    /// −w[p_c·y·log σ(x) + (1 − y)·log(1 − σ(x))]. Above 1 raises recall, below 1 precision.
+    /// </param>
+    public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null, Tensor? posWeight = null,
+        Reduction reduction = Reduction.Mean)
     {
         CheckSameShape("BinaryCrossEntropyWithLogits", input, target);
-        return Reduce(input.Softplus() - input * target, reduction);
+        // log(1 − σ(x)) = −x − softplus(−x), so −[p·y·log σ + (1 − y)·log(1 − σ)] = (1 − y)·x + (1 + (p − 1)·y)·softplus(−x).
+        var loss = posWeight is null
+            ? input.Softplus() - input * target
+            : (1.0 - target) * input + (1.0 + (posWeight - 1.0) * target) * (-input).Softplus();
+        if (weight is not null) loss *= weight;
+        return Reduce(loss, reduction);
     }
 
     /// <summary>
-    /// Cross-entropy of class logits ([N, C] or [N, C, d…]) against Int64 class indices ([N] or [N, d…]):
-    /// log-softmax and negative log-likelihood in one stable op. Targets equal to <paramref name="ignoreIndex"/>
-    /// are skipped.
+    /// Cross-entropy of class logits ([N, C] or [N, C, d…]) against Int64 class indices ([N] or [N, d…]): log-softmax
+    /// and negative log-likelihood in one stable op. Targets equal to <paramref name="ignoreIndex"/> are skipped.
     /// </summary>
-    public static Tensor CrossEntropy(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, long ignoreIndex = -100) =>
-        CrossEntropyOp.Apply(input, target, reduction, ignoreIndex);
+    /// <param name="weight">Per-class weights [C]; with them the mean divides by the summed weight of the targets.</param>
+    /// <param name="labelSmoothing">
+    /// ε in [0, 1]: the target becomes (1 − ε)·one-hot + ε/C uniform, i.e. the loss mixes (1 − ε)·NLL with
+    /// ε·(−Σ_c w_c log p_c)/C.
+    /// </param>
+    public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean,
+        long ignoreIndex = -100, double labelSmoothing = 0)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
+            throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1]; got {labelSmoothing}.");
+        if (weight is null && labelSmoothing == 0) return CrossEntropyOp.Apply(input, target, reduction, ignoreIndex);
+        CrossEntropyOp.CheckShapes(input, target);
+        return WeightedNll("CrossEntropy", input.LogSoftmax(1), target, weight, reduction, ignoreIndex, labelSmoothing);
+    }
 
     /// <summary>Negative log-likelihood of log-probabilities ([N, C] or [N, C, d…]) at Int64 class indices.</summary>
-    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, long ignoreIndex = -100)
-    {
-        CrossEntropyOp.CheckShapes(input, target);
-        var valid = target.Ne(ignoreIndex);
-        var safeTarget = Tensor.Where(valid, target, target.ScalarLike(0));
-        var picked = -input.Gather(1, safeTarget.Unsqueeze(1)).Squeeze(1);
-        var sampleWeight = valid.To(input.DType);
-        if (weight is not null) sampleWeight = sampleWeight * weight.IndexSelect(0, safeTarget.Reshape(-1)).Reshape(safeTarget.Sizes);
-        var losses = picked * sampleWeight;
-        return reduction switch
-        {
-            Reduction.None => losses,
-            Reduction.Sum => losses.Sum(),
-            _ => losses.Sum() / sampleWeight.Sum(),
-        };
-    }
+    /// <param name="weight">Per-class weights [C]; with them the mean divides by the summed weight of the targets.</param>
+    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, long ignoreIndex = -100) =>
+        WeightedNll("NllLoss", input, target, weight, reduction, ignoreIndex, labelSmoothing: 0);
 }

@@ -26,5 +26,7 @@ internal sealed class MulOp : Node, IGradchecked
         new("Mul scalar", x => x[0] * -1.5, [5]),
         new("Mul self (diamond)", x => x[0] * x[0], [3, 2]),
         new("Mul non-contiguous", x => x[0] * x[1], GradcheckInput.Strided(3, 4), GradcheckInput.Transposed(3, 4)),
+        // Dropout multiplies by a random mask; a fresh generator with a fixed seed draws the same mask every call.
+        new("Dropout", x => Nn.Functional.Dropout(x[0], 0.4, training: true, new Generator(7)), [4, 5]),
     ];
 }

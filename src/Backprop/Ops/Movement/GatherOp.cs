@@ -28,9 +28,16 @@ internal sealed class GatherOp : Node, IGradchecked
     private static readonly Tensor Picks = Tensor.FromArray(new long[] { 0, 2, 2, 1, 3, 0 }, 3, 2);
     private static readonly Tensor RowPicks = Tensor.FromArray(new long[] { 0, 2, 2, 1, 1, 0 }, 3, 2);
 
+    private static readonly Tensor NllTargets = Tensor.FromArray(new long[] { 1, 0, -100, 2 });
+    private static readonly Tensor NllWeights = Tensor.FromArray(new[] { 0.3, 1.0, 2.5 });
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Gather dim 1", x => x[0].Gather(1, Picks), [3, 4]),
         new("Gather dim 0 transposed", x => x[0].Gather(0, RowPicks), GradcheckInput.Transposed(3, 2)),
+        // NllLoss is a gather of the target classes, weighted and reduced.
+        new("NllLoss ignore index", x => Nn.Functional.NllLoss(x[0], NllTargets), [4, 3]),
+        new("NllLoss class weights", x => Nn.Functional.NllLoss(x[0], NllTargets, NllWeights), GradcheckInput.Transposed(4, 3)),
+        new("NllLoss weighted sum", x => Nn.Functional.NllLoss(x[0], NllTargets, NllWeights, Nn.Reduction.Sum), [4, 3]),
     ];
 }
