@@ -1,4 +1,4 @@
-namespace Backprop.Tests.Autograd;
+namespace Backprop.Tests.AutogradTests;
 
 public class EngineTests
 {
