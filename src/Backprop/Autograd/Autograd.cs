@@ -5,6 +5,7 @@ public static class Autograd
 {
     [ThreadStatic] private static bool t_gradDisabled;
     [ThreadStatic] private static int t_anomalyDepth;
+    [ThreadStatic] private static int t_sentinelDepth;
 
     /// <summary>Whether ops record a graph for tensors that require grad (true unless inside <see cref="NoGrad"/>).</summary>
     public static bool IsGradEnabled => !t_gradDisabled;
@@ -26,15 +27,37 @@ public static class Autograd
 
     internal static void LeaveAnomaly() => t_anomalyDepth = Math.Max(0, t_anomalyDepth - 1);
 
+    /// <summary>Whether backward checks every gradient it computes for NaN and ±∞ (anomaly mode or the sentinel is on).</summary>
+    public static bool IsCheckingNonFinite => t_anomalyDepth > 0 || t_sentinelDepth > 0;
+
     /// <summary>
-    /// Anomaly mode until disposed: every node records the stack trace of its forward op, and a backward that produces
-    /// NaN or ±∞ throws, naming the node and where it was created. Costly; for hunting a bug, not for training.
+    /// Anomaly mode until disposed: every node records the stack of its forward op, and a backward that produces
+    /// NaN or ±∞ throws an <see cref="AnomalyException"/> naming the node, its module, the line that called it, and
+    /// that stack. The stack is captured without source lines (they are read from the symbols only for the error),
+    /// which keeps it several times cheaper than a stack with file information; still meant for hunting a bug.
+    /// For training, leave <see cref="DetectNonFinite"/> on instead.
     /// </summary>
     public static AnomalyScope DetectAnomaly()
     {
         t_anomalyDepth++;
-        return new AnomalyScope();
+        return new AnomalyScope(sentinel: false);
     }
+
+    /// <summary>
+    /// The non-finite sentinel until disposed, on this thread: backward checks each gradient as it is produced
+    /// (a vectorised scan over memory the backward just wrote) and stops at the first NaN or ±∞ with an
+    /// <see cref="AnomalyException"/> naming the op, its module, and the line that called it (the innermost
+    /// <c>Module.Forward</c> or functional loss called from user code, recorded for free by caller-info attributes),
+    /// and the line that called <c>Backward</c>. It records no stacks, so it is cheap enough to leave on while training:
+    /// <c>using var _ = Autograd.DetectNonFinite();</c>.
+    /// </summary>
+    public static AnomalyScope DetectNonFinite()
+    {
+        t_sentinelDepth++;
+        return new AnomalyScope(sentinel: true);
+    }
+
+    internal static void LeaveSentinel() => t_sentinelDepth = Math.Max(0, t_sentinelDepth - 1);
 
     /// <summary>Whether recording is on and any of the tensors requires grad, i.e. whether an op should record a node.</summary>
     internal static bool IsRecording(Tensor a) => !t_gradDisabled && a.RequiresGrad;
@@ -112,8 +135,16 @@ public readonly struct GradModeScope(bool previousEnabled) : IDisposable
     public void Dispose() => Autograd.SetGradEnabled(previousEnabled);
 }
 
-/// <summary>Leaves anomaly mode when disposed.</summary>
+/// <summary>Leaves anomaly mode (or the non-finite sentinel) when disposed.</summary>
 public readonly struct AnomalyScope : IDisposable
 {
-    public void Dispose() => Autograd.LeaveAnomaly();
+    private readonly bool _sentinel;
+
+    internal AnomalyScope(bool sentinel) => _sentinel = sentinel;
+
+    public void Dispose()
+    {
+        if (_sentinel) Autograd.LeaveSentinel();
+        else Autograd.LeaveAnomaly();
+    }
 }

@@ -12,6 +12,12 @@ internal static class Engine
     /// <summary>Per-thread scratch reused by every backward pass (a hook that starts another backward gets its own).</summary>
     [ThreadStatic] private static Scratch? t_scratch;
 
+    /// <summary>The line that called the backward pass running on this thread (for error messages), when known.</summary>
+    [ThreadStatic] private static string? t_backwardFile;
+    [ThreadStatic] private static int t_backwardLine;
+
+    internal static CallSite? CurrentBackwardSite => t_backwardFile is { } file ? new CallSite(file, t_backwardLine) : null;
+
     private sealed class Scratch
     {
         public readonly Stack<Node> Stack = new();
@@ -24,18 +30,22 @@ internal static class Engine
     /// When given (functional <see cref="Autograd.Grad"/>), the gradient arriving at each of these nodes is captured
     /// instead of being accumulated into leaves, and no leaf's <c>Grad</c> changes.
     /// </param>
+    /// <param name="callerFile">The file of the line that called Backward, named by error messages.</param>
     public static void Run(IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor> rootGrads, bool retainGraph, bool createGraph,
-        Dictionary<Node, Tensor?>? captures = null)
+        Dictionary<Node, Tensor?>? captures = null, string? callerFile = null, int callerLine = 0)
     {
         var scratch = t_scratch is { InUse: false } cached ? cached : new Scratch();
         t_scratch ??= scratch;
         scratch.InUse = true;
+        var (previousFile, previousLine) = (t_backwardFile, t_backwardLine);
+        (t_backwardFile, t_backwardLine) = (callerFile, callerLine);
         try
         {
             Run(scratch, roots, rootGrads, retainGraph, createGraph, captures);
         }
         finally
         {
+            (t_backwardFile, t_backwardLine) = (previousFile, previousLine);
             scratch.Stack.Clear();
             scratch.Ready.Clear();
             scratch.Roots.Clear();
@@ -91,7 +101,7 @@ internal static class Engine
         }
 
         using var mode = createGraph ? Autograd.EnableGrad() : Autograd.NoGrad();
-        bool anomaly = Autograd.IsAnomalyEnabled;
+        bool checkFinite = Autograd.IsCheckingNonFinite;
         while (ready.Count > 0)
         {
             var node = ready.Dequeue();
@@ -113,7 +123,7 @@ internal static class Engine
                 {
                     if (node.Released) throw node.FreedGraphError();
                     node.Backward(grad, inputGrads);
-                    if (anomaly) AnomalyCheck.AfterBackward(node, inputGrads);
+                    if (checkFinite) AnomalyCheck.AfterBackward(node, grad, inputGrads);
                 }
                 if (node.PostHooks is { } postHooks)
                     foreach (var hook in postHooks.ToArray())

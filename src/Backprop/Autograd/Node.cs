@@ -22,6 +22,11 @@ public abstract class Node
         Next = next;
         Sequence = Interlocked.Increment(ref s_sequence);
         Origin = NodeOrigin.Capture();
+        if (Backprop.CallSite.Current is { } site)
+        {
+            SiteFile = site.File;
+            SiteLine = site.Line;
+        }
     }
 
     /// <summary>For nodes without inputs (leaf accumulators).</summary>
@@ -39,6 +44,10 @@ public abstract class Node
 
     /// <summary>Where the forward op ran: the module scope always, the full stack in anomaly mode.</summary>
     internal NodeOrigin? Origin;
+
+    /// <summary>The user's line whose call created this node (a module's Forward, a functional loss), when known.</summary>
+    internal string? SiteFile;
+    internal int SiteLine;
 
     internal int[] OutputSizes = [];
     internal DType OutputDType;
@@ -63,6 +72,18 @@ public abstract class Node
     public IReadOnlyList<Node?> NextFunctions => Next;
 
     public Shape OutputShape => Shape.Wrap(OutputSizes);
+
+    /// <summary>The module whose forward pass created this node (e.g. <c>Mlp.layers.2 (Linear)</c>), or null outside modules.</summary>
+    public string? ModulePath => Origin?.ModulePath;
+
+    /// <summary>
+    /// The line outside the library whose call created this node: the innermost <c>Module.Forward</c>, functional loss
+    /// or in-place call made from user code. Null for ops called directly outside any of these.
+    /// </summary>
+    public CallSite? CallSite => SiteFile is null ? null : new CallSite(SiteFile, SiteLine);
+
+    /// <summary>Where this node was created, in words (module, calling line, and in anomaly mode the forward stack).</summary>
+    public string DescribeOrigin() => NodeOrigin.Describe(this);
 
     /// <summary>The tensors this node keeps for its backward (empty after the graph is freed).</summary>
     public IEnumerable<Tensor> SavedTensors
@@ -97,15 +118,28 @@ public abstract class Node
         var saved = _saved![i];
         var tensor = saved.Tensor ?? throw new InvalidOperationException($"{Name} did not save input {i}.");
         int now = tensor.Storage.Version;
-        if (now != saved.Version)
-        {
-            string writer = tensor.Storage.LastWriter is { } w ? $" It was last changed by {w}." : "";
-            throw new InvalidOperationException(
-                $"A tensor needed for gradient computation has been modified by an in-place operation: {Name} saved a " +
-                $"{tensor.DType.DisplayName()} tensor of shape {tensor.Shape} at version {saved.Version}, and it is now at version {now}.{writer}" +
-                $"{Origin?.Describe(" " + Name + " was created")} Use the out-of-place form of the op, or clone the tensor before changing it.");
-        }
+        if (now != saved.Version) throw InPlaceError(tensor, saved.Version, now);
         return tensor;
+    }
+
+    /// <summary>
+    /// Names both sides of an in-place misuse: this node, which saved the tensor (with its module and line), and the
+    /// in-place op that changed it afterwards (with its line), plus the backward call that found it.
+    /// </summary>
+    private InvalidOperationException InPlaceError(Tensor tensor, int savedVersion, int now)
+    {
+        var storage = tensor.Storage;
+        string where = DescribeOrigin();
+        string saver = where.Length > 0 ? $"{Name} (created {where})" : $"{Name} (created where no call site was recorded; run the forward pass under Autograd.DetectAnomaly() to record its stack)";
+        string writer = storage.LastWriter is { } op
+            ? $"{op}{(Backprop.CallSite.IsLibraryFile(storage.LastWriterFile) ? "" : $" at {storage.LastWriterFile}:{storage.LastWriterLine}")}"
+            : "an in-place op";
+        string changes = now - savedVersion == 1 ? "once" : $"{now - savedVersion} times";
+        string backward = Engine.CurrentBackwardSite is { IsLibrary: false } b ? $" Found by the backward pass called from {b}." : "";
+        return new InvalidOperationException(
+            $"A tensor needed for gradient computation has been modified by an in-place operation: {saver} saved a " +
+            $"{tensor.DType.DisplayName()} tensor of shape {tensor.Shape} at version {savedVersion}; it was then changed in place {changes} " +
+            $"(now version {now}), last by {writer}.{backward} Use the out-of-place form of the op, or clone the tensor before changing it.");
     }
 
     internal InvalidOperationException FreedGraphError() => new(

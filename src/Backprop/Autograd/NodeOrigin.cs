@@ -4,7 +4,8 @@ namespace Backprop;
 
 /// <summary>
 /// Where a node's forward op ran: the module it ran inside (cheap, recorded whenever a module is running) and,
-/// in anomaly mode only, the full stack trace (costly, so off by default).
+/// in anomaly mode only, the stack (methods and IL offsets; lines are read from the symbols only when an error shows them).
+/// The user's line comes separately, from <see cref="CallSite"/>.
 /// </summary>
 internal sealed class NodeOrigin(string? modulePath, StackTrace? stack)
 {
@@ -20,33 +21,48 @@ internal sealed class NodeOrigin(string? modulePath, StackTrace? stack)
     {
         var module = t_module;
         if (!Autograd.IsAnomalyEnabled) return module;
-        return new NodeOrigin(module?.ModulePath, new StackTrace(2, fNeedFileInfo: true));
+        return new NodeOrigin(module?.ModulePath, new StackTrace(2, fNeedFileInfo: false));
     }
 
-    /// <summary>An origin naming only a module, for <see cref="EnterModule(NodeOrigin)"/>; build it once per module.</summary>
+    /// <summary>An origin naming only a module, for <see cref="EnterModule(NodeOrigin, string, int)"/>; build it once per module.</summary>
     public static NodeOrigin ForModule(string path) => new(path, null);
 
     /// <summary>Marks the forward ops run until disposal as belonging to a module at <paramref name="path"/>.</summary>
-    public static ModuleScope EnterModule(string path) => EnterModule(ForModule(path));
+    public static ModuleScope EnterModule(string path) => EnterModule(ForModule(path), "", 0);
 
-    /// <summary>As <see cref="EnterModule(string)"/>, with an origin made by <see cref="ForModule"/> (no allocation).</summary>
-    public static ModuleScope EnterModule(NodeOrigin module)
+    /// <summary>
+    /// As <see cref="EnterModule(string)"/>, with an origin made by <see cref="ForModule"/> and the line that called the
+    /// module (neither allocates).
+    /// </summary>
+    public static ModuleScope EnterModule(NodeOrigin module, string callerFile, int callerLine)
     {
         var previous = t_module;
         t_module = module;
-        return new ModuleScope(previous);
+        return new ModuleScope(previous, CallSite.Enter(callerFile, callerLine));
     }
 
-    public readonly struct ModuleScope(NodeOrigin? previous) : IDisposable
+    public readonly struct ModuleScope(NodeOrigin? previous, CallSite.Scope site) : IDisposable
     {
-        public void Dispose() => t_module = previous;
+        public void Dispose()
+        {
+            t_module = previous;
+            site.Dispose();
+        }
     }
 
-    public string Describe(string prefix)
+    /// <summary>
+    /// Where <paramref name="node"/> was created, for error messages: its module, the user's line that ran it, and in
+    /// anomaly mode the stack. Empty when nothing was recorded.
+    /// </summary>
+    public static string Describe(Node node)
     {
-        var text = prefix;
-        if (ModulePath is not null) text += $" in module '{ModulePath}'";
-        if (Stack is not null) text += " at:\n" + Stack.ToString().TrimEnd();
-        return text + ".";
+        var parts = new List<string>();
+        if (node.Origin?.ModulePath is { } module) parts.Add($"in module '{module}'");
+        if (node.CallSite is { } site) parts.Add($"called from {site}");
+        else if (node.Origin?.Stack is { } stack && SourceLines.FirstUserFrame(stack) is { } frame && SourceLines.Resolve(frame) is var (file, line))
+            parts.Add($"called from {file}:{line}");
+        var text = string.Join(", ", parts);
+        if (node.Origin?.Stack is { } trace) text += (text.Length > 0 ? "; " : "") + "forward stack:\n" + SourceLines.Format(trace);
+        return text;
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Backprop.Ops;
 
 namespace Backprop.Nn;
@@ -5,8 +6,9 @@ namespace Backprop.Nn;
 public static partial class Functional
 {
     /// <summary>Mean absolute error |x − y|.</summary>
-    public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
+        using var site = CallSite.Enter(callerFile, callerLine);
         CheckSameShape("L1Loss", input, target);
         return Reduce(AbsoluteErrorLossOp.Apply(input, target, AbsoluteErrorLossOp.Kind.L1, 0), reduction);
     }
@@ -15,8 +17,10 @@ public static partial class Functional
     /// Huber loss: ½d² where |d| &lt; <paramref name="delta"/>, δ(|d| − ½δ) beyond, for d = x − y: squared error
     /// near the target and absolute error (so bounded gradients) for outliers.
     /// </summary>
-    public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0)
+    public static Tensor HuberLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double delta = 1.0,
+        [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
+        using var site = CallSite.Enter(callerFile, callerLine);
         CheckSameShape("HuberLoss", input, target);
         if (!(delta > 0)) throw new ArgumentOutOfRangeException(nameof(delta), $"HuberLoss: delta must be positive; got {delta}.");
         return Reduce(AbsoluteErrorLossOp.Apply(input, target, AbsoluteErrorLossOp.Kind.Huber, delta), reduction);
@@ -25,8 +29,10 @@ public static partial class Functional
     /// <summary>
     /// Smooth L1: ½d²/β where |d| &lt; <paramref name="beta"/>, |d| − ½β beyond (Huber divided by β); β = 0 gives L1.
     /// </summary>
-    public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0)
+    public static Tensor SmoothL1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, double beta = 1.0,
+        [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
+        using var site = CallSite.Enter(callerFile, callerLine);
         CheckSameShape("SmoothL1Loss", input, target);
         if (!(beta >= 0)) throw new ArgumentOutOfRangeException(nameof(beta), $"SmoothL1Loss: beta must be non-negative; got {beta}.");
         var kind = beta == 0 ? AbsoluteErrorLossOp.Kind.L1 : AbsoluteErrorLossOp.Kind.SmoothL1;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using Backprop.Ops;
 
 namespace Backprop.Nn;
@@ -6,6 +7,10 @@ namespace Backprop.Nn;
 /// Layers and losses as plain functions of tensors, for code that holds its own parameters.
 /// <c>using static Backprop.Nn.Functional;</c> brings them into scope.
 /// </summary>
+/// <remarks>
+/// The losses record their caller's file and line (caller-info attributes; pass nothing for them), so a NaN or an
+/// in-place error found in backward names the line of the training loop that computed the loss.
+/// </remarks>
 public static partial class Functional
 {
     /// <summary>x·Wᵀ + b for x of shape [..., in], W of shape [out, in] and b of shape [out].</summary>
@@ -36,15 +41,18 @@ public static partial class Functional
     }
 
     /// <summary>Mean squared error (x − y)².</summary>
-    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean)
+    public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
+        using var site = CallSite.Enter(callerFile, callerLine);
         CheckSameShape("MseLoss", input, target);
         return Reduce((input - target).Square(), reduction);
     }
 
     /// <summary>Binary cross-entropy of probabilities (e.g. after a sigmoid), with logs clamped at −100.</summary>
-    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean)
+    public static Tensor BinaryCrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean,
+        [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
+        using var site = CallSite.Enter(callerFile, callerLine);
         if (weight is not null && weight.Shape != input.Shape) weight = weight.ExpandAs(input);
         return Reduce(BinaryCrossEntropyOp.Apply(input, target, weight), reduction);
     }
@@ -59,8 +67,9 @@ public static partial class Functional
     /// −w[p_c·y·log σ(x) + (1 − y)·log(1 − σ(x))]. Above 1 raises recall, below 1 precision.
     /// </param>
     public static Tensor BinaryCrossEntropyWithLogits(Tensor input, Tensor target, Tensor? weight = null, Tensor? posWeight = null,
-        Reduction reduction = Reduction.Mean)
+        Reduction reduction = Reduction.Mean, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
+        using var site = CallSite.Enter(callerFile, callerLine);
         CheckSameShape("BinaryCrossEntropyWithLogits", input, target);
         // log(1 − σ(x)) = −x − softplus(−x), so −[p·y·log σ + (1 − y)·log(1 − σ)] = (1 − y)·x + (1 + (p − 1)·y)·softplus(−x).
         var loss = posWeight is null
@@ -80,8 +89,9 @@ public static partial class Functional
     /// ε·(−Σ_c w_c log p_c)/C.
     /// </param>
     public static Tensor CrossEntropy(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean,
-        long ignoreIndex = -100, double labelSmoothing = 0)
+        long ignoreIndex = -100, double labelSmoothing = 0, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
+        using var site = CallSite.Enter(callerFile, callerLine);
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1]; got {labelSmoothing}.");
         if (weight is null && labelSmoothing == 0) return CrossEntropyOp.Apply(input, target, reduction, ignoreIndex);
@@ -91,6 +101,10 @@ public static partial class Functional
 
     /// <summary>Negative log-likelihood of log-probabilities ([N, C] or [N, C, d…]) at Int64 class indices.</summary>
     /// <param name="weight">Per-class weights [C]; with them the mean divides by the summed weight of the targets.</param>
-    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, long ignoreIndex = -100) =>
-        WeightedNll("NllLoss", input, target, weight, reduction, ignoreIndex, labelSmoothing: 0);
+    public static Tensor NllLoss(Tensor input, Tensor target, Tensor? weight = null, Reduction reduction = Reduction.Mean, long ignoreIndex = -100,
+        [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
+    {
+        using var site = CallSite.Enter(callerFile, callerLine);
+        return WeightedNll("NllLoss", input, target, weight, reduction, ignoreIndex, labelSmoothing: 0);
+    }
 }

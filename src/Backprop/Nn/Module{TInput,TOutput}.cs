@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Backprop.Nn;
 
 /// <summary>
@@ -14,20 +16,24 @@ public abstract class Module<TInput, TOutput> : Module
     private Hooks? _hooks;
 
     /// <summary>Runs the module: forward pre-hooks, <see cref="ForwardCore"/>, forward hooks.</summary>
-    public TOutput Forward(TInput input)
+    /// <remarks>
+    /// The caller's file and line (filled in by the compiler) are recorded on every node the call creates, so an error
+    /// in backward (a NaN, an in-place change) names the line of user code that ran the layer. Pass nothing for them.
+    /// </remarks>
+    public TOutput Forward(TInput input, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
-        if (_hooks is not null) return ForwardWithHooks(input);
-        using (NodeOrigin.EnterModule(ScopeOrigin))
+        if (_hooks is not null) return ForwardWithHooks(input, callerFile, callerLine);
+        using (NodeOrigin.EnterModule(ScopeOrigin, callerFile, callerLine))
             return ForwardCore(input);
     }
 
     /// <summary>The computation of this module. Called by <see cref="Forward"/>; not meant to be called directly.</summary>
     protected abstract TOutput ForwardCore(TInput input);
 
-    private TOutput ForwardWithHooks(TInput input)
+    private TOutput ForwardWithHooks(TInput input, string callerFile, int callerLine)
     {
         var hooks = _hooks!;
-        using var scope = NodeOrigin.EnterModule(ScopeOrigin);
+        using var scope = NodeOrigin.EnterModule(ScopeOrigin, callerFile, callerLine);
         foreach (var hook in hooks.Pre) input = hook(this, input);
         BackwardHookCall? call = null;
         if (hooks.Backward.Length > 0 && Autograd.IsGradEnabled)

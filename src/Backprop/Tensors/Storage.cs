@@ -29,6 +29,11 @@ public abstract class Storage
     /// </summary>
     internal int Version;
 
-    /// <summary>The in-place op (and where it was called from) that made the latest version bump.</summary>
+    /// <summary>The in-place op that made the latest version bump (a constant string: recording it allocates nothing).</summary>
     internal string? LastWriter;
+
+    /// <summary>The file and line that called <see cref="LastWriter"/> (from caller-info attributes; null when unknown).</summary>
+    internal string? LastWriterFile;
+
+    internal int LastWriterLine;
 }

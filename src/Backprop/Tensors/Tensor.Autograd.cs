@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Backprop;
 
 public partial class Tensor
@@ -6,15 +8,18 @@ public partial class Tensor
     /// Backpropagates from this scalar: fills <see cref="Grad"/> of every leaf that requires grad with ∂this/∂leaf
     /// (adding to what is there). The graph is freed afterwards unless <paramref name="retainGraph"/>.
     /// </summary>
-    public void Backward(bool retainGraph = false, bool createGraph = false) =>
-        Engine.Run([this], Autograd.RootGradients([this], null), retainGraph || createGraph, createGraph);
+    /// <remarks>The caller's file and line are recorded for error messages (anomaly mode, the sentinel, in-place misuse).</remarks>
+    public void Backward(bool retainGraph = false, bool createGraph = false,
+        [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) =>
+        Engine.Run([this], Autograd.RootGradients([this], null), retainGraph || createGraph, createGraph, callerFile: callerFile, callerLine: callerLine);
 
     /// <summary>
     /// Backpropagates the vector-Jacobian product with <paramref name="gradient"/> (∂L/∂this, of this tensor's shape)
     /// into every leaf that requires grad.
     /// </summary>
-    public void Backward(Tensor gradient, bool retainGraph = false, bool createGraph = false) =>
-        Engine.Run([this], Autograd.RootGradients([this], [gradient]), retainGraph || createGraph, createGraph);
+    public void Backward(Tensor gradient, bool retainGraph = false, bool createGraph = false,
+        [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) =>
+        Engine.Run([this], Autograd.RootGradients([this], [gradient]), retainGraph || createGraph, createGraph, callerFile: callerFile, callerLine: callerLine);
 
     /// <summary>Keeps this non-leaf tensor's gradient in <see cref="Grad"/> after backward (leaves always keep theirs).</summary>
     public Tensor RetainGrad()

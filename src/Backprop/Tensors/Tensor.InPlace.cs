@@ -1,8 +1,11 @@
+using System.Runtime.CompilerServices;
 using Backprop.Ops;
 
 namespace Backprop;
 
 /// <remarks>
+/// Each in-place method records its caller's file and line (caller-info attributes: constants compiled into the call,
+/// no allocation), so a backward that finds a saved tensor changed can say which line changed it.
 /// In-place ops write into this tensor's storage and bump its version, so a backward that saved the old values
 /// fails loudly instead of computing a wrong gradient. While gradients are recorded, a leaf that requires grad
 /// cannot be changed in place (its gradient would refer to values that are gone): update parameters inside
@@ -11,7 +14,7 @@ namespace Backprop;
 public partial class Tensor
 {
     /// <summary>this += alpha·other (other broadcasts to this tensor's shape).</summary>
-    public Tensor AddInPlace(Tensor other, double alpha = 1)
+    public Tensor AddInPlace(Tensor other, double alpha = 1, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         if (alpha != 1 && !(Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)))
         {
@@ -19,69 +22,72 @@ public partial class Tensor
             CheckInPlaceAllowed("AddInPlace");
             var src = BroadcastTo(other.DType == DType ? other : other.To(DType), "AddInPlace");
             Backend.Axpy(alpha, src.Strided, Strided);
-            BumpVersion("AddInPlace");
+            BumpVersion("AddInPlace", callerFile, callerLine);
             return this;
         }
         var scaled = alpha == 1 ? other : other * alpha;
-        return InPlace("AddInPlace", scaled, BinaryOp.Add, () => this + scaled);
+        return InPlace("AddInPlace", scaled, BinaryOp.Add, () => this + scaled, callerFile, callerLine);
     }
 
-    public Tensor AddInPlace(double value) => AddInPlace(ScalarLike(value));
+    public Tensor AddInPlace(double value, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) => AddInPlace(ScalarLike(value), 1, callerFile, callerLine);
 
-    public Tensor SubInPlace(Tensor other) => InPlace("SubInPlace", other, BinaryOp.Sub, () => this - other);
+    public Tensor SubInPlace(Tensor other, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) =>
+        InPlace("SubInPlace", other, BinaryOp.Sub, () => this - other, callerFile, callerLine);
 
-    public Tensor MulInPlace(Tensor other) => InPlace("MulInPlace", other, BinaryOp.Mul, () => this * other);
+    public Tensor MulInPlace(Tensor other, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) =>
+        InPlace("MulInPlace", other, BinaryOp.Mul, () => this * other, callerFile, callerLine);
 
-    public Tensor MulInPlace(double value) => MulInPlace(ScalarLike(value));
+    public Tensor MulInPlace(double value, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) => MulInPlace(ScalarLike(value), callerFile, callerLine);
 
-    public Tensor DivInPlace(Tensor other) => InPlace("DivInPlace", other, BinaryOp.Div, () => this / other);
+    public Tensor DivInPlace(Tensor other, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) =>
+        InPlace("DivInPlace", other, BinaryOp.Div, () => this / other, callerFile, callerLine);
 
-    public Tensor DivInPlace(double value) => DivInPlace(ScalarLike(value));
+    public Tensor DivInPlace(double value, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) => DivInPlace(ScalarLike(value), callerFile, callerLine);
 
     /// <summary>Sets every element to <paramref name="value"/>.</summary>
-    public Tensor FillInPlace(double value)
+    public Tensor FillInPlace(double value, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         CheckInPlaceAllowed("FillInPlace");
-        if (Autograd.IsGradEnabled && RequiresGrad) return CopyFrom(FullLike(this, value));
+        if (Autograd.IsGradEnabled && RequiresGrad) return CopyFrom(FullLike(this, value), callerFile, callerLine);
         Backend.Fill(Strided, value);
-        BumpVersion("FillInPlace");
+        BumpVersion("FillInPlace", callerFile, callerLine);
         return this;
     }
 
-    public Tensor ZeroInPlace() => FillInPlace(0);
+    public Tensor ZeroInPlace([CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0) => FillInPlace(0, callerFile, callerLine);
 
     /// <summary>Copies <paramref name="source"/> (broadcast to this shape, converted to this dtype) into this tensor.</summary>
-    public Tensor CopyFrom(Tensor source)
+    public Tensor CopyFrom(Tensor source, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         CheckInPlaceAllowed("CopyFrom");
         var src = source.DType == DType ? source : source.To(DType);
         if (src.Device != Device) src = src.To(Device);
         src = BroadcastTo(src, "CopyFrom");
         if (Autograd.IsGradEnabled && (RequiresGrad || src.RequiresGrad))
-            return Rebase("CopyFrom", () => src + ZerosLike(this));
+            return Rebase("CopyFrom", () => src + ZerosLike(this), callerFile, callerLine);
         Backend.Copy(src.Strided, Strided);
-        BumpVersion("CopyFrom");
+        BumpVersion("CopyFrom", callerFile, callerLine);
         return this;
     }
 
     /// <summary>Limits values to [min, max] in place.</summary>
-    public Tensor ClampInPlace(double? min = null, double? max = null)
+    public Tensor ClampInPlace(double? min = null, double? max = null, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         CheckInPlaceAllowed("ClampInPlace");
         double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
-        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ClampInPlace", () => Clamp(min, max));
+        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ClampInPlace", () => Clamp(min, max), callerFile, callerLine);
         Backend.Unary(UnaryOp.Clamp, Strided, Strided, lo, hi);
-        BumpVersion("ClampInPlace");
+        BumpVersion("ClampInPlace", callerFile, callerLine);
         return this;
     }
 
     /// <summary>ReLU in place.</summary>
-    public Tensor ReluInPlace()
+    public Tensor ReluInPlace([CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         CheckInPlaceAllowed("ReluInPlace");
-        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ReluInPlace", Relu);
+        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ReluInPlace", Relu, callerFile, callerLine);
         Backend.Unary(UnaryOp.Relu, Strided, Strided);
-        BumpVersion("ReluInPlace");
+        BumpVersion("ReluInPlace", callerFile, callerLine);
         return this;
     }
 
@@ -93,14 +99,14 @@ public partial class Tensor
         BumpVersion("AccumulateGrad");
     }
 
-    private Tensor InPlace(string op, Tensor other, BinaryOp kernel, Func<Tensor> outOfPlace)
+    private Tensor InPlace(string op, Tensor other, BinaryOp kernel, Func<Tensor> outOfPlace, string callerFile, int callerLine)
     {
         CheckInPlaceAllowed(op);
-        if (Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)) return Rebase(op, outOfPlace);
+        if (Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)) return Rebase(op, outOfPlace, callerFile, callerLine);
         var src = other.DType == DType ? other : other.To(DType);
         src = BroadcastTo(src, op);
         Backend.Binary(kernel, Strided, src.Strided, Strided);
-        BumpVersion(op);
+        BumpVersion(op, callerFile, callerLine);
         return this;
     }
 
@@ -117,15 +123,16 @@ public partial class Tensor
     /// An in-place op while gradients are recorded: computes the result out of place (recording its node), writes it
     /// into this storage, and makes that node this tensor's producer.
     /// </summary>
-    private Tensor Rebase(string op, Func<Tensor> outOfPlace)
+    private Tensor Rebase(string op, Func<Tensor> outOfPlace, string callerFile, int callerLine)
     {
         if (IsView)
             throw new NotSupportedException(
                 $"{op}: changing a view in place while gradients are recorded is not supported. Use the out-of-place form, or Clone() the view first.");
-        var result = outOfPlace();
+        Tensor result;
+        using (CallSite.Enter(callerFile, callerLine)) result = outOfPlace();
         if (result.DType != DType) result = result.To(DType);
         Backend.Copy(result.Strided, Strided);
-        BumpVersion(op);
+        BumpVersion(op, callerFile, callerLine);
         if (result.GradFn is { } node) node.Attach(this);
         return this;
     }
@@ -143,9 +150,13 @@ public partial class Tensor
                 "gradients are recorded. Update it inside 'using (Autograd.NoGrad())'.");
     }
 
-    internal void BumpVersion(string op)
+    /// <summary>Records an in-place write: a new version, the op, and the line that called it (when known).</summary>
+    internal void BumpVersion(string op, string? callerFile = null, int callerLine = 0)
     {
-        Storage.Version++;
-        Storage.LastWriter = op;
+        var storage = Storage;
+        storage.Version++;
+        storage.LastWriter = op;
+        storage.LastWriterFile = callerFile;
+        storage.LastWriterLine = callerLine;
     }
 }

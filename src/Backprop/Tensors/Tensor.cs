@@ -143,7 +143,7 @@ public partial class Tensor
     public bool IsLeaf => _gradFn is null;
 
     /// <summary>
-    /// ∂L/∂(this tensor), accumulated by every <see cref="Backward(bool, bool)"/> until cleared. Filled for leaves that require
+    /// ∂L/∂(this tensor), accumulated by every <see cref="Backward(bool, bool, string, int)"/> until cleared. Filled for leaves that require
     /// grad, and for other tensors after <see cref="RetainGrad"/>.
     /// </summary>
     public Tensor? Grad
