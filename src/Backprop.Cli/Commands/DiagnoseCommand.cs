@@ -1,0 +1,118 @@
+using System.Text.Json.Nodes;
+using Backprop.Diagnostics;
+using Spectre.Console;
+
+namespace Backprop.Cli.Commands;
+
+/// <summary>
+/// <c>backprop diagnose vanishing|exploding|overhead</c>: the classic gradient failures, trained for real and caught by
+/// the gradient-flow monitor, side by side with the fix; and the measured cost of the non-finite checks.
+/// </summary>
+public static class DiagnoseCommand
+{
+    private static readonly string[] Targets = ["vanishing", "exploding", "overhead"];
+
+    public static int Run(string[] args)
+    {
+        var options = new CliArguments("diagnose", args, new HashSet<string> { "steps", "seed", "png", "rounds" }, new HashSet<string> { "json" });
+        var target = options.Target(Targets, null);
+        return target switch
+        {
+            "vanishing" => Vanishing(options),
+            "exploding" => Exploding(options),
+            _ => Overhead(options),
+        };
+    }
+
+    private static int Vanishing(CliArguments options)
+    {
+        var (sigmoid, relu) = DiagnoseDemos.Vanishing(options.Int("steps", 60, min: 1), (ulong)options.Int("seed", 0, min: 0));
+        AnsiConsole.MarkupLine($"[bold]Vanishing gradients[/]: a {DiagnoseDemos.Depth}-layer MLP (width 32) on two moons, with sigmoid and with ReLU, " +
+                               $"same He-initialised weights, {sigmoid.Report.Steps} SGD steps");
+        SideBySide(sigmoid, relu);
+        Finish(options, sigmoid, relu);
+        return 0;
+    }
+
+    private static int Exploding(CliArguments options)
+    {
+        var (unclipped, clipped) = DiagnoseDemos.Exploding(options.Int("steps", 40, min: 1), (ulong)options.Int("seed", 0, min: 0));
+        AnsiConsole.MarkupLine("[bold]Exploding gradients[/]: a 4-layer ReLU MLP regressing unscaled targets (variance ≈ 85) with SGD at lr 0.05, " +
+                               "without clipping and with ClipGradNorm(5) before each step");
+        SideBySide(unclipped, clipped);
+        var steps = new Table().Title("Total gradient norm (before clipping) and loss by step")
+            .AddColumn("step").AddColumn(new TableColumn($"{unclipped.Name} ‖g‖").RightAligned()).AddColumn(new TableColumn($"{unclipped.Name} loss").RightAligned())
+            .AddColumn(new TableColumn($"{clipped.Name} ‖g‖").RightAligned()).AddColumn(new TableColumn($"{clipped.Name} loss").RightAligned());
+        int count = Math.Max(unclipped.Report.Steps, clipped.Report.Steps);
+        string At(IReadOnlyList<double> values, int i) => i < values.Count ? DiagnoseOutput.F(values[i]) : "";
+        for (int i = 0; i < count; i++)
+            if (i < 5 || i % 5 == 4 || i == unclipped.Report.Steps - 1 || i == count - 1)
+                steps.AddRow((i + 1).ToString(), At(unclipped.Report.TotalNorms, i), At(unclipped.Losses, i), At(clipped.Report.TotalNorms, i), At(clipped.Losses, i));
+        AnsiConsole.Write(steps);
+        Finish(options, unclipped, clipped);
+        return 0;
+    }
+
+    /// <summary>Per-layer median gradient norms of two runs of the same architecture, then each run's verdict.</summary>
+    private static void SideBySide(DiagnoseRun a, DiagnoseRun b)
+    {
+        var table = new Table().Title("Per-layer gradients (median over steps): δ = ∂L/∂(layer output), rms; ‖∂L/∂θ‖ = norm of the layer's parameter gradient")
+            .AddColumn("layer")
+            .AddColumn(new TableColumn($"{a.Name} δ").RightAligned()).AddColumn(new TableColumn($"{a.Name} ‖∂L/∂θ‖").RightAligned())
+            .AddColumn(new TableColumn($"{b.Name} δ").RightAligned()).AddColumn(new TableColumn($"{b.Name} ‖∂L/∂θ‖").RightAligned());
+        var layersA = a.Report.Layers.Where(l => l.HasParameters).ToList();
+        var layersB = b.Report.Layers.Where(l => l.HasParameters).ToList();
+        for (int i = 0; i < Math.Min(layersA.Count, layersB.Count); i++)
+            table.AddRow(layersA[i].Label, DiagnoseOutput.F(layersA[i].MedianOutputGradientRms), DiagnoseOutput.F(layersA[i].MedianNorm),
+                DiagnoseOutput.F(layersB[i].MedianOutputGradientRms), DiagnoseOutput.F(layersB[i].MedianNorm));
+        AnsiConsole.Write(table);
+        foreach (var run in new[] { a, b })
+        {
+            var r = run.Report;
+            AnsiConsole.MarkupLine($"[bold]{run.Name}[/]: vanishing {Flag(r.Vanishing)}, exploding {Flag(r.Exploding)}, dead units {Flag(r.DeadUnits)}; " +
+                                   $"first/last layer δ ratio {DiagnoseOutput.F(r.FirstToLastRatio ?? double.NaN)}, max ‖g‖ {DiagnoseOutput.F(r.MaxNorm)}, " +
+                                   $"loss {DiagnoseOutput.F(run.Losses[0])} → {DiagnoseOutput.F(run.Losses[^1])} over {run.Losses.Count} steps");
+            DiagnoseOutput.PrintFindings(r);
+        }
+    }
+
+    private static string Flag(bool raised) => raised ? "[red]yes[/]" : "[green]no[/]";
+
+    private static void Finish(CliArguments options, DiagnoseRun a, DiagnoseRun b)
+    {
+        if (options.String("png") is { } png)
+        {
+            foreach (var run in new[] { a, b })
+            {
+                var path = Path.Combine(Path.GetDirectoryName(Path.GetFullPath(png))!, $"{Path.GetFileNameWithoutExtension(png)}-{run.Name}.png");
+                DiagnoseOutput.WriteChart(path, run.Report, $"{run.Name}: gradient norm per layer");
+                Console.WriteLine($"wrote {path}");
+            }
+        }
+        if (options.Flag("json"))
+            Console.WriteLine(new JsonObject { [a.Name] = DiagnoseOutput.Json(a.Report, a.Losses), [b.Name] = DiagnoseOutput.Json(b.Report, b.Losses) }
+                .ToJsonString());
+    }
+
+    private static int Overhead(CliArguments options)
+    {
+        int rounds = options.Int("rounds", 15, min: 1);
+        AnsiConsole.MarkupLine("Timing the mlp step (784-256-128-10, batch 128, cross-entropy, SGD) with no checks, under Autograd.DetectNonFinite() " +
+                               $"and under Autograd.DetectAnomaly(): median of {rounds} interleaved rounds of 10 steps after warm-up.");
+        var times = DiagnoseOverhead.Measure(rounds: rounds);
+        double off = times[DiagnoseOverhead.Mode.Off];
+        var table = new Table().AddColumn("mode").AddColumn(new TableColumn("ms/step").RightAligned()).AddColumn(new TableColumn("overhead").RightAligned());
+        foreach (var (mode, ms) in times)
+            table.AddRow(mode.ToString(), ms.ToString("F3", System.Globalization.CultureInfo.InvariantCulture),
+                mode == DiagnoseOverhead.Mode.Off ? "" : ((ms / off - 1) * 100).ToString("+0.0;-0.0", System.Globalization.CultureInfo.InvariantCulture) + " %");
+        AnsiConsole.Write(table);
+        if (options.Flag("json"))
+            Console.WriteLine(new JsonObject
+            {
+                ["offMs"] = off,
+                ["sentinelMs"] = times[DiagnoseOverhead.Mode.Sentinel],
+                ["anomalyMs"] = times[DiagnoseOverhead.Mode.Anomaly],
+            }.ToJsonString());
+        return 0;
+    }
+}
