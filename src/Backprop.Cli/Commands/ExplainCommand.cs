@@ -1,4 +1,8 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using Backprop.Diagnostics;
+using Backprop.IO;
 using Spectre.Console;
 
 namespace Backprop.Cli.Commands;
@@ -6,17 +10,36 @@ namespace Backprop.Cli.Commands;
 /// <summary>
 /// <c>backprop explain [a|b]</c>: runs a tutorial's worked example through the engine and prints the forward values
 /// and every backward step (from hooks on the real graph), so the chain rule can be followed number by number.
+/// <c>backprop explain --layers 2,3,1 --activation sigmoid --input 0.5,0.8 --target 1 [--output …] [--loss mse|half-squared|bce]
+/// [--weights FILE] [--seed N] [--lr η]</c> does the same for any small fully connected network.
 /// </summary>
 public static class ExplainCommand
 {
+    private static readonly HashSet<string> CustomOptions = ["layers", "activation", "output", "input", "target", "loss", "weights", "seed", "lr"];
+
     public static int Run(string[] args)
     {
-        var options = new CliArguments("explain", args, new HashSet<string>(), new HashSet<string>());
-        var key = options.Target(WorkedExample.Keys.ToArray(), "a");
-        var example = WorkedExample.Create(key);
+        var options = new CliArguments("explain", args, CustomOptions, new HashSet<string>());
+        WorkedExample example;
+        string heading;
+        if (options.String("layers") is null)
+        {
+            var given = CustomOptions.FirstOrDefault(o => options.String(o) is not null);
+            if (given is not null) throw new UsageException($"backprop explain: --{given} describes a custom network; give its sizes with --layers too (e.g. --layers 2,3,1).");
+            var key = options.Target(WorkedExample.Keys.ToArray(), "a");
+            example = WorkedExample.Create(key);
+            heading = $"Worked example {key}";
+        }
+        else
+        {
+            if (options.Positional.Count > 0)
+                throw new UsageException($"backprop explain: give either a worked example ({string.Join("|", WorkedExample.Keys)}) or --layers, not both.");
+            example = Custom(options);
+            heading = "Custom network";
+        }
         var trace = example.Backward();
 
-        AnsiConsole.MarkupLine($"[bold]Worked example {key}[/]: {Markup.Escape(example.Title)}");
+        AnsiConsole.MarkupLine($"[bold]{heading}[/]: {Markup.Escape(example.Title)}");
         AnsiConsole.WriteLine();
 
         var parameters = new Table().Title("Parameters").AddColumn("name").AddColumn("value");
@@ -64,6 +87,106 @@ public static class ExplainCommand
             AnsiConsole.Write(update);
         }
         return 0;
+    }
+
+    private static readonly Dictionary<string, ExampleActivation> Activations = new()
+    {
+        ["identity"] = ExampleActivation.Identity, ["linear"] = ExampleActivation.Identity, ["relu"] = ExampleActivation.Relu,
+        ["sigmoid"] = ExampleActivation.Sigmoid, ["tanh"] = ExampleActivation.Tanh,
+    };
+
+    private static readonly Dictionary<string, ExampleLoss> Losses = new()
+    {
+        ["mse"] = ExampleLoss.Mse, ["half-squared"] = ExampleLoss.HalfSquaredError, ["bce"] = ExampleLoss.BinaryCrossEntropy,
+    };
+
+    /// <summary>
+    /// <c>--layers 2,3,1 --activation sigmoid --input 0.5,0.8 --target 1 [--output sigmoid] [--loss mse|half-squared|bce]
+    /// [--weights FILE] [--seed N] [--lr η]</c>.
+    /// </summary>
+    private static WorkedExample Custom(CliArguments options)
+    {
+        var sizes = Numbers(options, "layers", s => int.Parse(s, NumberStyles.Integer, CultureInfo.InvariantCulture));
+        var loss = options.Choice("loss", ExampleLoss.Mse, Losses);
+        var hidden = options.Choice("activation", ExampleActivation.Relu, Activations);
+        var output = options.Choice("output", loss == ExampleLoss.BinaryCrossEntropy ? ExampleActivation.Sigmoid : ExampleActivation.Identity, Activations);
+        var input = Numbers(options, "input", s => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+        var target = Numbers(options, "target", s => float.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture));
+        var weights = options.String("weights") is { } file ? WeightsFile(file) : null;
+        var spec = new WorkedExampleSpec(sizes, hidden, output, input, target, loss, weights, (ulong)options.Int("seed", 0, min: 0),
+            options.Double("lr", 0, min: 0));
+        try
+        {
+            return WorkedExample.Custom(spec);
+        }
+        catch (ArgumentException e) // includes ShapeMismatchException: a weight of the wrong shape
+        {
+            throw new UsageException($"backprop explain: {e.Message}");
+        }
+    }
+
+    private static T[] Numbers<T>(CliArguments options, string name, Func<string, T> parse)
+    {
+        var text = options.String(name) ?? throw new UsageException($"backprop explain: a custom network needs --{name} (comma-separated numbers).");
+        try
+        {
+            return text.Split(',', StringSplitOptions.TrimEntries).Select(parse).ToArray();
+        }
+        catch (FormatException)
+        {
+            throw new UsageException($"backprop explain: --{name} must be comma-separated numbers; got '{text}'.");
+        }
+        catch (OverflowException)
+        {
+            throw new UsageException($"backprop explain: --{name} has a number out of range; got '{text}'.");
+        }
+    }
+
+    /// <summary>
+    /// Weights W1, b1, W2, b2, … from a .safetensors file, or from JSON: <c>{"W1": [[0.4, 0.6]], "b1": [0.1], …}</c>
+    /// (W_k as rows of [out][in]).
+    /// </summary>
+    private static Dictionary<string, Tensor> WeightsFile(string path)
+    {
+        if (!File.Exists(path)) throw new UsageException($"backprop explain: no weights file '{path}'.");
+        if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+            return SafeTensors.Load(path).Tensors.ToDictionary(kv => kv.Key, kv => kv.Value);
+        JsonNode? root;
+        try
+        {
+            root = JsonNode.Parse(File.ReadAllText(path));
+        }
+        catch (JsonException e)
+        {
+            throw new UsageException($"backprop explain: '{path}' is neither .safetensors nor valid JSON: {e.Message}");
+        }
+        if (root is not JsonObject entries) throw new UsageException($"backprop explain: '{path}' must hold a JSON object of named weights (\"W1\": [[…]], \"b1\": […]).");
+        var result = new Dictionary<string, Tensor>();
+        foreach (var (name, node) in entries)
+        {
+            try
+            {
+                result[name] = node switch
+                {
+                    JsonArray rows when rows.Count > 0 && rows.All(r => r is JsonArray) => Matrix(rows),
+                    JsonArray values => Tensor.FromArray(values.Select(v => v!.GetValue<float>()).ToArray()),
+                    _ => throw new FormatException(),
+                };
+            }
+            catch (Exception e) when (e is FormatException or InvalidOperationException or NullReferenceException)
+            {
+                throw new UsageException($"backprop explain: weight '{name}' in '{path}' must be an array of numbers or an array of equal-length rows.");
+            }
+        }
+        return result;
+    }
+
+    private static Tensor Matrix(JsonArray rows)
+    {
+        var values = rows.Select(r => ((JsonArray)r!).Select(v => v!.GetValue<float>()).ToArray()).ToArray();
+        int width = values[0].Length;
+        if (values.Any(r => r.Length != width)) throw new FormatException();
+        return Tensor.FromArray(values.SelectMany(r => r).ToArray(), values.Length, width);
     }
 
     private static string Describe(Tensor t, Dictionary<Node, BackwardStep> steps)

@@ -98,10 +98,19 @@ internal static class NonFinite
         int i = 0;
         if (Vector.IsHardwareAccelerated && values.Length >= Vector<T>.Count)
         {
-            var acc = Vector<T>.Zero;
+            // Four independent sums, so the adds overlap instead of waiting on each other's latency.
             var vectors = MemoryMarshal.Cast<T, Vector<T>>(values);
-            foreach (var v in vectors) acc += v - v;
-            if (!Vector.EqualsAll(acc, Vector<T>.Zero)) return true;
+            Vector<T> a0 = Vector<T>.Zero, a1 = a0, a2 = a0, a3 = a0;
+            int v = 0;
+            for (; v + 4 <= vectors.Length; v += 4)
+            {
+                a0 += vectors[v] - vectors[v];
+                a1 += vectors[v + 1] - vectors[v + 1];
+                a2 += vectors[v + 2] - vectors[v + 2];
+                a3 += vectors[v + 3] - vectors[v + 3];
+            }
+            for (; v < vectors.Length; v++) a0 += vectors[v] - vectors[v];
+            if (!Vector.EqualsAll((a0 + a1) + (a2 + a3), Vector<T>.Zero)) return true;
             i = vectors.Length * Vector<T>.Count;
         }
         for (; i < values.Length; i++)

@@ -103,6 +103,121 @@ public sealed class WorkedExample
             });
     }
 
+    /// <summary>
+    /// A network described on the command line (<c>backprop explain --layers 2,3,1 …</c>): layer k computes
+    /// z_k = W_k·a_(k−1) + b_k and a_k = f(z_k), with a_0 = x and ŷ the last layer's output; then the loss against y.
+    /// </summary>
+    public static WorkedExample Custom(WorkedExampleSpec spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        var sizes = spec.Sizes;
+        if (sizes.Count < 2) throw new ArgumentException("Custom example: give at least two layer sizes (inputs and outputs), e.g. 2,3,1.");
+        if (sizes.Any(s => s <= 0)) throw new ArgumentException($"Custom example: layer sizes must be positive; got {string.Join(",", sizes)}.");
+        if (spec.Input.Count != sizes[0])
+            throw new ArgumentException($"Custom example: the network has {sizes[0]} inputs but the input has {spec.Input.Count} values.");
+        if (spec.Target.Count != sizes[^1])
+            throw new ArgumentException($"Custom example: the network has {sizes[^1]} outputs but the target has {spec.Target.Count} values.");
+        if (spec.Loss == ExampleLoss.BinaryCrossEntropy)
+        {
+            if (spec.Output != ExampleActivation.Sigmoid)
+                throw new ArgumentException("Custom example: binary cross-entropy needs probabilities, so the output activation must be sigmoid.");
+            if (spec.Target.Any(t => t is < 0 or > 1))
+                throw new ArgumentException("Custom example: binary cross-entropy needs targets in [0, 1].");
+        }
+
+        var parameters = new List<Tensor>();
+        var generator = new Generator(spec.Seed);
+        for (int k = 1; k < sizes.Count; k++)
+        {
+            int fanIn = sizes[k - 1], units = sizes[k];
+            Tensor w, b;
+            if (spec.Weights is { } given)
+            {
+                w = Given(given, $"W{k}", [units, fanIn]);
+                b = Given(given, $"b{k}", [units]);
+            }
+            else
+            {
+                var layer = new Linear(fanIn, units, generator: generator);
+                w = layer.Weight.Detach().Clone();
+                b = layer.Bias!.Detach().Clone();
+            }
+            parameters.Add(Named(w.SetRequiresGrad(), $"W{k}"));
+            parameters.Add(Named(b.SetRequiresGrad(), $"b{k}"));
+        }
+
+        var x = Named(Tensor.FromArray(spec.Input.ToArray(), 1, sizes[0]), "x");
+        var y = Named(Tensor.FromArray(spec.Target.ToArray(), 1, sizes[^1]), "y");
+        var forward = new List<Tensor> { x };
+        var formulas = new Dictionary<string, string>();
+        var previous = x;
+        int layers = sizes.Count - 1;
+        for (int k = 1; k <= layers; k++)
+        {
+            bool last = k == layers;
+            var activation = last ? spec.Output : spec.Hidden;
+            string zName = last && activation == ExampleActivation.Identity ? "ŷ" : $"z{k}";
+            var z = Named(Functional.Linear(previous, parameters[2 * k - 2], parameters[2 * k - 1]), zName);
+            formulas[zName] = $"W{k}·{previous.Name} + b{k}";
+            forward.Add(z);
+            previous = z;
+            if (activation == ExampleActivation.Identity) continue;
+            string aName = last ? "ŷ" : $"a{k}";
+            var a = Named(Activate(z, activation), aName);
+            formulas[aName] = $"{Symbol(activation)}({zName})";
+            forward.Add(a);
+            previous = a;
+        }
+        var yHat = previous;
+        forward.Add(y);
+        var (loss, lossFormula, lossName) = spec.Loss switch
+        {
+            ExampleLoss.Mse => (Functional.MseLoss(yHat, y), "mean((ŷ − y)²)", "mean squared error"),
+            ExampleLoss.HalfSquaredError => ((yHat - y).Square().Sum() * 0.5, "½Σ(ŷ − y)²", "squared error ½Σ(ŷ − y)²"),
+            _ => (Functional.BinaryCrossEntropy(yHat, y), "−mean[y·log ŷ + (1 − y)·log(1 − ŷ)]", "binary cross-entropy"),
+        };
+        formulas["L"] = lossFormula;
+        forward.Add(Named(loss, "L"));
+        string hidden = layers > 1 ? $"{Describe(spec.Hidden)} hidden layer{(layers > 2 ? "s" : "")}, " : "";
+        var title = $"{string.Join("-", sizes)} network: {hidden}{Describe(spec.Output)} output, {lossName}" +
+                    (spec.Weights is null ? $", random weights (seed {spec.Seed})" : ", given weights") +
+                    (spec.LearningRate > 0 ? ", one SGD step" : "");
+        return new WorkedExample("custom", title, parameters, forward, forward[^1], spec.LearningRate, formulas);
+    }
+
+    private static Tensor Given(IReadOnlyDictionary<string, Tensor> weights, string name, int[] shape)
+    {
+        if (!weights.TryGetValue(name, out var t))
+            throw new ArgumentException($"Custom example: the weights have no '{name}' (expected W1, b1, W2, b2, … with W_k of shape [out, in]).");
+        if (!t.Sizes.AsSpan().SequenceEqual(shape))
+            throw new ShapeMismatchException("explain", $"'{name}' must have shape {Shape.Wrap(shape)} for these layer sizes; the weights give {t.Shape}");
+        return t.Detach().To(DType.Float32).Clone();
+    }
+
+    private static Tensor Activate(Tensor z, ExampleActivation activation) => activation switch
+    {
+        ExampleActivation.Relu => z.Relu(),
+        ExampleActivation.Sigmoid => z.Sigmoid(),
+        ExampleActivation.Tanh => z.Tanh(),
+        _ => z,
+    };
+
+    private static string Symbol(ExampleActivation activation) => activation switch
+    {
+        ExampleActivation.Relu => "ReLU",
+        ExampleActivation.Sigmoid => "σ",
+        ExampleActivation.Tanh => "tanh",
+        _ => "",
+    };
+
+    private static string Describe(ExampleActivation activation) => activation switch
+    {
+        ExampleActivation.Relu => "ReLU",
+        ExampleActivation.Sigmoid => "sigmoid",
+        ExampleActivation.Tanh => "tanh",
+        _ => "linear",
+    };
+
     /// <summary>Runs backward on the loss with a trace attached, and returns the trace.</summary>
     public BackwardTrace Backward()
     {
