@@ -80,8 +80,8 @@ public sealed class GradientFlowReport
                          $"(threshold {Format(options.GrowthFactor)}×): training is diverging.");
 
         foreach (var layer in layers.Where(l => l.DeadUnitFraction >= options.DeadUnitFraction))
-            findings.Add($"dead units: {layer.DeadUnitFraction!.Value:P0} of the units of {layer.Label} output zero for every sample of the last " +
-                         $"{Math.Min(options.DeadWindow, steps)} steps (threshold {options.DeadUnitFraction:P0}), so no gradient reaches their weights. " +
+            findings.Add($"dead units: {Percent(layer.DeadUnitFraction!.Value)} of the units of {layer.Label} output zero for every sample of the last " +
+                         $"{Math.Min(options.DeadWindow, steps)} steps (threshold {Percent(options.DeadUnitFraction)}), so no gradient reaches their weights. " +
                          "Try a lower learning rate, LeakyReLU/GELU, or a different initialisation or bias.");
         DeadUnits = layers.Any(l => l.DeadUnitFraction >= options.DeadUnitFraction);
 
@@ -162,6 +162,8 @@ public sealed class GradientFlowReport
     public static string Format(double value) =>
         double.IsNaN(value) ? "nan" : double.IsPositiveInfinity(value) ? "inf" : double.IsNegativeInfinity(value) ? "-inf"
         : value.ToString("G4", CultureInfo.InvariantCulture);
+
+    private static string Percent(double fraction) => (100 * fraction).ToString("0.#", CultureInfo.InvariantCulture) + "%";
 
     internal static double Median(IEnumerable<double> values)
     {
