@@ -37,7 +37,7 @@ internal static class AnomalyCheck
         var sb = new StringBuilder();
         sb.Append($"{node.Name} produced {what} value(s) in the gradient for its input {input} (shape {g.Shape}), from " +
             (NonFinite.Any(gradOutput) ? "an incoming gradient that already held them (given to Backward or set by a hook)" : "a finite incoming gradient"));
-        if (Autograd.IsAnomalyEnabled || node.Origin?.ModulePath is not null || node.SiteFile is not null)
+        if (Autograd.IsAnomalyEnabled || node.Origin?.ModulePath is not null || node.Origin?.File is not null)
             sb.Append($". The op was created {node.DescribeOrigin()}");
         else
             sb.Append(". The op was called outside any Module.Forward or functional loss, so no line was recorded: run the forward pass under " +

@@ -16,42 +16,8 @@ public readonly record struct CallSite(string File, int Line)
     /// <summary>This library's source folder as the compiler saw it (with a trailing separator).</summary>
     private static readonly string LibraryRoot = SourceRoot();
 
-    // One small object per thread holds the current line, so entering and leaving a call touches one thread-static.
-    [ThreadStatic] private static State? t_state;
-
-    internal sealed class State
-    {
-        public string? File;
-        public int Line;
-    }
-
-    /// <summary>The current line on this thread (its File is null when none), or null before any was entered.</summary>
-    internal static State? Current => t_state;
-
-    /// <summary>The innermost call from outside the library running on this thread, or null.</summary>
-    internal static CallSite? Innermost => t_state is { File: { } file } s ? new CallSite(file, s.Line) : null;
-
     /// <summary>Makes the caller's line current until disposed, unless the caller is the library itself.</summary>
-    internal static Scope Enter(string file, int line)
-    {
-        var state = t_state ??= new State();
-        var scope = new Scope(state, state.File, state.Line);
-        if (!IsLibraryFile(file))
-        {
-            state.File = file;
-            state.Line = line;
-        }
-        return scope;
-    }
-
-    internal readonly struct Scope(State state, string? file, int line) : IDisposable
-    {
-        public void Dispose()
-        {
-            state.File = file;
-            state.Line = line;
-        }
-    }
+    internal static NodeOrigin.Scope Enter(string file, int line) => NodeOrigin.EnterCall(file, line);
 
     /// <summary>Whether this is the library's own call rather than the user's.</summary>
     public bool IsLibrary => IsLibraryFile(File);

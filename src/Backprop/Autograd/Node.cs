@@ -22,11 +22,6 @@ public abstract class Node
         Next = next;
         Sequence = Interlocked.Increment(ref s_sequence);
         Origin = NodeOrigin.Capture();
-        if (Backprop.CallSite.Current is { } site)
-        {
-            SiteFile = site.File;
-            SiteLine = site.Line;
-        }
     }
 
     /// <summary>For nodes without inputs (leaf accumulators).</summary>
@@ -42,12 +37,8 @@ public abstract class Node
     /// <summary>Creation order; the engine runs ready nodes latest-first, as PyTorch does.</summary>
     internal readonly long Sequence;
 
-    /// <summary>Where the forward op ran: the module scope always, the full stack in anomaly mode.</summary>
+    /// <summary>Where the forward op ran: the module and the user's calling line always, the stack in anomaly mode.</summary>
     internal NodeOrigin? Origin;
-
-    /// <summary>The user's line whose call created this node (a module's Forward, a functional loss), when known.</summary>
-    internal string? SiteFile;
-    internal int SiteLine;
 
     internal int[] OutputSizes = [];
     internal DType OutputDType;
@@ -80,7 +71,7 @@ public abstract class Node
     /// The line outside the library whose call created this node: the innermost <c>Module.Forward</c>, functional loss
     /// or in-place call made from user code. Null for ops called directly outside any of these.
     /// </summary>
-    public CallSite? CallSite => SiteFile is null ? null : new CallSite(SiteFile, SiteLine);
+    public CallSite? CallSite => Origin?.Site;
 
     /// <summary>Where this node was created, in words (module, calling line, and in anomaly mode the forward stack).</summary>
     public string DescribeOrigin() => NodeOrigin.Describe(this);
@@ -131,9 +122,12 @@ public abstract class Node
         var storage = tensor.Storage;
         string where = DescribeOrigin();
         string saver = where.Length > 0 ? $"{Name} (created {where})" : $"{Name} (created where no call site was recorded; run the forward pass under Autograd.DetectAnomaly() to record its stack)";
-        string writer = storage.LastWriter is { } op
-            ? $"{op}{(Backprop.CallSite.IsLibraryFile(storage.LastWriterFile) ? "" : $" at {storage.LastWriterFile}:{storage.LastWriterLine}")}"
-            : "an in-place op";
+        string writer = storage.LastWriter switch
+        {
+            InPlaceCall call => $"{call.Op} at {call.File}:{call.Line}",
+            string op => op,
+            _ => "an in-place op",
+        };
         string changes = now - savedVersion == 1 ? "once" : $"{now - savedVersion} times";
         string backward = Engine.CurrentBackwardSite is { IsLibrary: false } b ? $" Found by the backward pass called from {b}." : "";
         return new InvalidOperationException(

@@ -3,50 +3,124 @@ using System.Diagnostics;
 namespace Backprop;
 
 /// <summary>
-/// Where a node's forward op ran: the module it ran inside (cheap, recorded whenever a module is running) and,
-/// in anomaly mode only, the stack (methods and IL offsets; lines are read from the symbols only when an error shows them).
-/// The user's line comes separately, from <see cref="CallSite"/>.
+/// Where a node's forward op ran: the module it ran inside, the user's line that called it (see <see cref="CallSite"/>)
+/// and, in anomaly mode only, the stack (methods and IL offsets; lines are read from the symbols only when an error
+/// shows them).
 /// </summary>
-internal sealed class NodeOrigin(string? modulePath, StackTrace? stack)
+/// <remarks>
+/// Outside anomaly mode origins are shared: a module keeps the origin of its last calling line and hands it to every
+/// node it creates, so a training loop, which calls from the same lines every step, allocates none after its first step,
+/// and a node stays one reference bigger than it would be without origins. Entering a module or a call only writes the
+/// thread's current module and line; an origin is looked up only when a node is created.
+/// </remarks>
+internal sealed class NodeOrigin
 {
-    // The running module's origin, shared by every node it creates outside anomaly mode: it is immutable, so a
-    // module builds it once and a forward pass allocates nothing for it.
-    [ThreadStatic] private static NodeOrigin? t_module;
+    [ThreadStatic] private static State? t_state;
 
-    public string? ModulePath { get; } = modulePath;
+    // The origin last built from this one for a calling line (a cache; a race only builds one twice).
+    private NodeOrigin? _sited;
 
-    public StackTrace? Stack { get; } = stack;
+    private NodeOrigin(string? modulePath, string? file, int line, StackTrace? stack)
+    {
+        ModulePath = modulePath;
+        File = file;
+        Line = line;
+        Stack = stack;
+    }
 
+    /// <summary>What is running on this thread: the module, and the innermost line of user code that called in.</summary>
+    internal sealed class State
+    {
+        public NodeOrigin? Module;
+        public string? File;
+        public int Line;
+
+        // Origins of nodes created under a user's call outside any module (a functional loss).
+        public readonly NodeOrigin Unscoped = new(null, null, 0, null);
+    }
+
+    public string? ModulePath { get; }
+
+    /// <summary>The user's file whose call created the node, or null.</summary>
+    public string? File { get; }
+
+    public int Line { get; }
+
+    public StackTrace? Stack { get; }
+
+    public CallSite? Site => File is null ? null : new CallSite(File, Line);
+
+    /// <summary>The origin for a node created now.</summary>
     public static NodeOrigin? Capture()
     {
-        var module = t_module;
-        if (!Autograd.IsAnomalyEnabled) return module;
-        return new NodeOrigin(module?.ModulePath, new StackTrace(2, fNeedFileInfo: false));
+        var state = t_state;
+        if (state is null) return Autograd.IsAnomalyEnabled ? new NodeOrigin(null, null, 0, new StackTrace(2, fNeedFileInfo: false)) : null;
+        var module = state.Module;
+        if (Autograd.IsAnomalyEnabled) return new NodeOrigin(module?.ModulePath, state.File, state.Line, new StackTrace(2, fNeedFileInfo: false));
+        if (state.File is not { } file) return module;
+        var owner = module ?? state.Unscoped;
+        var sited = owner._sited;
+        if (sited is null || sited.Line != state.Line || !ReferenceEquals(sited.File, file))
+            owner._sited = sited = new NodeOrigin(module?.ModulePath, file, state.Line, null);
+        return sited;
     }
 
     /// <summary>An origin naming only a module, for <see cref="EnterModule(NodeOrigin, string, int)"/>; build it once per module.</summary>
-    public static NodeOrigin ForModule(string path) => new(path, null);
+    public static NodeOrigin ForModule(string path) => new(path, null, 0, null);
 
     /// <summary>Marks the forward ops run until disposal as belonging to a module at <paramref name="path"/>.</summary>
-    public static ModuleScope EnterModule(string path) => EnterModule(ForModule(path), "", 0);
+    public static Scope EnterModule(string path) => EnterModule(ForModule(path), "", 0);
 
     /// <summary>
     /// As <see cref="EnterModule(string)"/>, with an origin made by <see cref="ForModule"/> and the line that called the
-    /// module (neither allocates).
+    /// module (a library line leaves the caller's in place). Allocates nothing.
     /// </summary>
-    public static ModuleScope EnterModule(NodeOrigin module, string callerFile, int callerLine)
+    public static Scope EnterModule(NodeOrigin module, string callerFile, int callerLine)
     {
-        var previous = t_module;
-        t_module = module;
-        return new ModuleScope(previous, CallSite.Enter(callerFile, callerLine));
+        var state = t_state ??= new State();
+        var scope = new Scope(state, state.Module, state.File, state.Line);
+        state.Module = module;
+        if (!CallSite.IsLibraryFile(callerFile))
+        {
+            state.File = callerFile;
+            state.Line = callerLine;
+        }
+        return scope;
     }
 
-    public readonly struct ModuleScope(NodeOrigin? previous, CallSite.Scope site) : IDisposable
+    /// <summary>Makes a user's line current (a functional loss, an in-place op) until disposed; a library line changes nothing.</summary>
+    public static Scope EnterCall(string callerFile, int callerLine)
     {
+        var state = t_state ??= new State();
+        var scope = new Scope(state, state.Module, state.File, state.Line);
+        if (!CallSite.IsLibraryFile(callerFile))
+        {
+            state.File = callerFile;
+            state.Line = callerLine;
+        }
+        return scope;
+    }
+
+    public readonly struct Scope : IDisposable
+    {
+        private readonly State _state;
+        private readonly NodeOrigin? _module;
+        private readonly string? _file;
+        private readonly int _line;
+
+        internal Scope(State state, NodeOrigin? module, string? file, int line)
+        {
+            _state = state;
+            _module = module;
+            _file = file;
+            _line = line;
+        }
+
         public void Dispose()
         {
-            t_module = previous;
-            site.Dispose();
+            _state.Module = _module;
+            _state.File = _file;
+            _state.Line = _line;
         }
     }
 
@@ -56,13 +130,14 @@ internal sealed class NodeOrigin(string? modulePath, StackTrace? stack)
     /// </summary>
     public static string Describe(Node node)
     {
+        var origin = node.Origin;
         var parts = new List<string>();
-        if (node.Origin?.ModulePath is { } module) parts.Add($"in module '{module}'");
-        if (node.CallSite is { } site) parts.Add($"called from {site}");
-        else if (node.Origin?.Stack is { } stack && SourceLines.FirstUserFrame(stack) is { } frame && SourceLines.Resolve(frame) is var (file, line))
+        if (origin?.ModulePath is { } module) parts.Add($"in module '{module}'");
+        if (origin?.Site is { } site) parts.Add($"called from {site}");
+        else if (origin?.Stack is { } stack && SourceLines.FirstUserFrame(stack) is { } frame && SourceLines.Resolve(frame) is var (file, line))
             parts.Add($"called from {file}:{line}");
         var text = string.Join(", ", parts);
-        if (node.Origin?.Stack is { } trace) text += (text.Length > 0 ? "; " : "") + "forward stack:\n" + SourceLines.Format(trace);
+        if (origin?.Stack is { } trace) text += (text.Length > 0 ? "; " : "") + "forward stack:\n" + SourceLines.Format(trace);
         return text;
     }
 }

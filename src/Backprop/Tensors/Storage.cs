@@ -29,11 +29,9 @@ public abstract class Storage
     /// </summary>
     internal int Version;
 
-    /// <summary>The in-place op that made the latest version bump (a constant string: recording it allocates nothing).</summary>
-    internal string? LastWriter;
-
-    /// <summary>The file and line that called <see cref="LastWriter"/> (from caller-info attributes; null when unknown).</summary>
-    internal string? LastWriterFile;
-
-    internal int LastWriterLine;
+    /// <summary>
+    /// The in-place op that made the latest version bump: its name (a constant string) when the library called it, or a
+    /// <see cref="InPlaceCall"/> naming the user's line too. One field, so every storage stays as small as it was.
+    /// </summary>
+    internal object? LastWriter;
 }

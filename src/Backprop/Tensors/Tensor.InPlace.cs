@@ -155,8 +155,6 @@ public partial class Tensor
     {
         var storage = Storage;
         storage.Version++;
-        storage.LastWriter = op;
-        storage.LastWriterFile = callerFile;
-        storage.LastWriterLine = callerLine;
+        storage.LastWriter = callerFile is null || CallSite.IsLibraryFile(callerFile) ? op : InPlaceCall.Of(op, callerFile, callerLine);
     }
 }
