@@ -37,8 +37,8 @@ internal static class AnomalyCheck
         var sb = new StringBuilder();
         sb.Append($"{node.Name} produced {what} value(s) in the gradient for its input {input} (shape {g.Shape}), from " +
             (NonFinite.Any(gradOutput) ? "an incoming gradient that already held them (given to Backward or set by a hook)" : "a finite incoming gradient"));
-        if (Autograd.IsAnomalyEnabled || node.Origin?.ModulePath is not null || node.Origin?.File is not null)
-            sb.Append($". The op was created {node.DescribeOrigin()}");
+        if (node.DescribeOrigin() is { Length: > 0 } where)
+            sb.Append($". The op was created {where}");
         else
             sb.Append(". The op was called outside any Module.Forward or functional loss, so no line was recorded: run the forward pass under " +
                       "Autograd.DetectAnomaly() to record its stack, or call it inside a module");
@@ -55,6 +55,7 @@ internal static class AnomalyCheck
         if (suspects.Count == 0)
             sb.Append(" Its saved tensors are finite, so its own backward formula overflowed or divided by zero " +
                       "(e.g. log or 1/x at 0, sqrt at 0, exp of a large value).");
+        if (NodeOrigin.StackText(node) is { } stack) sb.Append($"\nForward stack of {node.Name}:\n{stack}");
         return sb.ToString();
     }
 }

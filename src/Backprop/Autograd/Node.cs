@@ -73,7 +73,7 @@ public abstract class Node
     /// </summary>
     public CallSite? CallSite => Origin?.Site;
 
-    /// <summary>Where this node was created, in words (module, calling line, and in anomaly mode the forward stack).</summary>
+    /// <summary>Where this node was created, in words: its module and the user's line that called it, when recorded.</summary>
     public string DescribeOrigin() => NodeOrigin.Describe(this);
 
     /// <summary>The tensors this node keeps for its backward (empty after the graph is freed).</summary>
@@ -121,7 +121,7 @@ public abstract class Node
     {
         var storage = tensor.Storage;
         string where = DescribeOrigin();
-        string saver = where.Length > 0 ? $"{Name} (created {where})" : $"{Name} (created where no call site was recorded; run the forward pass under Autograd.DetectAnomaly() to record its stack)";
+        string saver = where.Length > 0 ? $"{Name} (created {where})" : $"{Name} (created where no call was recorded; run the forward pass under Autograd.DetectAnomaly() to record its stack)";
         string writer = storage.LastWriter switch
         {
             InPlaceCall call => $"{call.Op} at {call.File}:{call.Line}",
@@ -133,7 +133,8 @@ public abstract class Node
         return new InvalidOperationException(
             $"A tensor needed for gradient computation has been modified by an in-place operation: {saver} saved a " +
             $"{tensor.DType.DisplayName()} tensor of shape {tensor.Shape} at version {savedVersion}; it was then changed in place {changes} " +
-            $"(now version {now}), last by {writer}.{backward} Use the out-of-place form of the op, or clone the tensor before changing it.");
+            $"(now version {now}), last by {writer}.{backward} Use the out-of-place form of the op, or clone the tensor before changing it." +
+            (NodeOrigin.StackText(this) is { } stack ? $"\nForward stack of {Name}:\n{stack}" : ""));
     }
 
     internal InvalidOperationException FreedGraphError() => new(

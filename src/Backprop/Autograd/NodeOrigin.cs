@@ -125,19 +125,21 @@ internal sealed class NodeOrigin
     }
 
     /// <summary>
-    /// Where <paramref name="node"/> was created, for error messages: its module, the user's line that ran it, and in
-    /// anomaly mode the stack. Empty when nothing was recorded.
+    /// Where <paramref name="node"/> was created, for error messages: "in module 'M' by the call at File:Line" (either
+    /// part may be missing; in anomaly mode the line comes from the stack when no call recorded one). Empty when nothing
+    /// was recorded.
     /// </summary>
     public static string Describe(Node node)
     {
         var origin = node.Origin;
         var parts = new List<string>();
         if (origin?.ModulePath is { } module) parts.Add($"in module '{module}'");
-        if (origin?.Site is { } site) parts.Add($"called from {site}");
+        if (origin?.Site is { } site) parts.Add($"by the call at {site}");
         else if (origin?.Stack is { } stack && SourceLines.FirstUserFrame(stack) is { } frame && SourceLines.Resolve(frame) is var (file, line))
-            parts.Add($"called from {file}:{line}");
-        var text = string.Join(", ", parts);
-        if (origin?.Stack is { } trace) text += (text.Length > 0 ? "; " : "") + "forward stack:\n" + SourceLines.Format(trace);
-        return text;
+            parts.Add($"at {file}:{line}");
+        return string.Join(" ", parts);
     }
+
+    /// <summary>The forward stack recorded in anomaly mode, from the first frame outside the library, or null.</summary>
+    public static string? StackText(Node node) => node.Origin?.Stack is { } stack ? SourceLines.Format(stack) : null;
 }

@@ -60,7 +60,7 @@ public class NonFiniteTests
         Assert.Equal("LogBackward", error.Node.Name);
         Assert.Contains("1 infinite", error.Message);
         Assert.Contains($"NonFiniteTests.cs:{logLine}", error.Message);
-        Assert.Contains("forward stack:", error.Message);
+        Assert.Contains("Forward stack of LogBackward:", error.Message);
         Assert.Contains(nameof(Anomaly_mode_catches_log_of_zero_called_directly_and_names_the_test_line_from_the_forward_stack), error.Message);
     }
 
