@@ -34,6 +34,19 @@ public static class DiagnoseOutput
         PrintFindings(report);
     }
 
+    /// <summary>
+    /// The end of a monitored training run (<c>backprop train … --diagnose</c>): the per-layer report and findings, and,
+    /// when <paramref name="pngPath"/> is given, the chart of per-layer gradient norms over the steps.
+    /// </summary>
+    public static void Finish(GradientFlowMonitor monitor, string? pngPath = null, string? title = null)
+    {
+        var report = monitor.Report();
+        Print(report, title);
+        if (pngPath is null) return;
+        WriteChart(pngPath, report, title ?? "Gradient norm per layer");
+        Console.WriteLine($"wrote {Path.GetFullPath(pngPath)}");
+    }
+
     public static void PrintFindings(GradientFlowReport report)
     {
         if (report.Findings.Count == 0) AnsiConsole.MarkupLine("[green]No problems found.[/]");

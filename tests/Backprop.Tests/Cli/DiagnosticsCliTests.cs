@@ -160,3 +160,45 @@ public class DiagnosticsCliTests
         foreach (var key in new[] { "offMs", "sentinelMs", "anomalyMs" }) Assert.True(json[key]!.GetValue<double>() > 0);
     }
 }
+
+[Collection(nameof(CliRunner))]
+public class DiagnoseOutputTests
+{
+    [Fact]
+    public void A_monitored_training_run_ends_with_the_layer_table_findings_and_chart()
+    {
+        // What `backprop train --diagnose` does after training: a dead layer shows in the table and the findings.
+        var generator = new Generator(5);
+        var dying = new Backprop.Nn.Linear(4, 8, generator: generator);
+        using (Autograd.NoGrad()) dying.Bias!.FillInPlace(-10);
+        var model = new Backprop.Nn.Sequential(dying, new Backprop.Nn.Relu(), new Backprop.Nn.Linear(8, 1, generator: generator));
+        using var monitor = Backprop.Diagnostics.GradientFlowMonitor.Attach(model);
+        var x = Tensor.Randn([16, 4], generator: generator);
+        for (int i = 0; i < 3; i++) model.Forward(x).Square().Mean().Backward();
+        using var dir = new Backprop.Tests.IO.TempDirectory();
+        var png = dir.File("norms.png");
+        var writer = new StringWriter();
+        var previous = Spectre.Console.AnsiConsole.Console;
+        var previousOut = Console.Out;
+        try
+        {
+            Console.SetOut(writer);
+            Spectre.Console.AnsiConsole.Console = Spectre.Console.AnsiConsole.Create(new Spectre.Console.AnsiConsoleSettings
+            {
+                Out = new Spectre.Console.AnsiConsoleOutput(writer), Ansi = Spectre.Console.AnsiSupport.No,
+            });
+            Backprop.Cli.Commands.DiagnoseOutput.Finish(monitor, png);
+        }
+        finally
+        {
+            Spectre.Console.AnsiConsole.Console = previous;
+            Console.SetOut(previousOut);
+        }
+        var output = writer.ToString();
+        Assert.Contains("0 (Linear)", output);
+        Assert.Contains("1 (Relu)", output);
+        Assert.Contains("100.0", output); // the dead layer: every unit silent, every weight gradient zero
+        Assert.Contains("dead units", output);
+        Assert.True(File.Exists(png));
+    }
+}
