@@ -14,14 +14,15 @@ public sealed partial class CpuBackend : IBackend
 
     public Storage Allocate(DType dtype, int length, bool zeroed) => dtype switch
     {
-        DType.Float32 => new CpuStorage<float>(NewArray<float>(length, zeroed)),
-        DType.Float64 => new CpuStorage<double>(NewArray<double>(length, zeroed)),
-        DType.Int64 => new CpuStorage<long>(NewArray<long>(length, zeroed)),
+        DType.Float32 => NewStorage<float>(length, zeroed),
+        DType.Float64 => NewStorage<double>(length, zeroed),
+        DType.Int64 => NewStorage<long>(length, zeroed),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
-    private static T[] NewArray<T>(int length, bool zeroed) where T : unmanaged =>
-        zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
+    private static CpuStorage<T> NewStorage<T>(int length, bool zeroed) where T : unmanaged =>
+        CpuMemoryPool.ShouldPool<T>(length) ? CpuMemoryPool.Rent<T>(length, zeroed)
+        : new CpuStorage<T>(zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length));
 
     public Storage Upload<T>(ReadOnlySpan<T> data) where T : unmanaged => new CpuStorage<T>(data.ToArray());
 
