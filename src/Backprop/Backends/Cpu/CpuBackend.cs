@@ -80,9 +80,19 @@ public sealed partial class CpuBackend : IBackend
             else TensorPrimitives.ConvertTruncating<TFrom, TTo>(from, to);
             return;
         }
+        if (typeof(TFrom) == typeof(TTo) && destination.IsContiguous && IsRowBroadcast(source))
+        {
+            // A bias broadcast over the rows of a matrix: copy the row once per output row.
+            var row = MemoryMarshal.Cast<TFrom, TTo>(Data<TFrom>(source.Storage).AsSpan(source.Offset, source.Shape[1]));
+            var target = Span<TTo>(destination);
+            for (int r = 0; r < source.Shape[0]; r++) row.CopyTo(target.Slice(r * row.Length, row.Length));
+            return;
+        }
         var kernel = new CopyRows<TFrom, TTo>(Data<TFrom>(source.Storage), Data<TTo>(destination.Storage));
         StridedLoop.Run(ref kernel, destination.Shape, destination, source);
     }
+
+    private static bool IsRowBroadcast(in StridedView v) => v.Rank == 2 && v.Strides[0] == 0 && v.Strides[1] == 1;
 
     private readonly struct CopyRows<TFrom, TTo>(TFrom[] from, TTo[] to) : IRowKernel
         where TFrom : unmanaged, INumberBase<TFrom> where TTo : unmanaged, INumberBase<TTo>
