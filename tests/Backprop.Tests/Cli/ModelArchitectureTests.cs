@@ -3,6 +3,7 @@ using Backprop.IO;
 
 namespace Backprop.Tests.Cli;
 
+[Collection(nameof(CliRunner))]
 public class ModelArchitectureTests
 {
     [Fact]
