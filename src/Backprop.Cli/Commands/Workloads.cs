@@ -1,12 +1,20 @@
+using Backprop.Nn;
+using Backprop.Optim;
+
 namespace Backprop.Cli.Commands;
 
-/// <summary>The benchmark workloads of ../shared/bench/WORKLOADS.md, float32, random inputs from a fixed seed.</summary>
+/// <summary>
+/// The benchmark workloads of ../shared/bench/WORKLOADS.md: float32, random inputs from a fixed seed, and each training
+/// step the whole of what a user's loop does (zero the gradients, forward, loss, backward, optimizer step).
+/// </summary>
 public static class Workloads
 {
     /// <summary>The line for one workload, or null when the library cannot run it yet.</summary>
     public static string? Run(string name, bool reportAllocations) => name switch
     {
         "gemm" => Gemm(),
+        "mlp" => Mlp(reportAllocations),
+        "xor" => Xor(reportAllocations),
         _ => null,
     };
 
@@ -17,5 +25,39 @@ public static class Workloads
         var b = Tensor.Randn([1024, 1024], generator: generator);
         var (seconds, _) = BenchCommand.Median(() => a.MatMul(b), warm: 3, rounds: 7, perRound: 5);
         return $"gemm GFLOPS={BenchCommand.Format(2.0 * 1024 * 1024 * 1024 / seconds / 1e9, "F1")}";
+    }
+
+    /// <summary>A training step as a user writes it: zero, forward, loss, backward, update.</summary>
+    public static Action TrainStep(Module<Tensor, Tensor> model, Loss loss, Tensor x, Tensor y, double learningRate)
+    {
+        var optimizer = new Sgd(model.Parameters(), learningRate: learningRate);
+        return () =>
+        {
+            optimizer.ZeroGrad();
+            loss.Forward(model.Forward(x), y).Backward();
+            optimizer.Step();
+        };
+    }
+
+    private static string Mlp(bool reportAllocations)
+    {
+        Tensor.ManualSeed(0);
+        var generator = new Generator(0);
+        var model = new Sequential(new Linear(784, 256), new Relu(), new Linear(256, 128), new Relu(), new Linear(128, 10));
+        var step = TrainStep(model, new CrossEntropyLoss(), Tensor.Randn([128, 784], generator: generator),
+            Tensor.RandInt(0, 10, [128], generator), 0.01);
+        var (seconds, bytes) = BenchCommand.Median(step, warm: 20, rounds: 15, perRound: 20);
+        return $"mlp ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
+    }
+
+    private static string Xor(bool reportAllocations)
+    {
+        Tensor.ManualSeed(0);
+        var model = new Sequential(new Linear(2, 4), new Relu(), new Linear(4, 4), new Relu(), new Linear(4, 1), new Sigmoid());
+        var x = Tensor.FromArray(new float[] { 0, 0, 0, 1, 1, 0, 1, 1 }, 4, 2);
+        var y = Tensor.FromArray(new float[] { 0, 1, 1, 0 }, 4, 1);
+        var step = TrainStep(model, new BceLoss(), x, y, 0.5);
+        var (seconds, bytes) = BenchCommand.Median(step, warm: 200, rounds: 15, perRound: 200);
+        return $"xor us/step={BenchCommand.Format(seconds * 1e6, "F1")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
     }
 }

@@ -7,7 +7,8 @@ namespace Backprop.Data;
 
 /// <summary>
 /// Reads tabular data from CSV: a header row naming the columns, then one sample per line with numeric feature
-/// columns and a target column. Fields may be double-quoted ("" inside quotes is a quote); blank lines are skipped.
+/// columns and a target column (or feature columns only, for <see cref="ReadFeatures"/>). Fields may be
+/// double-quoted ("" inside quotes is a quote); blank lines are skipped.
 /// Bad input throws <see cref="MalformedFileException"/> naming the file, line and column.
 /// </summary>
 public static class CsvFile
@@ -22,11 +23,40 @@ public static class CsvFile
     public static CsvTable Read(string path, string targetColumn, CsvTarget target = CsvTarget.ClassLabel,
         IReadOnlyList<string>? featureColumns = null, IReadOnlyList<string>? classNames = null, char separator = ',')
     {
-        ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentException.ThrowIfNullOrEmpty(targetColumn);
-        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var rows = ReadRows(path, targetColumn, featureColumns, separator);
+        var (header, targetIndex) = (rows.Header, rows.TargetIndex);
+        var featureTensor = rows.FeatureTensor();
+        int count = rows.TargetText.Count;
+        if (target == CsvTarget.Regression)
+        {
+            var values = new float[count];
+            for (int r = 0; r < count; r++) values[r] = (float)ParseNumber(rows.TargetText[r], path, rows.TargetLines[r], targetIndex, header);
+            return new CsvTable(featureTensor, new Tensor(CpuBackend.Wrap(values), [count]), rows.FeatureNames, targetColumn, null);
+        }
 
-        int lineNumber = 0;
+        var (labels, names) = ClassIndices(rows.TargetText, rows.TargetLines, classNames, path, targetIndex, header);
+        return new CsvTable(featureTensor, new Tensor(CpuBackend.Wrap(labels), [count]), rows.FeatureNames, targetColumn, names);
+    }
+
+    /// <summary>
+    /// Reads feature columns only, for data without a target (inputs to classify): Float32 [rows, features], columns
+    /// in the order of <paramref name="featureColumns"/> (by default every column, in the file's order).
+    /// </summary>
+    public static Tensor ReadFeatures(string path, IReadOnlyList<string>? featureColumns = null, char separator = ',') =>
+        ReadRows(path, targetColumn: null, featureColumns, separator).FeatureTensor();
+
+    /// <summary>The column names of the header row, so a caller can choose the feature and target columns before reading.</summary>
+    public static IReadOnlyList<string> ReadHeader(string path, char separator = ',')
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        return ReadHeaderRow(reader, path, separator, out _);
+    }
+
+    private static List<string> ReadHeaderRow(StreamReader reader, string path, char separator, out int lineNumber)
+    {
+        lineNumber = 0;
         string? line;
         do
         {
@@ -35,17 +65,32 @@ public static class CsvFile
         }
         while (line is not null && string.IsNullOrWhiteSpace(line));
         if (line is null) throw new MalformedFileException(path, "the file is empty; expected a header row naming the columns");
+        return Split(line, separator, path, lineNumber);
+    }
 
-        var header = Split(line, separator, path, lineNumber);
+    /// <summary>The header, the parsed feature values and the raw target fields (when a target column is named).</summary>
+    private sealed record Rows(List<string> Header, string[] FeatureNames, List<float> Features, int TargetIndex,
+        List<string> TargetText, List<int> TargetLines, int Count)
+    {
+        public Tensor FeatureTensor() => new(CpuBackend.Wrap(Features.ToArray()), [Count, FeatureNames.Length]);
+    }
+
+    private static Rows ReadRows(string path, string? targetColumn, IReadOnlyList<string>? featureColumns, char separator)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        using var reader = new StreamReader(path, Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var header = ReadHeaderRow(reader, path, separator, out int lineNumber);
         var columns = new Dictionary<string, int>(StringComparer.Ordinal);
         for (int c = 0; c < header.Count; c++)
             if (!columns.TryAdd(header[c], c))
                 throw new MalformedFileException(path, $"line {lineNumber}: the header names column '{header[c]}' twice");
 
-        if (!columns.TryGetValue(targetColumn, out int targetIndex))
+        int targetIndex = -1;
+        if (targetColumn is not null && !columns.TryGetValue(targetColumn, out targetIndex))
             throw new MalformedFileException(path, $"no column '{targetColumn}' in the header (columns: {string.Join(", ", header)})");
         var featureNames = (featureColumns ?? header.Where(h => h != targetColumn).ToList()).ToArray();
-        if (featureNames.Length == 0) throw new MalformedFileException(path, "no feature columns: the header has only the target column");
+        if (featureNames.Length == 0)
+            throw new MalformedFileException(path, targetColumn is null ? "no feature columns" : "no feature columns: the header has only the target column");
         var featureIndex = new int[featureNames.Length];
         for (int f = 0; f < featureNames.Length; f++)
         {
@@ -58,6 +103,8 @@ public static class CsvFile
         var features = new List<float>();
         var targetText = new List<string>();
         var targetLines = new List<int>();
+        int count = 0;
+        string? line;
         while ((line = reader.ReadLine()) is not null)
         {
             lineNumber++;
@@ -67,21 +114,14 @@ public static class CsvFile
                 throw new MalformedFileException(path, $"line {lineNumber} has {fields.Count} fields; the header has {header.Count}");
             for (int f = 0; f < featureIndex.Length; f++)
                 features.Add((float)ParseNumber(fields[featureIndex[f]], path, lineNumber, featureIndex[f], header));
-            targetText.Add(fields[targetIndex]);
-            targetLines.Add(lineNumber);
+            if (targetIndex >= 0)
+            {
+                targetText.Add(fields[targetIndex]);
+                targetLines.Add(lineNumber);
+            }
+            count++;
         }
-
-        int rows = targetText.Count;
-        var featureTensor = new Tensor(CpuBackend.Wrap(features.ToArray()), [rows, featureNames.Length]);
-        if (target == CsvTarget.Regression)
-        {
-            var values = new float[rows];
-            for (int r = 0; r < rows; r++) values[r] = (float)ParseNumber(targetText[r], path, targetLines[r], targetIndex, header);
-            return new CsvTable(featureTensor, new Tensor(CpuBackend.Wrap(values), [rows]), featureNames, targetColumn, null);
-        }
-
-        var (labels, names) = ClassIndices(targetText, targetLines, classNames, path, targetIndex, header);
-        return new CsvTable(featureTensor, new Tensor(CpuBackend.Wrap(labels), [rows]), featureNames, targetColumn, names);
+        return new Rows(header, featureNames, features, targetIndex, targetText, targetLines, count);
     }
 
     /// <summary>

@@ -12,13 +12,20 @@ public readonly struct StridedView
     public readonly int Offset;
     public readonly bool IsContiguous;
 
+    /// <summary>Number of elements (the product of <see cref="Shape"/>), computed once.</summary>
+    public readonly int NumElements;
+
     public StridedView(Storage storage, int[] shape, int[] strides, int offset, bool isContiguous)
+        : this(storage, shape, strides, offset, isContiguous, Backprop.Shape.CountElements(shape)) { }
+
+    internal StridedView(Storage storage, int[] shape, int[] strides, int offset, bool isContiguous, int numElements)
     {
         Storage = storage;
         Shape = shape;
         Strides = strides;
         Offset = offset;
         IsContiguous = isContiguous;
+        NumElements = numElements;
     }
 
     /// <summary>A contiguous view of the first <paramref name="shape"/>-many elements of a storage.</summary>
@@ -27,7 +34,6 @@ public readonly struct StridedView
 
     public int Rank => Shape.Length;
 
-    public int NumElements => Backprop.Shape.CountElements(Shape);
 
     public DType DType => Storage.DType;
 

@@ -15,6 +15,7 @@ public partial class Tensor
     internal readonly int[] StrideArray;
     internal readonly int Offset;
     private readonly bool _isContiguous;
+    private readonly int _numElements;
 
     /// <summary>The tensor that owns the storage this view looks into (null when this tensor is not a view).</summary>
     internal readonly Tensor? ViewBase;
@@ -39,6 +40,7 @@ public partial class Tensor
         StrideArray = strides;
         Offset = offset;
         _isContiguous = StridedView.ComputeIsContiguous(sizes, strides);
+        _numElements = Shape.CountElements(sizes);
         ViewBase = viewBase is null ? null : viewBase.ViewBase ?? viewBase;
     }
 
@@ -65,7 +67,7 @@ public partial class Tensor
 
     public int Rank => Sizes.Length;
 
-    public int NumElements => Shape.CountElements(Sizes);
+    public int NumElements => _numElements;
 
     /// <summary>Size of one dimension; negative dims count from the end.</summary>
     public int Size(int dim) => Sizes[Shape.NormalizeDim(dim, Sizes.Length)];
@@ -103,7 +105,7 @@ public partial class Tensor
     internal StridedView Strided
     {
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
-        get => new(Storage, Sizes, StrideArray, Offset, _isContiguous);
+        get => new(Storage, Sizes, StrideArray, Offset, _isContiguous, _numElements);
     }
 
     // ---- autograd state ----

@@ -14,14 +14,15 @@ public sealed partial class CpuBackend : IBackend
 
     public Storage Allocate(DType dtype, int length, bool zeroed) => dtype switch
     {
-        DType.Float32 => new CpuStorage<float>(NewArray<float>(length, zeroed)),
-        DType.Float64 => new CpuStorage<double>(NewArray<double>(length, zeroed)),
-        DType.Int64 => new CpuStorage<long>(NewArray<long>(length, zeroed)),
+        DType.Float32 => NewStorage<float>(length, zeroed),
+        DType.Float64 => NewStorage<double>(length, zeroed),
+        DType.Int64 => NewStorage<long>(length, zeroed),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
-    private static T[] NewArray<T>(int length, bool zeroed) where T : unmanaged =>
-        zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length);
+    private static CpuStorage<T> NewStorage<T>(int length, bool zeroed) where T : unmanaged =>
+        CpuMemoryPool.ShouldPool<T>(length) ? CpuMemoryPool.Rent<T>(length, zeroed)
+        : new CpuStorage<T>(zeroed ? new T[length] : GC.AllocateUninitializedArray<T>(length));
 
     public Storage Upload<T>(ReadOnlySpan<T> data) where T : unmanaged => new CpuStorage<T>(data.ToArray());
 
@@ -79,9 +80,19 @@ public sealed partial class CpuBackend : IBackend
             else TensorPrimitives.ConvertTruncating<TFrom, TTo>(from, to);
             return;
         }
+        if (typeof(TFrom) == typeof(TTo) && destination.IsContiguous && IsRowBroadcast(source))
+        {
+            // A bias broadcast over the rows of a matrix: copy the row once per output row.
+            var row = MemoryMarshal.Cast<TFrom, TTo>(Data<TFrom>(source.Storage).AsSpan(source.Offset, source.Shape[1]));
+            var target = Span<TTo>(destination);
+            for (int r = 0; r < source.Shape[0]; r++) row.CopyTo(target.Slice(r * row.Length, row.Length));
+            return;
+        }
         var kernel = new CopyRows<TFrom, TTo>(Data<TFrom>(source.Storage), Data<TTo>(destination.Storage));
         StridedLoop.Run(ref kernel, destination.Shape, destination, source);
     }
+
+    private static bool IsRowBroadcast(in StridedView v) => v.Rank == 2 && v.Strides[0] == 0 && v.Strides[1] == 1;
 
     private readonly struct CopyRows<TFrom, TTo>(TFrom[] from, TTo[] to) : IRowKernel
         where TFrom : unmanaged, INumberBase<TFrom> where TTo : unmanaged, INumberBase<TTo>

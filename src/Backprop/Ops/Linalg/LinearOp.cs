@@ -22,13 +22,18 @@ internal sealed class LinearOp : Node, IGradchecked
         if (bias is not null && (bias.Rank != 1 || bias.Sizes[0] != weight.Sizes[0]))
             throw new ShapeMismatchException("Linear", $"bias {bias.Shape} does not match weight {weight.Shape} (expected [{weight.Sizes[0]}])");
         if (x.DType != weight.DType) x = x.To(weight.DType);
-        int outFeatures = weight.Sizes[0];
-        var x2 = x.Rank == 2 ? x.Detach() : x.Detach().Reshape(-1, x.Sizes[^1]);
-        var y = Tensor.Empty([x2.Sizes[0], outFeatures], weight.DType, weight.Backend);
-        if (bias is not null) y.Backend.Copy(bias.Detach().ExpandTo(y.Sizes).Strided, y.Strided);
-        y.Backend.MatMul(x2.Strided, weight.Detach().MT.Strided, y.Strided, accumulate: bias is not null);
+        int outFeatures = weight.Sizes[0], inFeatures = weight.Sizes[1];
+        var x2 = x.Rank == 2 ? x.Strided : x.Detach().Reshape(-1, inFeatures).Strided;
+        var y = Tensor.Empty([x2.Shape[0], outFeatures], weight.DType, weight.Backend);
+        var backend = y.Backend;
+        // The kernels read the bias broadcast over rows and the weight transposed straight from views of their
+        // storages: no temporary tensors on the path every MLP layer takes.
+        if (bias is not null)
+            backend.Copy(new StridedView(bias.Storage, y.Sizes, [0, bias.StrideArray[0]], bias.Offset, false), y.Strided);
+        var weightT = new StridedView(weight.Storage, [inFeatures, outFeatures], [weight.StrideArray[1], weight.StrideArray[0]], weight.Offset, false);
+        backend.MatMul(x2, weightT, y.Strided, accumulate: bias is not null);
         var output = x.Rank == 2 ? y : new Tensor(y.Storage, [.. x.Sizes[..^1], outFeatures]);
-        bool record = bias is null ? Autograd.IsRecording(x, weight) : Autograd.IsRecording([x, weight, bias]);
+        bool record = Autograd.IsRecording(x, weight) || (bias is not null && Autograd.IsRecording(bias));
         return record ? new LinearOp(x, weight, bias).Attach(output) : output;
     }
 
