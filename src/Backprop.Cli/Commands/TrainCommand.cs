@@ -1,3 +1,4 @@
+using Backprop.Diagnostics;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -19,7 +20,7 @@ public static class TrainCommand
     private static readonly HashSet<string> ValueOptions =
         ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads"];
 
-    private static readonly HashSet<string> FlagOptions = ["json"];
+    private static readonly HashSet<string> FlagOptions = ["json", "diagnose"];
 
     /// <summary>Options that define the run (see <see cref="TrainSettings"/>): a resumed run takes them from its checkpoint.</summary>
     private static readonly string[] SettingOptions = ["model", "hidden", "init", "optimizer", "lr", "batch-size", "seed", "limit"];
@@ -71,6 +72,8 @@ public static class TrainCommand
                 throw Usage($"{resumePath} has already trained {trainer.Epoch} epochs; pass --epochs above {trainer.Epoch} to continue it.");
         }
 
+        // The monitor hooks the model before the first step, so every step's gradients are in its report.
+        using var monitor = options.Flag("diagnose") ? GradientFlowMonitor.Attach(trainer.Model) : null;
         int firstEpoch = trainer.Epoch + 1;
         var console = Console.Out;
         console.WriteLine(Header(trainer, lastEpoch, resumePath));
@@ -125,7 +128,12 @@ public static class TrainCommand
                 ? $"stopped after epoch {trainer.Epoch} (Ctrl+C)."
                 : $"stopped after epoch {trainer.Epoch} (Ctrl+C); continue with: backprop train --resume {Path.Combine(outDirectory, RunOutputs.CheckpointFile)} --epochs {lastEpoch} --out {outDirectory}");
         }
-        if (json) console.WriteLine(Json(trainer, seconds, firstEpoch, outDirectory));
+        if (monitor is not null)
+        {
+            var chart = Path.Combine(outDirectory ?? ".", "grad-norms.png");
+            DiagnoseOutput.Finish(monitor, chart, $"{info.Name}: gradient flow per layer");
+        }
+        if (json) console.WriteLine(Json(trainer, seconds, firstEpoch, outDirectory, monitor));
         return finished ? 0 : Interrupted;
     }
 
@@ -150,6 +158,8 @@ public static class TrainCommand
               --resume FILE        continue the run saved in a checkpoint (or a run's --out DIR), bit for bit
               --threads N          CPU threads
               --json               plain progress lines, and the result as one JSON object on the last line
+              --diagnose           watch the gradients: after training, a per-layer report (vanishing, exploding,
+                                   dead ReLU units, non-finite values) and grad-norms.png (in --out, or here)
 
             DATASET, with its defaults and models:
 
@@ -303,7 +313,7 @@ public static class TrainCommand
     }
 
     /// <summary>The run's result as one line of JSON; accuracies are fractions, a diverged (non-finite) loss is null.</summary>
-    private static string Json(Trainer trainer, double seconds, int firstEpoch, string? outDirectory)
+    private static string Json(Trainer trainer, double seconds, int firstEpoch, string? outDirectory, GradientFlowMonitor? monitor)
     {
         var last = trainer.History[^1];
         var s = trainer.Settings;
@@ -334,6 +344,11 @@ public static class TrainCommand
             json.WriteNumber("train_samples", trainer.Data.Train.Count);
             json.WriteNumber("test_samples", trainer.Data.Test.Count);
             if (outDirectory is not null) json.WriteString("out", Path.GetFullPath(outDirectory));
+            if (monitor is not null)
+            {
+                json.WritePropertyName("diagnose");
+                DiagnoseOutput.Json(monitor.Report()).WriteTo(json);
+            }
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());

@@ -41,6 +41,29 @@ public class TrainCommandTests
         Assert.DoesNotContain("\u001b[", output);
     }
 
+    [Fact]
+    public void Diagnose_reports_gradient_flow_per_layer_and_charts_the_norms()
+    {
+        var dir = Directory.CreateTempSubdirectory("backprop-diagnose");
+        try
+        {
+            var (code, output) = CliRunner.Run("train", "moons", "--epochs", "2", "--diagnose", "--json", "--out", dir.FullName);
+
+            Assert.Equal(0, code);
+            Assert.Contains("gradient flow per layer", output);
+            Assert.Contains("dead ReLU", output);
+            var diagnose = CliOutput.LastJson(output).GetProperty("diagnose");
+            Assert.False(diagnose.GetProperty("vanishing").GetBoolean());
+            Assert.False(diagnose.GetProperty("exploding").GetBoolean());
+            var png = File.ReadAllBytes(Path.Combine(dir.FullName, "grad-norms.png"));
+            Assert.Equal(0x89, png[0]);
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
+
     [Theory]
     [InlineData("sgd")]
     [InlineData("momentum")]
