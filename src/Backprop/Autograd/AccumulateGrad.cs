@@ -26,7 +26,16 @@ internal sealed class AccumulateGrad : Node
             return;
         }
         if (Leaf.Grad is null)
-            Leaf.Grad = gradOutput.Clone(); // the gradient may be shared with other edges, so the leaf gets its own copy
+        {
+            // A gradient its producer allocated for this edge alone (and no hook saw) becomes the leaf's Grad as it is;
+            // any other may be shared, so the leaf gets its own copy.
+            if (gradOutput.IsExclusiveGradient && gradOutput.IsContiguous && !gradOutput.IsView)
+            {
+                gradOutput.IsExclusiveGradient = false;
+                Leaf.Grad = gradOutput;
+            }
+            else Leaf.Grad = gradOutput.Clone();
+        }
         else if (Leaf.Grad.RequiresGrad)
             Leaf.Grad = Leaf.Grad.Detach() + gradOutput;
         else

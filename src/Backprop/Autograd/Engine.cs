@@ -24,6 +24,20 @@ internal static class Engine
         public readonly PriorityQueue<Node, long> Ready = new();
         public readonly List<(Node Node, Tensor Grad)> Roots = [];
         public bool InUse;
+
+        // Gradient slots by arity, reused from node to node (a node's slots are consumed before the next runs).
+        private readonly Tensor?[][] _slots = [[], new Tensor?[1], new Tensor?[2], new Tensor?[3], new Tensor?[4]];
+
+        public Tensor?[] Slots(int arity) => arity < _slots.Length ? _slots[arity] : new Tensor?[arity];
+
+        public void Clear()
+        {
+            Stack.Clear();
+            Ready.Clear();
+            Roots.Clear();
+            foreach (var slots in _slots) Array.Clear(slots);
+            InUse = false;
+        }
     }
 
     /// <param name="captures">
@@ -107,13 +121,18 @@ internal static class Engine
             var node = ready.Dequeue();
             var grad = node.PendingGrad;
             node.PendingGrad = null;
-            Tensor?[] inputGrads = node.Next.Length == 0 ? [] : new Tensor?[node.Next.Length];
+            // Post hooks may keep the array they are shown, so they get a fresh one.
+            Tensor?[] inputGrads = node.PostHooks is null ? scratch.Slots(node.Next.Length) : new Tensor?[node.Next.Length];
 
             if (grad is not null)
             {
                 if (node.PreHooks is { } hooks)
+                {
+                    grad.IsExclusiveGradient = false;
                     foreach (var hook in hooks.ToArray())
                         grad = hook(grad) ?? grad;
+                    grad.IsExclusiveGradient = false;
+                }
                 if (node.RetainGradTarget is { } retained)
                     retained.Grad = retained.Grad is null ? (createGraph ? grad : grad.Clone()) : retained.Grad + grad;
 
@@ -126,18 +145,32 @@ internal static class Engine
                     if (checkFinite) AnomalyCheck.AfterBackward(node, grad, inputGrads);
                 }
                 if (node.PostHooks is { } postHooks)
+                {
+                    foreach (var g in inputGrads) if (g is not null) g.IsExclusiveGradient = false;
                     foreach (var hook in postHooks.ToArray())
                         hook(node, grad, inputGrads);
+                }
             }
 
             for (int i = 0; i < node.Next.Length; i++)
             {
                 var next = node.Next[i];
+                var g = inputGrads[i];
+                inputGrads[i] = null;
                 if (next is null) continue;
-                if (inputGrads[i] is { } g)
+                if (g is not null)
                 {
                     CheckGradient(node, i, next, g);
-                    next.PendingGrad = next.PendingGrad is null ? g : next.PendingGrad + g;
+                    // A tensor sent along two edges is shared, whatever its producer claimed.
+                    for (int j = i + 1; j < inputGrads.Length; j++)
+                        if (ReferenceEquals(inputGrads[j], g)) g.IsExclusiveGradient = false;
+                    if (next.PendingGrad is null) next.PendingGrad = g;
+                    else
+                    {
+                        var sum = next.PendingGrad + g;
+                        sum.IsExclusiveGradient = true;
+                        next.PendingGrad = sum;
+                    }
                 }
                 if (--next.Dependencies == 0) ready.Enqueue(next, -next.Sequence);
             }

@@ -23,6 +23,13 @@ public partial class Tensor
     private bool _requiresGrad;
     private Node? _gradFn;
 
+    /// <summary>
+    /// Set on a gradient that a backward formula allocated for one input and nobody else holds, so the engine may hand
+    /// it to a leaf as its Grad instead of copying it. The engine clears it whenever the tensor is shared or shown to
+    /// a hook.
+    /// </summary>
+    internal bool IsExclusiveGradient;
+
     /// <summary>State few tensors have (a gradient, a leaf accumulator, a name), kept apart so every tensor stays small.</summary>
     private sealed class RareState
     {

@@ -204,6 +204,38 @@ public class EngineTests
     private static double Sigmoid(double v) => 1 / (1 + Math.Exp(-v));
 
     [Fact]
+    public void A_gradient_a_hook_kept_is_never_changed_by_later_accumulation()
+    {
+        // The engine may hand a freshly computed gradient to the leaf instead of copying it; a hook's view of it
+        // must stay what it was.
+        var w = Tensor.FromArray(new[] { 1.0, 2.0, 3.0, 4.0 }, 2, 2).SetRequiresGrad();
+        var x = Tensor.FromArray(new[] { 1.0, 1.0 }, 1, 2);
+        Tensor? kept = null;
+        using (w.RegisterHook(g => { kept ??= g; }))
+        {
+            Backprop.Nn.Functional.Linear(x, w).Sum().Backward();
+            Backprop.Nn.Functional.Linear(x, w).Sum().Backward();
+        }
+        Assert.Equal([1.0, 1.0, 1.0, 1.0], kept!.ToArray<double>());
+        Assert.Equal([2.0, 2.0, 2.0, 2.0], w.Grad!.ToArray<double>());
+    }
+
+    [Fact]
+    public void Parameters_never_share_a_gradient_buffer()
+    {
+        var a = Tensor.FromArray(new[] { 1.0, 2.0 }, 1, 2).SetRequiresGrad();
+        var b = Tensor.FromArray(new[] { 3.0, 4.0 }, 2, 1).SetRequiresGrad();
+        var c = a.MatMul(b) + a.MatMul(b);
+        c.Sum().Backward();
+        Assert.False(ReferenceEquals(a.Grad!.Storage, b.Grad!.Storage));
+        using (Backprop.Autograd.NoGrad()) a.Grad.FillInPlace(0);
+        Assert.Equal([2.0, 4.0], b.Grad.ToArray<double>()); // 2·aᵀ
+        c = a.MatMul(b);
+        c.Sum().Backward();
+        Assert.Equal([3.0, 4.0], a.Grad.ToArray<double>()); // 0 + bᵀ, accumulated in a's own buffer
+    }
+
+    [Fact]
     public void Backward_on_a_tensor_without_grad_explains_what_to_do()
     {
         var x = Tensor.FromArray(new[] { 1.0 });

@@ -62,13 +62,14 @@ internal sealed class LinearOp : Node, IGradchecked
             var x2 = x.Rank == 2 ? x : x.Reshape(-1, x.Sizes[^1]);
             var gw = Tensor.Empty([g2.Sizes[1], x2.Sizes[1]], g.DType, backend);
             backend.MatMul(Transposed(g2.Strided), x2.Strided, gw.Strided, accumulate: false);
+            gw.IsExclusiveGradient = true;
             grads[1] = gw;
         }
         if (InputCount > 2 && NeedsGrad(2))
         {
             var gb = Tensor.Empty([1, g2.Sizes[1]], g.DType, backend);
             backend.Reduce(ReduceOp.Sum, g2.Strided, gb.Strided);
-            grads[2] = new Tensor(gb.Storage, [g2.Sizes[1]]);
+            grads[2] = new Tensor(gb.Storage, [g2.Sizes[1]]) { IsExclusiveGradient = true };
         }
     }
 

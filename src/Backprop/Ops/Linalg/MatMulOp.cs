@@ -18,8 +18,14 @@ internal sealed class MatMulOp : Node, IGradchecked
     // C = A·B: ∂L/∂A = G·Bᵀ, ∂L/∂B = Aᵀ·G. The transposes are views; the kernel reads them in place.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
-        if (NeedsGrad(0)) grads[0] = Apply(g, Saved(1).MT);
-        if (NeedsGrad(1)) grads[1] = Apply(Saved(0).MT, g);
+        if (NeedsGrad(0)) grads[0] = Exclusive(Apply(g, Saved(1).MT));
+        if (NeedsGrad(1)) grads[1] = Exclusive(Apply(Saved(0).MT, g));
+    }
+
+    private static Tensor Exclusive(Tensor fresh)
+    {
+        fresh.IsExclusiveGradient = !Autograd.IsGradEnabled;
+        return fresh;
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
