@@ -3,18 +3,28 @@ namespace Backprop;
 public partial interface IBackend
 {
     /// <summary>
-    /// Unfolds sliding windows into columns (im2col): <c>columns[n, c, i, j, oh, ow]</c> is the input element that
-    /// kernel tap (i, j) of output position (oh, ow) reads, or 0 where it reads padding. x is [N, C, H, W];
-    /// columns is [N, C, kh, kw, OH, OW] and may have any strides, so the caller picks the memory order its matrix
-    /// product wants. OH and OW are the columns' sizes (the caller may ask for fewer positions than fit).
+    /// 2-D convolution (cross-correlation): y[n, o] = Σ over the input channels of o's group and the kernel taps of
+    /// weight[o, c, i, j] · x[n, c, oh·sh − ph + i·dh, ow·sw − pw + j·dw] (0 outside x), plus bias[o].
+    /// x is [N, C, H, W], weight [O, C/groups, kh, kw], bias [O] or null, y [N, O, OH, OW]; OH and OW come from y
+    /// (the caller may ask for fewer positions than fit).
     /// </summary>
-    void Im2Col(StridedView x, StridedView columns, Window2d window);
+    void Conv2d(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups);
 
     /// <summary>
-    /// The adjoint of <see cref="Im2Col"/> (col2im): x, [N, C, H, W], is overwritten with the sum of every column
-    /// entry at the input position it was read from; entries that fall in the padding are dropped.
+    /// The transpose (adjoint in x) of <see cref="Conv2d"/>: y, [N, O, OH, OW], receives each input pixel of
+    /// x [N, C, H, W] times the kernel of weight [C, O/groups, kh, kw], scattered to where that convolution would
+    /// have read it (positions outside y are dropped), plus bias[o]. This is also the gradient of a convolution with
+    /// respect to its input.
     /// </summary>
-    void Col2Im(StridedView columns, StridedView x, Window2d window);
+    void ConvTranspose2d(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups);
+
+    /// <summary>
+    /// The gradient of <see cref="Conv2d"/> with respect to its weight, the correlation of the input with the output
+    /// gradient: gradWeight[o, c, i, j] = Σ over n, oh, ow of gradOutput[n, o, oh, ow] · x[n, c′, oh·sh − ph + i·dh,
+    /// ow·sw − pw + j·dw], c′ the input channel c of o's group. x is [N, C, H, W], gradOutput [N, O, OH, OW],
+    /// gradWeight [O, C/groups, kh, kw] (overwritten).
+    /// </summary>
+    void Conv2dWeightGrad(StridedView x, StridedView gradOutput, StridedView gradWeight, Window2d window, int groups);
 
     /// <summary>
     /// y[n, c, oh, ow] = the largest input in the window (NaN wins, as in PyTorch), and indices (Int64) its flat

@@ -135,6 +135,35 @@ public class ConvolutionTests
     }
 
     [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Conv2d_large_enough_to_split_across_cores_matches_direct_loops(bool transposedLayouts)
+    {
+        // 8 samples of 16 × 36 × 256 multiply-adds: past the size where the kernels split the batch across threads.
+        var c = new Config(8, 8, 16, 16, 16, 3, 3, 1, 1, 1, 1, 1, 1, 2, true);
+        var r = new Random(5);
+        var xv = RandomValues(r, c.N * c.C * c.H * c.W);
+        var wv = RandomValues(r, c.O * (c.C / c.Groups) * c.Kh * c.Kw);
+        var bv = RandomValues(r, c.O);
+        var rv = RandomValues(r, c.N * c.O * c.OutH * c.OutW);
+        var expected = NaiveConv2d(c, xv, wv, bv, rv);
+
+        // Transposed layouts: the input and the incoming gradient are views whose H and W are swapped in memory.
+        Tensor Layout(double[] values, int n, int ch, int h, int w) => transposedLayouts
+            ? Tensor.FromArray(values, n, ch, h, w).Transpose(2, 3).Contiguous().Transpose(2, 3)
+            : Tensor.FromArray(values, n, ch, h, w);
+        var x = Layout(xv, c.N, c.C, c.H, c.W).Detach().SetRequiresGrad();
+        var w = Tensor.FromArray(wv, c.O, c.C / c.Groups, c.Kh, c.Kw).SetRequiresGrad();
+        var b = Tensor.FromArray(bv).SetRequiresGrad();
+        var y = Conv2d(x, w, b, padding: 1, groups: c.Groups);
+        AssertClose(expected.Y, y, 1e-12, "y");
+        y.Backward(Layout(rv, c.N, c.O, c.OutH, c.OutW));
+        AssertClose(expected.Dx, x.Grad!, 1e-12, "dx");
+        AssertClose(expected.Dw, w.Grad!, 1e-12, "dw");
+        AssertClose(expected.Db, b.Grad!, 1e-12, "db");
+    }
+
+    [Theory]
     [MemberData(nameof(Seeds))]
     public void Conv2d_in_float32_matches_direct_loops(int seed)
     {

@@ -1,310 +1,269 @@
+using System.Buffers;
+
 namespace Backprop.Backends.Cpu;
 
+/// <remarks>
+/// Every convolution runs sample by sample: one sample's im2col matrix (C·kh·kw × OH·OW, tens of KiB for typical
+/// layers) is built in a pooled scratch buffer and consumed by the backend's GEMM while it is still in cache, so
+/// no batch-sized column buffer is ever allocated. Samples are split into contiguous ranges across cores; each
+/// range has its own scratch (and, for the weight gradient, its own partial sum).
+/// </remarks>
 public sealed partial class CpuBackend
 {
-    public void Im2Col(StridedView x, StridedView columns, Window2d window)
+    /// <summary>Below this many multiply-adds a convolution runs on the calling thread.</summary>
+    private const long MinParallelWork = 1 << 20;
+
+    public void Conv2d(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups)
     {
-        CheckColumns("Im2Col", x, columns, window);
+        CheckConvolution("Conv2d", x, weight, y, window, groups);
+        CheckConvBias("Conv2d", bias, y);
         switch (x.DType)
         {
-            case DType.Float32: Im2ColTyped<float>(x, columns, window); break;
-            case DType.Float64: Im2ColTyped<double>(x, columns, window); break;
-            default: throw new NotSupportedException("Im2Col needs floating-point tensors.");
+            case DType.Float32: Conv2dTyped<float>(x, weight, bias, y, window, groups); break;
+            case DType.Float64: Conv2dTyped<double>(x, weight, bias, y, window, groups); break;
+            default: throw new NotSupportedException("Conv2d needs floating-point tensors.");
         }
     }
 
-    public void Col2Im(StridedView columns, StridedView x, Window2d window)
+    public void ConvTranspose2d(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups)
     {
-        CheckColumns("Col2Im", x, columns, window);
+        CheckConvolution("ConvTranspose2d", y, weight, x, window, groups);
+        CheckConvBias("ConvTranspose2d", bias, y);
         switch (x.DType)
         {
-            case DType.Float32: Col2ImTyped<float>(columns, x, window); break;
-            case DType.Float64: Col2ImTyped<double>(columns, x, window); break;
-            default: throw new NotSupportedException("Col2Im needs floating-point tensors.");
+            case DType.Float32: ConvTranspose2dTyped<float>(x, weight, bias, y, window, groups); break;
+            case DType.Float64: ConvTranspose2dTyped<double>(x, weight, bias, y, window, groups); break;
+            default: throw new NotSupportedException("ConvTranspose2d needs floating-point tensors.");
         }
     }
 
-    private static void CheckColumns(string kernel, in StridedView x, in StridedView columns, Window2d window)
+    public void Conv2dWeightGrad(StridedView x, StridedView gradOutput, StridedView gradWeight, Window2d window, int groups)
     {
-        CheckSameDType(kernel, x, columns);
-        if (x.Rank != 4 || columns.Rank != 6 || columns.Shape[0] != x.Shape[0] || columns.Shape[1] != x.Shape[1]
-            || columns.Shape[2] != window.Kernel.Height || columns.Shape[3] != window.Kernel.Width)
+        CheckConvolution("Conv2dWeightGrad", x, gradWeight, gradOutput, window, groups);
+        switch (x.DType)
+        {
+            case DType.Float32: Conv2dWeightGradTyped<float>(x, gradOutput, gradWeight, window, groups); break;
+            case DType.Float64: Conv2dWeightGradTyped<double>(x, gradOutput, gradWeight, window, groups); break;
+            default: throw new NotSupportedException("Conv2dWeightGrad needs floating-point tensors.");
+        }
+    }
+
+    /// <summary>Checks the shapes of a convolution from <paramref name="image"/> [N, C, H, W] to <paramref name="map"/> [N, O, OH, OW].</summary>
+    private static void CheckConvolution(string kernel, in StridedView image, in StridedView weight, in StridedView map, Window2d window, int groups)
+    {
+        CheckSameDType(kernel, image, weight);
+        CheckSameDType(kernel, image, map);
+        bool ok = image.Rank == 4 && weight.Rank == 4 && map.Rank == 4 && groups >= 1
+            && image.Shape[0] == map.Shape[0] && weight.Shape[0] == map.Shape[1] && map.Shape[1] % groups == 0
+            && weight.Shape[1] * groups == image.Shape[1]
+            && weight.Shape[2] == window.Kernel.Height && weight.Shape[3] == window.Kernel.Width;
+        if (!ok)
             throw new ShapeMismatchException(kernel,
-                $"columns {Shape.Format(columns.Shape)} do not match input {Shape.Format(x.Shape)} and {window} (expected [N, C, kh, kw, OH, OW] for [N, C, H, W])");
+                $"input {Shape.Format(image.Shape)}, weight {Shape.Format(weight.Shape)} and output {Shape.Format(map.Shape)} do not form a convolution with {window} and groups = {groups}");
     }
 
-    /// <summary>The range [lo, hi) of t in [0, count) for which start + t·step lies in [0, size).</summary>
-    private static (int Lo, int Hi) ValidRange(int start, int step, int size, int count)
+    private static void CheckConvBias(string kernel, in StridedView? bias, in StridedView y)
     {
-        int lo = start >= 0 ? 0 : (-start + step - 1) / step;
-        int hi = start > size - 1 ? 0 : Math.Min(count, (size - 1 - start) / step + 1);
-        return (lo, Math.Max(lo, hi));
+        if (bias is not { } b) return;
+        CheckSameDType(kernel, b, y);
+        if (b.Rank != 1 || b.Shape[0] != y.Shape[1])
+            throw new ShapeMismatchException(kernel, $"bias {Shape.Format(b.Shape)} must hold one value per output channel ({y.Shape[1]})");
     }
 
-    private static void Im2ColTyped<T>(in StridedView x, in StridedView columns, Window2d window) where T : unmanaged, INumber<T>
+    private void Conv2dTyped<T>(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var src = Data<T>(x.Storage);
-        var dst = Data<T>(columns.Storage);
-        int channels = x.Shape[1], height = x.Shape[2], width = x.Shape[3];
-        int kh = window.Kernel.Height, kw = window.Kernel.Width;
-        int outH = columns.Shape[4], outW = columns.Shape[5];
-        int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
-        int dh = window.Dilation.Height, dw = window.Dilation.Width;
-        var xs = x.Strides;
-        var cs = columns.Strides;
-        int planes = x.Shape[0] * channels;
-        for (int plane = 0; plane < planes; plane++)
+        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3];
+        int o = y.Shape[1], outH = y.Shape[2], outW = y.Shape[3], l = outH * outW;
+        int cg = c / groups, og = o / groups, k = cg * window.Kernel.Height * window.Kernel.Width;
+        var weights = Matrices<T>(weight, groups, og, k);
+        var output = y.IsContiguous ? y : StridedView.Contiguous(Allocate(y.DType, y.NumElements, zeroed: false), y.Shape);
+        var biasValues = bias is { } bv ? ReadVector<T>(bv) : null;
+        bool pointwise = window.Kernel == new Size2d(1, 1) && window.Stride == new Size2d(1, 1) && window.Padding == new Size2d(0, 0)
+            && outH == h && outW == w && !SampleMatricesNeedCopy(x);
+        ForRanges(n, (long)o * k * l, (_, start, end) =>
         {
-            int n = plane / channels, c = plane % channels;
-            int xPlane = x.Offset + n * xs[0] + c * xs[1];
-            int cPlane = columns.Offset + n * cs[0] + c * cs[1];
-            for (int i = 0; i < kh; i++)
+            T[]? scratch = pointwise ? null : ArrayPool<T>.Shared.Rent(c * k / cg * l);
+            try
             {
-                for (int j = 0; j < kw; j++)
+                var columns = scratch is null ? null : Wrap(scratch);
+                for (int s = start; s < end; s++)
                 {
-                    int colStart = j * dw - pw;
-                    var (lo, hi) = ValidRange(colStart, sw, width, outW);
-                    int tap = cPlane + i * cs[2] + j * cs[3];
-                    for (int oh = 0; oh < outH; oh++)
+                    var sampleColumns = columns is null
+                        ? SampleMatrices<T>(x, s, groups, scratchOwner: null)
+                        : UnfoldSample<T>(x, s, window, outH, outW, scratch!, columns, groups);
+                    int sampleOffset = output.Offset + s * o * l;
+                    var target = new StridedView(output.Storage, [groups, og, l], [og * l, l, 1], sampleOffset, false);
+                    if (biasValues is not null)
                     {
-                        int row = tap + oh * cs[4];
-                        int ih = oh * sh - ph + i * dh;
-                        if ((uint)ih >= (uint)height)
-                        {
-                            FillRow(dst, row, cs[5], 0, outW);
-                            continue;
-                        }
-                        FillRow(dst, row, cs[5], 0, lo);
-                        int xRow = xPlane + ih * xs[2] + colStart * xs[3];
-                        int step = sw * xs[3];
-                        if (cs[5] == 1 && step == 1)
-                            src.AsSpan(xRow + lo, hi - lo).CopyTo(dst.AsSpan(row + lo, hi - lo));
-                        else
-                            for (int ow = lo; ow < hi; ow++) dst[row + ow * cs[5]] = src[xRow + ow * step];
-                        FillRow(dst, row, cs[5], hi, outW);
+                        var data = Data<T>(output.Storage);
+                        for (int oc = 0; oc < o; oc++) data.AsSpan(sampleOffset + oc * l, l).Fill(biasValues[oc]);
                     }
+                    MatMul(weights, sampleColumns, target, accumulate: biasValues is not null);
                 }
             }
-        }
-    }
-
-    private static void FillRow<T>(T[] data, int row, int stride, int from, int to) where T : unmanaged, INumber<T>
-    {
-        if (from >= to) return;
-        if (stride == 1) data.AsSpan(row + from, to - from).Clear();
-        else for (int t = from; t < to; t++) data[row + t * stride] = T.Zero;
-    }
-
-    private static void Col2ImTyped<T>(in StridedView columns, in StridedView x, Window2d window) where T : unmanaged, INumber<T>
-    {
-        FillTyped(x, T.Zero);
-        var src = Data<T>(columns.Storage);
-        var dst = Data<T>(x.Storage);
-        int channels = x.Shape[1], height = x.Shape[2], width = x.Shape[3];
-        int kh = window.Kernel.Height, kw = window.Kernel.Width;
-        int outH = columns.Shape[4], outW = columns.Shape[5];
-        int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
-        int dh = window.Dilation.Height, dw = window.Dilation.Width;
-        var xs = x.Strides;
-        var cs = columns.Strides;
-        int planes = x.Shape[0] * channels;
-        for (int plane = 0; plane < planes; plane++)
-        {
-            int n = plane / channels, c = plane % channels;
-            int xPlane = x.Offset + n * xs[0] + c * xs[1];
-            int cPlane = columns.Offset + n * cs[0] + c * cs[1];
-            for (int i = 0; i < kh; i++)
+            finally
             {
-                for (int j = 0; j < kw; j++)
+                if (scratch is not null) ArrayPool<T>.Shared.Return(scratch);
+            }
+        });
+        if (!y.IsContiguous) Copy(output, y);
+    }
+
+    private void ConvTranspose2dTyped<T>(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3], l = h * w;
+        int o = y.Shape[1], outH = y.Shape[2], outW = y.Shape[3];
+        int cg = c / groups, og = o / groups, kernel = window.Kernel.Height * window.Kernel.Width, k = og * kernel;
+        // Per group, the weight is [cg, k]; its transpose is read in place.
+        var w0 = Matrices<T>(weight, groups, cg, k);
+        var weightsT = new StridedView(w0.Storage, [groups, k, cg], [w0.Strides[0], 1, k], w0.Offset, false);
+        var output = y.IsContiguous ? y : StridedView.Contiguous(Allocate(y.DType, y.NumElements, zeroed: false), y.Shape);
+        var biasValues = bias is { } bv ? ReadVector<T>(bv) : null;
+        int sampleSize = o * outH * outW;
+        ForRanges(n, (long)c * k * l, (_, start, end) =>
+        {
+            T[] scratch = ArrayPool<T>.Shared.Rent(o * kernel * l);
+            T[]? inputCopy = SampleMatricesNeedCopy(x) ? ArrayPool<T>.Shared.Rent(c * l) : null;
+            try
+            {
+                var columns = new StridedView(Wrap(scratch), [groups, k, l], [k * l, l, 1], 0, false);
+                var data = Data<T>(output.Storage);
+                for (int s = start; s < end; s++)
                 {
-                    int colStart = j * dw - pw;
-                    var (lo, hi) = ValidRange(colStart, sw, width, outW);
-                    if (lo == hi) continue;
-                    int tap = cPlane + i * cs[2] + j * cs[3];
-                    for (int oh = 0; oh < outH; oh++)
-                    {
-                        int ih = oh * sh - ph + i * dh;
-                        if ((uint)ih >= (uint)height) continue;
-                        int row = tap + oh * cs[4];
-                        int xRow = xPlane + ih * xs[2] + colStart * xs[3];
-                        int step = sw * xs[3];
-                        if (cs[5] == 1 && step == 1)
+                    MatMul(weightsT, SampleMatrices<T>(x, s, groups, inputCopy), columns, accumulate: false);
+                    var image = data.AsSpan(output.Offset + s * sampleSize, sampleSize);
+                    Im2Col.Fold<T>(scratch.AsSpan(0, o * kernel * l), image, o, outH, outW, window, h, w);
+                    if (biasValues is not null)
+                        for (int oc = 0; oc < o; oc++)
                         {
-                            var target = dst.AsSpan(xRow + lo, hi - lo);
-                            TensorPrimitives.Add(target, src.AsSpan(row + lo, hi - lo), target);
+                            var plane = image.Slice(oc * outH * outW, outH * outW);
+                            TensorPrimitives.Add(plane, biasValues[oc], plane);
                         }
-                        else
-                        {
-                            for (int ow = lo; ow < hi; ow++) dst[xRow + ow * step] += src[row + ow * cs[5]];
-                        }
-                    }
                 }
             }
-        }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(scratch);
+                if (inputCopy is not null) ArrayPool<T>.Shared.Return(inputCopy);
+            }
+        });
+        if (!y.IsContiguous) Copy(output, y);
     }
 
-    public void MaxPool2d(StridedView x, StridedView y, StridedView indices, Window2d window)
+    private void Conv2dWeightGradTyped<T>(StridedView x, StridedView g, StridedView gradWeight, Window2d window, int groups)
+        where T : unmanaged, IFloatingPointIeee754<T>
     {
-        CheckPool("MaxPool2d", x, y);
-        CheckSameShape("MaxPool2d", y, indices);
-        if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2d: indices must be int64; got {indices.DType.DisplayName()}.");
-        switch (x.DType)
+        int n = x.Shape[0], c = x.Shape[1];
+        int o = g.Shape[1], outH = g.Shape[2], outW = g.Shape[3], l = outH * outW;
+        int cg = c / groups, og = o / groups, k = cg * window.Kernel.Height * window.Kernel.Width;
+        int size = o * k;
+        int parts = Parts(n, (long)o * k * l);
+        // One partial sum per range of samples, added up at the end.
+        var partials = ArrayPool<T>.Shared.Rent(parts * size);
+        partials.AsSpan(0, parts * size).Clear();
+        try
         {
-            case DType.Float32: MaxPoolTyped<float>(x, y, indices, window); break;
-            case DType.Float64: MaxPoolTyped<double>(x, y, indices, window); break;
-            default: throw new NotSupportedException("MaxPool2d needs floating-point tensors.");
+            var partialStorage = Wrap(partials);
+            ForRanges(n, (long)o * k * l, (part, start, end) =>
+            {
+                T[] scratch = ArrayPool<T>.Shared.Rent(c * k / cg * l);
+                T[]? gradCopy = SampleMatricesNeedCopy(g) ? ArrayPool<T>.Shared.Rent(o * l) : null;
+                try
+                {
+                    var columns = Wrap(scratch);
+                    var sum = new StridedView(partialStorage, [groups, og, k], [og * k, k, 1], part * size, false);
+                    for (int s = start; s < end; s++)
+                    {
+                        var sampleColumns = UnfoldSample<T>(x, s, window, outH, outW, scratch, columns, groups);
+                        var columnsT = new StridedView(columns, [groups, l, k], [k * l, 1, l], 0, false);
+                        MatMul(SampleMatrices<T>(g, s, groups, gradCopy), columnsT, sum, accumulate: true);
+                    }
+                }
+                finally
+                {
+                    ArrayPool<T>.Shared.Return(scratch);
+                    if (gradCopy is not null) ArrayPool<T>.Shared.Return(gradCopy);
+                }
+            }, parts);
+            var total = partials.AsSpan(0, size);
+            for (int part = 1; part < parts; part++) TensorPrimitives.Add(total, partials.AsSpan(part * size, size), total);
+            Copy(StridedView.Contiguous(partialStorage, gradWeight.Shape), gradWeight);
+        }
+        finally
+        {
+            ArrayPool<T>.Shared.Return(partials);
         }
     }
 
-    private static void CheckPool(string kernel, in StridedView x, in StridedView y)
-    {
-        CheckSameDType(kernel, x, y);
-        if (x.Rank != 4 || y.Rank != 4 || x.Shape[0] != y.Shape[0] || x.Shape[1] != y.Shape[1])
-            throw new ShapeMismatchException(kernel, $"input {Shape.Format(x.Shape)} and output {Shape.Format(y.Shape)} must be [N, C, H, W] and [N, C, OH, OW]");
-    }
-
-    private static void MaxPoolTyped<T>(in StridedView x, in StridedView y, in StridedView indices, Window2d window)
+    /// <summary>Writes sample s's im2col matrix into scratch and returns it as [groups, C/groups·kh·kw, OH·OW].</summary>
+    private static StridedView UnfoldSample<T>(in StridedView x, int s, Window2d window, int outH, int outW, T[] scratch, Storage columns, int groups)
         where T : unmanaged, INumber<T>
     {
-        var src = Data<T>(x.Storage);
-        var dst = Data<T>(y.Storage);
-        var idx = Data<long>(indices.Storage);
-        int channels = x.Shape[1], height = x.Shape[2], width = x.Shape[3];
-        int outH = y.Shape[2], outW = y.Shape[3];
-        int kh = window.Kernel.Height, kw = window.Kernel.Width;
-        int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
-        int dh = window.Dilation.Height, dw = window.Dilation.Width;
+        int c = x.Shape[1], l = outH * outW, k = c / groups * window.Kernel.Height * window.Kernel.Width;
         var xs = x.Strides;
-        var ys = y.Strides;
-        var ix = indices.Strides;
-        int planes = x.Shape[0] * channels;
-        for (int plane = 0; plane < planes; plane++)
-        {
-            int n = plane / channels, c = plane % channels;
-            int xPlane = x.Offset + n * xs[0] + c * xs[1];
-            int yPlane = y.Offset + n * ys[0] + c * ys[1];
-            int iPlane = indices.Offset + n * ix[0] + c * ix[1];
-            for (int oh = 0; oh < outH; oh++)
-            {
-                int hStart = oh * sh - ph;
-                var (iLo, iHi) = ValidRange(hStart, dh, height, kh);
-                for (int ow = 0; ow < outW; ow++)
-                {
-                    int wStart = ow * sw - pw;
-                    var (jLo, jHi) = ValidRange(wStart, dw, width, kw);
-                    if (iLo == iHi || jLo == jHi)
-                        throw new ArgumentException($"MaxPool2d: the window at output ({oh}, {ow}) lies entirely in the padding ({window}, input {height}×{width}).");
-                    T best = T.Zero;
-                    int bestAt = -1;
-                    for (int i = iLo; i < iHi; i++)
-                    {
-                        int ih = hStart + i * dh;
-                        int xRow = xPlane + ih * xs[2];
-                        for (int j = jLo; j < jHi; j++)
-                        {
-                            int iw = wStart + j * dw;
-                            T v = src[xRow + iw * xs[3]];
-                            if (bestAt < 0 || v > best || T.IsNaN(v))
-                            {
-                                best = v;
-                                bestAt = ih * width + iw;
-                            }
-                        }
-                    }
-                    dst[yPlane + oh * ys[2] + ow * ys[3]] = best;
-                    idx[iPlane + oh * ix[2] + ow * ix[3]] = bestAt;
-                }
-            }
-        }
+        Im2Col.Unfold<T>(Data<T>(x.Storage), x.Offset + s * xs[0], (xs[1], xs[2], xs[3]), c, x.Shape[2], x.Shape[3],
+            scratch.AsSpan(0, groups * k * l), window, outH, outW);
+        return new StridedView(columns, [groups, k, l], [k * l, l, 1], 0, false);
     }
 
-    public void AvgPool2d(StridedView x, StridedView y, Window2d window, bool countIncludePad)
-    {
-        CheckPool("AvgPool2d", x, y);
-        CheckUndilated("AvgPool2d", window);
-        switch (x.DType)
-        {
-            case DType.Float32: AvgPoolTyped<float>(x, y, window, countIncludePad, backward: false); break;
-            case DType.Float64: AvgPoolTyped<double>(x, y, window, countIncludePad, backward: false); break;
-            default: throw new NotSupportedException("AvgPool2d needs floating-point tensors.");
-        }
-    }
-
-    public void AvgPool2dBackward(StridedView gradOutput, StridedView gradInput, Window2d window, bool countIncludePad)
-    {
-        CheckPool("AvgPool2dBackward", gradInput, gradOutput);
-        CheckUndilated("AvgPool2dBackward", window);
-        switch (gradInput.DType)
-        {
-            case DType.Float32: AvgPoolTyped<float>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
-            case DType.Float64: AvgPoolTyped<double>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
-            default: throw new NotSupportedException("AvgPool2dBackward needs floating-point tensors.");
-        }
-    }
-
-    private static void CheckUndilated(string kernel, Window2d window)
-    {
-        if (window.Dilation != new Size2d(1, 1)) throw new ArgumentException($"{kernel}: dilation must be 1; got {window.Dilation}.");
-    }
+    /// <summary>Whether a sample of this [N, C, H, W] view must be copied to be seen as [C, H·W] matrices.</summary>
+    private static bool SampleMatricesNeedCopy(in StridedView v) =>
+        v.Shape[2] != 1 && v.Shape[3] != 1 && v.Strides[2] != v.Shape[3] * v.Strides[3];
 
     /// <summary>
-    /// Forward: pooled = Σ window of input / divisor. Backward: input (overwritten) += pooled / divisor over each window.
-    /// One loop for both, so the divisor rule (PyTorch's) is written once.
+    /// Sample s of an [N, C, H, W] view as [groups, C/groups, H·W] matrices: a view when H and W merge into one dim,
+    /// else a copy into <paramref name="scratchOwner"/>.
     /// </summary>
-    private static void AvgPoolTyped<T>(in StridedView input, in StridedView pooled, Window2d window, bool countIncludePad, bool backward)
-        where T : unmanaged, INumber<T>
+    private StridedView SampleMatrices<T>(in StridedView v, int s, int groups, T[]? scratchOwner) where T : unmanaged
     {
-        if (backward) FillTyped(input, T.Zero);
-        var xData = Data<T>(input.Storage);
-        var yData = Data<T>(pooled.Storage);
-        int channels = input.Shape[1], height = input.Shape[2], width = input.Shape[3];
-        int outH = pooled.Shape[2], outW = pooled.Shape[3];
-        int kh = window.Kernel.Height, kw = window.Kernel.Width;
-        int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
-        var xs = input.Strides;
-        var ys = pooled.Strides;
-        int planes = input.Shape[0] * channels;
-        for (int plane = 0; plane < planes; plane++)
+        int c = v.Shape[1], h = v.Shape[2], w = v.Shape[3], cg = c / groups;
+        var st = v.Strides;
+        int origin = v.Offset + s * st[0];
+        if (!SampleMatricesNeedCopy(v))
         {
-            int n = plane / channels, c = plane % channels;
-            int xPlane = input.Offset + n * xs[0] + c * xs[1];
-            int yPlane = pooled.Offset + n * ys[0] + c * ys[1];
-            for (int oh = 0; oh < outH; oh++)
-            {
-                int h0 = oh * sh - ph, h1 = Math.Min(h0 + kh, height + ph);
-                int padH = h1 - h0;
-                h0 = Math.Max(h0, 0);
-                h1 = Math.Min(h1, height);
-                for (int ow = 0; ow < outW; ow++)
-                {
-                    int w0 = ow * sw - pw, w1 = Math.Min(w0 + kw, width + pw);
-                    int padW = w1 - w0;
-                    w0 = Math.Max(w0, 0);
-                    w1 = Math.Min(w1, width);
-                    ref T cell = ref yData[yPlane + oh * ys[2] + ow * ys[3]];
-                    if (h0 >= h1 || w0 >= w1)
-                    {
-                        if (!backward) cell = T.Zero;
-                        continue;
-                    }
-                    T divisor = T.CreateTruncating(countIncludePad ? padH * padW : (h1 - h0) * (w1 - w0));
-                    if (backward)
-                    {
-                        T share = cell / divisor;
-                        for (int ih = h0; ih < h1; ih++)
-                            for (int iw = w0; iw < w1; iw++)
-                                xData[xPlane + ih * xs[2] + iw * xs[3]] += share;
-                    }
-                    else
-                    {
-                        T sum = T.Zero;
-                        for (int ih = h0; ih < h1; ih++)
-                            for (int iw = w0; iw < w1; iw++)
-                                sum += xData[xPlane + ih * xs[2] + iw * xs[3]];
-                        cell = sum / divisor;
-                    }
-                }
-            }
+            int positionStride = w != 1 ? st[3] : st[2];
+            return new StridedView(v.Storage, [groups, cg, h * w], [cg * st[1], st[1], positionStride], origin, false);
         }
+        var copy = StridedView.Contiguous(Wrap(scratchOwner!), [c, h, w]);
+        Copy(new StridedView(v.Storage, [c, h, w], [st[1], st[2], st[3]], origin, false), copy);
+        return new StridedView(copy.Storage, [groups, cg, h * w], [cg * h * w, h * w, 1], 0, false);
+    }
+
+    /// <summary>A weight [rows·groups, …] as contiguous [groups, rows, cols] matrices (copied if it is not contiguous).</summary>
+    private StridedView Matrices<T>(in StridedView weight, int groups, int rows, int cols) where T : unmanaged
+    {
+        var source = weight;
+        if (!weight.IsContiguous)
+        {
+            source = StridedView.Contiguous(Allocate(weight.DType, weight.NumElements, zeroed: false), weight.Shape);
+            Copy(weight, source);
+        }
+        return new StridedView(source.Storage, [groups, rows, cols], [rows * cols, cols, 1], source.Offset, false);
+    }
+
+    private static T[] ReadVector<T>(in StridedView v) where T : unmanaged
+    {
+        var data = Data<T>(v.Storage);
+        var values = new T[v.Shape[0]];
+        for (int i = 0; i < values.Length; i++) values[i] = data[v.Offset + i * v.Strides[0]];
+        return values;
+    }
+
+    /// <summary>How many ranges <see cref="ForRanges"/> splits <paramref name="count"/> items of this cost into.</summary>
+    private static int Parts(int count, long costPerItem) =>
+        count * costPerItem < MinParallelWork ? 1 : Math.Min(Environment.ProcessorCount, count);
+
+    /// <summary>Runs body(part, start, end) over [0, count) split into contiguous ranges, in parallel when the work pays for it.</summary>
+    private static void ForRanges(int count, long costPerItem, Action<int, int, int> body, int parts = 0)
+    {
+        if (parts == 0) parts = Parts(count, costPerItem);
+        if (parts <= 1)
+        {
+            body(0, 0, count);
+            return;
+        }
+        Parallel.For(0, parts, part => body(part, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
     }
 }

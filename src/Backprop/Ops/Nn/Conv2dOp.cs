@@ -27,7 +27,8 @@ internal sealed class Conv2dOp : Node, IGradchecked
     /// <summary>The caller has checked the shapes; <paramref name="outHeight"/> × <paramref name="outWidth"/> may be fewer positions than fit.</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, Window2d window, int groups, int outHeight, int outWidth)
     {
-        var y = Conv2dKernels.Convolve(x.Detach(), weight.Detach(), bias?.Detach(), window, groups, outHeight, outWidth);
+        var y = Tensor.Empty([x.Sizes[0], weight.Sizes[0], outHeight, outWidth], x.DType, x.Backend);
+        x.Backend.Conv2d(x.Strided, weight.Strided, bias?.Strided, y.Strided, window, groups);
         bool record = bias is null ? Autograd.IsRecording(x, weight) : Autograd.IsRecording([x, weight, bias]);
         return record ? new Conv2dOp(x, weight, bias, window, groups).Attach(y) : y;
     }

@@ -27,7 +27,8 @@ internal sealed class Conv2dWeightGradOp : Node, IGradchecked
     /// <returns>[O, C/groups, kh, kw]</returns>
     public static Tensor Apply(Tensor x, Tensor g, Window2d window, int groups)
     {
-        var dw = Conv2dKernels.WeightGradient(x.Detach(), g.Detach(), window, groups);
+        var dw = Tensor.Empty([g.Sizes[1], x.Sizes[1] / groups, window.Kernel.Height, window.Kernel.Width], x.DType, x.Backend);
+        x.Backend.Conv2dWeightGrad(x.Strided, g.Strided, dw.Strided, window, groups);
         return Autograd.IsRecording(x, g) ? new Conv2dWeightGradOp(x, g, window, groups).Attach(dw) : dw;
     }
 

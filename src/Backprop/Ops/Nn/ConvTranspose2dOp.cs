@@ -27,7 +27,8 @@ internal sealed class ConvTranspose2dOp : Node, IGradchecked
     /// <summary>The caller has checked the shapes and chosen the output size (which fixes the output padding).</summary>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias, Window2d window, int groups, int outHeight, int outWidth)
     {
-        var y = Conv2dKernels.ConvolveTransposed(x.Detach(), weight.Detach(), bias?.Detach(), window, groups, outHeight, outWidth);
+        var y = Tensor.Empty([x.Sizes[0], weight.Sizes[1] * groups, outHeight, outWidth], x.DType, x.Backend);
+        x.Backend.ConvTranspose2d(x.Strided, weight.Strided, bias?.Strided, y.Strided, window, groups);
         bool record = bias is null ? Autograd.IsRecording(x, weight) : Autograd.IsRecording([x, weight, bias]);
         return record ? new ConvTranspose2dOp(x, weight, bias, window, groups).Attach(y) : y;
     }

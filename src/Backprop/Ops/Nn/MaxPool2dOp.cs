@@ -5,8 +5,8 @@ namespace Backprop.Ops;
 
 /// <summary>
 /// 2-D max pooling. The forward kernel records where each maximum came from; the backward routes every output
-/// gradient to that position with a scatter-add over each [H·W] plane (windows overlap, so positions may receive
-/// several), which is differentiable again (its adjoint is a gather).
+/// gradient to that position (<see cref="MaxPool2dBackwardOp"/>, a scatter-add: overlapping windows may send
+/// several to one position).
 /// </summary>
 internal sealed class MaxPool2dOp : Node, IGradchecked
 {
@@ -28,12 +28,8 @@ internal sealed class MaxPool2dOp : Node, IGradchecked
         return (Autograd.IsRecording(x) ? new MaxPool2dOp(x, indices).Attach(y) : y, indices);
     }
 
-    protected internal override void Backward(Tensor g, Tensor?[] grads)
-    {
-        int n = _inputSizes[0], c = _inputSizes[1];
-        var planes = Tensor.Zeros([n, c, _inputSizes[2] * _inputSizes[3]], g.DType, g.Device);
-        grads[0] = planes.ScatterAdd(2, Saved(0).Reshape(n, c, -1), g.Reshape(n, c, -1)).Reshape(_inputSizes);
-    }
+    protected internal override void Backward(Tensor g, Tensor?[] grads) =>
+        grads[0] = MaxPool2dBackwardOp.Apply(g, Saved(0), _inputSizes);
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

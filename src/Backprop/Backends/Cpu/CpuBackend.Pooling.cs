@@ -1,0 +1,173 @@
+namespace Backprop.Backends.Cpu;
+
+public sealed partial class CpuBackend
+{
+    public void MaxPool2d(StridedView x, StridedView y, StridedView indices, Window2d window)
+    {
+        CheckPool("MaxPool2d", x, y);
+        CheckSameShape("MaxPool2d", y, indices);
+        if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2d: indices must be int64; got {indices.DType.DisplayName()}.");
+        switch (x.DType)
+        {
+            case DType.Float32: MaxPoolTyped<float>(x, y, indices, window); break;
+            case DType.Float64: MaxPoolTyped<double>(x, y, indices, window); break;
+            default: throw new NotSupportedException("MaxPool2d needs floating-point tensors.");
+        }
+    }
+
+    private static void CheckPool(string kernel, in StridedView x, in StridedView y)
+    {
+        CheckSameDType(kernel, x, y);
+        if (x.Rank != 4 || y.Rank != 4 || x.Shape[0] != y.Shape[0] || x.Shape[1] != y.Shape[1])
+            throw new ShapeMismatchException(kernel, $"input {Shape.Format(x.Shape)} and output {Shape.Format(y.Shape)} must be [N, C, H, W] and [N, C, OH, OW]");
+    }
+
+    private static void MaxPoolTyped<T>(StridedView x, StridedView y, StridedView indices, Window2d window)
+        where T : unmanaged, INumber<T>
+    {
+        var src = Data<T>(x.Storage);
+        var dst = Data<T>(y.Storage);
+        var idx = Data<long>(indices.Storage);
+        int channels = x.Shape[1], height = x.Shape[2], width = x.Shape[3];
+        int outH = y.Shape[2], outW = y.Shape[3];
+        int kh = window.Kernel.Height, kw = window.Kernel.Width;
+        int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
+        int dh = window.Dilation.Height, dw = window.Dilation.Width;
+        var xs = x.Strides;
+        var ys = y.Strides;
+        var ix = indices.Strides;
+        ForRanges(x.Shape[0] * channels, (long)outH * outW * kh * kw, (_, start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                int n = plane / channels, c = plane % channels;
+                int xPlane = x.Offset + n * xs[0] + c * xs[1];
+                int yPlane = y.Offset + n * ys[0] + c * ys[1];
+                int iPlane = indices.Offset + n * ix[0] + c * ix[1];
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    int hStart = oh * sh - ph;
+                    var (iLo, iHi) = Im2Col.ValidRange(hStart, dh, height, kh);
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        int wStart = ow * sw - pw;
+                        var (jLo, jHi) = Im2Col.ValidRange(wStart, dw, width, kw);
+                        if (iLo == iHi || jLo == jHi)
+                            throw new ArgumentException($"MaxPool2d: the window at output ({oh}, {ow}) lies entirely in the padding ({window}, input {height}×{width}).");
+                        T best = T.Zero;
+                        int bestAt = -1;
+                        for (int i = iLo; i < iHi; i++)
+                        {
+                            int ih = hStart + i * dh;
+                            int xRow = xPlane + ih * xs[2];
+                            for (int j = jLo; j < jHi; j++)
+                            {
+                                int iw = wStart + j * dw;
+                                T v = src[xRow + iw * xs[3]];
+                                if (bestAt < 0 || v > best || T.IsNaN(v))
+                                {
+                                    best = v;
+                                    bestAt = ih * width + iw;
+                                }
+                            }
+                        }
+                        dst[yPlane + oh * ys[2] + ow * ys[3]] = best;
+                        idx[iPlane + oh * ix[2] + ow * ix[3]] = bestAt;
+                    }
+                }
+            }
+        });
+    }
+
+    public void AvgPool2d(StridedView x, StridedView y, Window2d window, bool countIncludePad)
+    {
+        CheckPool("AvgPool2d", x, y);
+        CheckUndilated("AvgPool2d", window);
+        switch (x.DType)
+        {
+            case DType.Float32: AvgPoolTyped<float>(x, y, window, countIncludePad, backward: false); break;
+            case DType.Float64: AvgPoolTyped<double>(x, y, window, countIncludePad, backward: false); break;
+            default: throw new NotSupportedException("AvgPool2d needs floating-point tensors.");
+        }
+    }
+
+    public void AvgPool2dBackward(StridedView gradOutput, StridedView gradInput, Window2d window, bool countIncludePad)
+    {
+        CheckPool("AvgPool2dBackward", gradInput, gradOutput);
+        CheckUndilated("AvgPool2dBackward", window);
+        switch (gradInput.DType)
+        {
+            case DType.Float32: AvgPoolTyped<float>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
+            case DType.Float64: AvgPoolTyped<double>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
+            default: throw new NotSupportedException("AvgPool2dBackward needs floating-point tensors.");
+        }
+    }
+
+    private static void CheckUndilated(string kernel, Window2d window)
+    {
+        if (window.Dilation != new Size2d(1, 1)) throw new ArgumentException($"{kernel}: dilation must be 1; got {window.Dilation}.");
+    }
+
+    /// <summary>
+    /// Forward: pooled = Σ window of input / divisor. Backward: input (overwritten) += pooled / divisor over each window.
+    /// One loop for both, so the divisor rule (PyTorch's) is written once.
+    /// </summary>
+    private static void AvgPoolTyped<T>(StridedView input, StridedView pooled, Window2d window, bool countIncludePad, bool backward)
+        where T : unmanaged, INumber<T>
+    {
+        if (backward) FillTyped(input, T.Zero);
+        var xData = Data<T>(input.Storage);
+        var yData = Data<T>(pooled.Storage);
+        int channels = input.Shape[1], height = input.Shape[2], width = input.Shape[3];
+        int outH = pooled.Shape[2], outW = pooled.Shape[3];
+        int kh = window.Kernel.Height, kw = window.Kernel.Width;
+        int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
+        var xs = input.Strides;
+        var ys = pooled.Strides;
+        ForRanges(input.Shape[0] * channels, (long)outH * outW * kh * kw, (_, start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                int n = plane / channels, c = plane % channels;
+                int xPlane = input.Offset + n * xs[0] + c * xs[1];
+                int yPlane = pooled.Offset + n * ys[0] + c * ys[1];
+                for (int oh = 0; oh < outH; oh++)
+                {
+                    int h0 = oh * sh - ph, h1 = Math.Min(h0 + kh, height + ph);
+                    int padH = h1 - h0;
+                    h0 = Math.Max(h0, 0);
+                    h1 = Math.Min(h1, height);
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        int w0 = ow * sw - pw, w1 = Math.Min(w0 + kw, width + pw);
+                        int padW = w1 - w0;
+                        w0 = Math.Max(w0, 0);
+                        w1 = Math.Min(w1, width);
+                        ref T cell = ref yData[yPlane + oh * ys[2] + ow * ys[3]];
+                        if (h0 >= h1 || w0 >= w1)
+                        {
+                            if (!backward) cell = T.Zero;
+                            continue;
+                        }
+                        T divisor = T.CreateTruncating(countIncludePad ? padH * padW : (h1 - h0) * (w1 - w0));
+                        if (backward)
+                        {
+                            T share = cell / divisor;
+                            for (int ih = h0; ih < h1; ih++)
+                                for (int iw = w0; iw < w1; iw++)
+                                    xData[xPlane + ih * xs[2] + iw * xs[3]] += share;
+                        }
+                        else
+                        {
+                            T sum = T.Zero;
+                            for (int ih = h0; ih < h1; ih++)
+                                for (int iw = w0; iw < w1; iw++)
+                                    sum += xData[xPlane + ih * xs[2] + iw * xs[3]];
+                            cell = sum / divisor;
+                        }
+                    }
+                }
+            }
+        });
+    }
+}
