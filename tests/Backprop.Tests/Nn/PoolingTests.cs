@@ -66,9 +66,11 @@ public class PoolingTests
         var r = new Random(seed);
         int kh = r.Next(1, 4), kw = r.Next(1, 4), sh = r.Next(1, 4), sw = r.Next(1, 4), dh = r.Next(1, 3), dw = r.Next(1, 3);
         int ph = r.Next(0, kh / 2 + 1), pw = r.Next(0, kw / 2 + 1);
-        int h = r.Next(dh * (kh - 1) + 1, 10), w = r.Next(dw * (kw - 1) + 1, 10);
+        // Rows up to 40 wide, so whole vectors of outputs are pooled at once as well as the leftovers.
+        int h = r.Next(dh * (kh - 1) + 1, 10), w = r.Next(dw * (kw - 1) + 1, 40);
         bool ceil = r.Next(2) == 0;
-        var x = Tensor.Randn(new Shape(2, 3, h, w), DType.Float64, new Generator((ulong)seed));
+        var dtype = seed % 2 == 0 ? DType.Float64 : DType.Float32;
+        var x = Tensor.Randn(new Shape(2, 3, h, w), dtype, new Generator((ulong)seed));
         var (y, indices) = MaxPool2dWithIndices(x, (kh, kw), (sh, sw), (ph, pw), (dh, dw), ceil);
         int oh = y.Size(2), ow = y.Size(3);
         Assert.Equal(Window2d.OutputSize(h, kh, sh, ph, dh, ceil), oh);
@@ -93,6 +95,33 @@ public class PoolingTests
             Assert.Equal(best, yv[k]);
             Assert.Equal(at, iv[k]);
         }
+    }
+
+    [Fact]
+    public void MaxPool2d_picks_nan_and_first_ties_across_a_wide_row()
+    {
+        var values = new float[2 * 24];
+        for (int i = 0; i < values.Length; i++) values[i] = i % 5;
+        values[7] = float.NaN;
+        values[24 + 20] = float.NaN;
+        var (y, indices) = MaxPool2dWithIndices(Tensor.FromArray(values, 1, 1, 2, 24), (2, 3), stride: (1, 3));
+        var yv = y.ToArray<float>();
+        var iv = indices.ToArray<long>();
+        for (int ow = 0; ow < 8; ow++)
+        {
+            // Each window covers columns 3·ow … 3·ow + 2 of both rows; row 1 repeats row 0's values shifted by 24 % 5 = 4.
+            int at = -1;
+            float best = float.NegativeInfinity;
+            for (int row = 0; row < 2; row++)
+                for (int col = 3 * ow; col < 3 * ow + 3; col++)
+                {
+                    float v = values[row * 24 + col];
+                    if (v > best || float.IsNaN(v) || at < 0) (best, at) = (v, row * 24 + col);
+                }
+            Assert.Equal(best, yv[ow]);
+            Assert.Equal(at, iv[ow]);
+        }
+        Assert.True(float.IsNaN(yv[2]) && float.IsNaN(yv[6]));
     }
 
     [Fact]

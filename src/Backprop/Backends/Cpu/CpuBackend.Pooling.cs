@@ -9,74 +9,25 @@ public sealed partial class CpuBackend
         if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2d: indices must be int64; got {indices.DType.DisplayName()}.");
         switch (x.DType)
         {
-            case DType.Float32: MaxPoolTyped<float>(x, y, indices, window); break;
-            case DType.Float64: MaxPoolTyped<double>(x, y, indices, window); break;
+            case DType.Float32:
+                ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolRows<float, int>.Planes(x, y, indices, window, start, end));
+                break;
+            case DType.Float64:
+                ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolRows<double, long>.Planes(x, y, indices, window, start, end));
+                break;
             default: throw new NotSupportedException("MaxPool2d needs floating-point tensors.");
         }
     }
+
+    /// <summary>Work per plane, in multiply-add equivalents: a pooling tap moves memory, worth several.</summary>
+    private static long MaxPoolCost(in StridedView y, Window2d window) =>
+        4L * y.Shape[2] * y.Shape[3] * window.Kernel.Height * window.Kernel.Width;
 
     private static void CheckPool(string kernel, in StridedView x, in StridedView y)
     {
         CheckSameDType(kernel, x, y);
         if (x.Rank != 4 || y.Rank != 4 || x.Shape[0] != y.Shape[0] || x.Shape[1] != y.Shape[1])
             throw new ShapeMismatchException(kernel, $"input {Shape.Format(x.Shape)} and output {Shape.Format(y.Shape)} must be [N, C, H, W] and [N, C, OH, OW]");
-    }
-
-    private static void MaxPoolTyped<T>(StridedView x, StridedView y, StridedView indices, Window2d window)
-        where T : unmanaged, INumber<T>
-    {
-        var src = Data<T>(x.Storage);
-        var dst = Data<T>(y.Storage);
-        var idx = Data<long>(indices.Storage);
-        int channels = x.Shape[1], height = x.Shape[2], width = x.Shape[3];
-        int outH = y.Shape[2], outW = y.Shape[3];
-        int kh = window.Kernel.Height, kw = window.Kernel.Width;
-        int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
-        int dh = window.Dilation.Height, dw = window.Dilation.Width;
-        var xs = x.Strides;
-        var ys = y.Strides;
-        var ix = indices.Strides;
-        ForRanges(x.Shape[0] * channels, (long)outH * outW * kh * kw, (_, start, end) =>
-        {
-            for (int plane = start; plane < end; plane++)
-            {
-                int n = plane / channels, c = plane % channels;
-                int xPlane = x.Offset + n * xs[0] + c * xs[1];
-                int yPlane = y.Offset + n * ys[0] + c * ys[1];
-                int iPlane = indices.Offset + n * ix[0] + c * ix[1];
-                for (int oh = 0; oh < outH; oh++)
-                {
-                    int hStart = oh * sh - ph;
-                    var (iLo, iHi) = Im2Col.ValidRange(hStart, dh, height, kh);
-                    for (int ow = 0; ow < outW; ow++)
-                    {
-                        int wStart = ow * sw - pw;
-                        var (jLo, jHi) = Im2Col.ValidRange(wStart, dw, width, kw);
-                        if (iLo == iHi || jLo == jHi)
-                            throw new ArgumentException($"MaxPool2d: the window at output ({oh}, {ow}) lies entirely in the padding ({window}, input {height}×{width}).");
-                        T best = T.Zero;
-                        int bestAt = -1;
-                        for (int i = iLo; i < iHi; i++)
-                        {
-                            int ih = hStart + i * dh;
-                            int xRow = xPlane + ih * xs[2];
-                            for (int j = jLo; j < jHi; j++)
-                            {
-                                int iw = wStart + j * dw;
-                                T v = src[xRow + iw * xs[3]];
-                                if (bestAt < 0 || v > best || T.IsNaN(v))
-                                {
-                                    best = v;
-                                    bestAt = ih * width + iw;
-                                }
-                            }
-                        }
-                        dst[yPlane + oh * ys[2] + ow * ys[3]] = best;
-                        idx[iPlane + oh * ix[2] + ow * ix[3]] = bestAt;
-                    }
-                }
-            }
-        });
     }
 
     public void AvgPool2d(StridedView x, StridedView y, Window2d window, bool countIncludePad)
