@@ -10,10 +10,10 @@ public sealed partial class CpuBackend
         switch (x.DType)
         {
             case DType.Float32:
-                ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolRows<float, int>.Planes(x, y, indices, window, start, end));
+                ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolPlanes<float, int>.Run(x, y, indices, window, start, end));
                 break;
             case DType.Float64:
-                ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolRows<double, long>.Planes(x, y, indices, window, start, end));
+                ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolPlanes<double, long>.Run(x, y, indices, window, start, end));
                 break;
             default: throw new NotSupportedException("MaxPool2d needs floating-point tensors.");
         }
