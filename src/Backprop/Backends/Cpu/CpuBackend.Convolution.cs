@@ -160,6 +160,9 @@ public sealed partial class CpuBackend
         int cg = c / groups, og = o / groups, k = cg * window.Kernel.Height * window.Kernel.Width;
         int size = o * k;
         int parts = Parts(n, (long)o * k * l);
+        // A tiny result (the first layer of a CNN: 8 × 9) with a long inner dimension is a set of dot products of
+        // contiguous rows; a packed GEMM would spend most of each micro-tile on padding there.
+        bool dots = og * k <= SmallWeightGradient;
         // One partial sum per range of samples, added up at the end.
         var partials = ArrayPool<T>.Shared.Rent(parts * size);
         partials.AsSpan(0, parts * size).Clear();
@@ -176,9 +179,12 @@ public sealed partial class CpuBackend
                     var sum = new StridedView(partialStorage, [groups, og, k], [og * k, k, 1], part * size, false);
                     for (int s = start; s < end; s++)
                     {
-                        var sampleColumns = UnfoldSample<T>(x, s, window, outH, outW, scratch, columns, groups);
-                        var columnsT = new StridedView(columns, [groups, l, k], [k * l, 1, l], 0, false);
-                        MatMul(SampleMatrices<T>(g, s, groups, gradCopy), columnsT, sum, accumulate: true);
+                        UnfoldSample<T>(x, s, window, outH, outW, scratch, columns, groups);
+                        var gradients = SampleMatrices<T>(g, s, groups, gradCopy);
+                        if (dots && gradients.Strides[2] == 1)
+                            AccumulateDots(Data<T>(gradients.Storage), gradients.Offset, gradients.Strides, scratch, partials, part * size, groups, og, k, l);
+                        else
+                            MatMul(gradients, new StridedView(columns, [groups, l, k], [k * l, 1, l], 0, false), sum, accumulate: true);
                     }
                 }
                 finally
@@ -195,6 +201,22 @@ public sealed partial class CpuBackend
         {
             ArrayPool<T>.Shared.Return(partials);
         }
+    }
+
+    /// <summary>Largest per-group weight gradient (Og·C/groups·kh·kw) computed as dot products instead of a GEMM.</summary>
+    private const int SmallWeightGradient = 128;
+
+    /// <summary>sum[g, o, k] += Σ over positions of gradients[g, o, ·] · columns[g, k, ·], one dot product per weight.</summary>
+    private static void AccumulateDots<T>(T[] gradients, int origin, int[] strides, T[] columns, T[] sum, int sumOffset, int groups, int og, int k, int l)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        for (int gi = 0; gi < groups; gi++)
+            for (int oc = 0; oc < og; oc++)
+            {
+                var row = gradients.AsSpan(origin + gi * strides[0] + oc * strides[1], l);
+                int target = sumOffset + (gi * og + oc) * k;
+                for (int kk = 0; kk < k; kk++) sum[target + kk] += TensorPrimitives.Dot<T>(row, columns.AsSpan((gi * k + kk) * l, l));
+            }
     }
 
     /// <summary>Writes sample s's im2col matrix into scratch and returns it as [groups, C/groups·kh·kw, OH·OW].</summary>
