@@ -124,6 +124,40 @@ public class PoolingTests
         Assert.True(float.IsNaN(yv[2]) && float.IsNaN(yv[6]));
     }
 
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(9, 11)]
+    [InlineData(28, 28)]
+    [InlineData(14, 30)]
+    public void MaxPool2d_2x2_in_float32_matches_direct_loops_with_ties_and_nan(int h, int w)
+    {
+        // ReLU-like data: many exact zeros (ties go to the first tap in window order), and a few NaNs.
+        var r = new Random(h * 100 + w);
+        var values = new float[3 * 2 * h * w];
+        for (int i = 0; i < values.Length; i++) values[i] = r.Next(3) == 0 ? 0 : (float)r.NextDouble();
+        for (int i = 0; i < 5; i++) values[r.Next(values.Length)] = float.NaN;
+        var (y, indices) = MaxPool2dWithIndices(Tensor.FromArray(values, 3, 2, h, w), 2);
+        int oh = h / 2, ow = w / 2;
+        var yv = y.ToArray<float>();
+        var iv = indices.ToArray<long>();
+        for (int plane = 0; plane < 6; plane++)
+        for (int i = 0; i < oh; i++)
+        for (int j = 0; j < ow; j++)
+        {
+            float best = float.NaN;
+            int at = -1;
+            for (int a = 0; a < 2; a++)
+            for (int b = 0; b < 2; b++)
+            {
+                float v = values[plane * h * w + (2 * i + a) * w + 2 * j + b];
+                if (at < 0 || v > best || float.IsNaN(v)) (best, at) = (v, (2 * i + a) * w + 2 * j + b);
+            }
+            int k = (plane * oh + i) * ow + j;
+            Assert.Equal(best, yv[k]);
+            Assert.Equal(at, iv[k]);
+        }
+    }
+
     [Fact]
     public void MaxPool2d_ceil_mode_keeps_the_partial_window()
     {

@@ -9,6 +9,9 @@ public sealed partial class CpuBackend
         if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2d: indices must be int64; got {indices.DType.DisplayName()}.");
         switch (x.DType)
         {
+            case DType.Float32 when MaxPool2x2.Applies(x, y, indices, window):
+                ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPool2x2.Run(x, y, indices, start, end));
+                break;
             case DType.Float32:
                 ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolPlanes<float, int>.Run(x, y, indices, window, start, end));
                 break;
