@@ -34,6 +34,12 @@ public partial interface IBackend
     void MaxPool2d(StridedView x, StridedView y, StridedView indices, Window2d window);
 
     /// <summary>
+    /// The gradient of <see cref="MaxPool2d"/> (max-unpooling): gradInput [N, C, H, W] is overwritten with zeros and
+    /// each gradOutput[n, c, oh, ow] is added at flat position indices[n, c, oh, ow] of its plane.
+    /// </summary>
+    void MaxPool2dBackward(StridedView gradOutput, StridedView indices, StridedView gradInput);
+
+    /// <summary>
     /// y[n, c, oh, ow] = the mean of the window. The divisor counts the padding taps inside the padded input when
     /// <paramref name="countIncludePad"/> (taps past the padded input, in ceil mode, never count), else only the
     /// taps on the input. Dilation must be 1.

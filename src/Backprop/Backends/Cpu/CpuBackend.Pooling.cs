@@ -22,6 +22,52 @@ public sealed partial class CpuBackend
         }
     }
 
+    public void MaxPool2dBackward(StridedView gradOutput, StridedView indices, StridedView gradInput)
+    {
+        CheckPool("MaxPool2dBackward", gradInput, gradOutput);
+        CheckSameShape("MaxPool2dBackward", gradOutput, indices);
+        if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2dBackward: indices must be int64; got {indices.DType.DisplayName()}.");
+        switch (gradInput.DType)
+        {
+            case DType.Float32: UnpoolTyped<float>(gradOutput, indices, gradInput); break;
+            case DType.Float64: UnpoolTyped<double>(gradOutput, indices, gradInput); break;
+            default: throw new NotSupportedException("MaxPool2dBackward needs floating-point tensors.");
+        }
+    }
+
+    private static void UnpoolTyped<T>(StridedView g, StridedView indices, StridedView gradInput) where T : unmanaged, INumber<T>
+    {
+        FillTyped(gradInput, T.Zero);
+        var from = Data<T>(g.Storage);
+        var at = Data<long>(indices.Storage);
+        var to = Data<T>(gradInput.Storage);
+        int channels = g.Shape[1], outH = g.Shape[2], outW = g.Shape[3], height = gradInput.Shape[2], width = gradInput.Shape[3];
+        var gs = g.Strides;
+        var ix = indices.Strides;
+        var xs = gradInput.Strides;
+        long planeSize = (long)height * width;
+        bool flat = xs[3] == 1 && (xs[2] == width || height == 1);
+        ForRanges(g.Shape[0] * channels, 4L * outH * outW, (_, start, end) =>
+        {
+            for (int plane = start; plane < end; plane++)
+            {
+                int n = plane / channels, c = plane % channels;
+                int gPlane = g.Offset + n * gs[0] + c * gs[1];
+                int iPlane = indices.Offset + n * ix[0] + c * ix[1];
+                int xPlane = gradInput.Offset + n * xs[0] + c * xs[1];
+                for (int oh = 0; oh < outH; oh++)
+                    for (int ow = 0; ow < outW; ow++)
+                    {
+                        long position = at[iPlane + oh * ix[2] + ow * ix[3]];
+                        if ((ulong)position >= (ulong)planeSize)
+                            throw new IndexOutOfRangeException($"MaxPool2dBackward: index {position} is outside a {height}×{width} plane.");
+                        int target = flat ? xPlane + (int)position : xPlane + (int)(position / width) * xs[2] + (int)(position % width) * xs[3];
+                        to[target] += from[gPlane + oh * gs[2] + ow * gs[3]];
+                    }
+            }
+        });
+    }
+
     /// <summary>Work per plane, in multiply-add equivalents: a pooling tap moves memory, worth several.</summary>
     private static long MaxPoolCost(in StridedView y, Window2d window) =>
         4L * y.Shape[2] * y.Shape[3] * window.Kernel.Height * window.Kernel.Width;

@@ -5,7 +5,8 @@ namespace Backprop.Ops;
 /// <summary>
 /// The gradient of 2-D max pooling (max-unpooling): each pooled gradient is added at the input position its
 /// maximum came from, into a zero-filled [N, C, H, W]. Its own backward gathers from those positions, so gradients
-/// of gradients work. One node rather than zeros + scatter-add, which would copy the zeros before scattering.
+/// of gradients work. A dedicated kernel rather than zeros + scatter-add: routing by saved index is the whole op,
+/// and the generic scatter would first copy the zeros.
 /// </summary>
 internal sealed class MaxPool2dBackwardOp : Node, IGradchecked
 {
@@ -22,11 +23,8 @@ internal sealed class MaxPool2dBackwardOp : Node, IGradchecked
     /// <param name="inputSizes">The pooled input's shape [N, C, H, W].</param>
     public static Tensor Apply(Tensor g, Tensor indices, int[] inputSizes)
     {
-        int n = inputSizes[0], c = inputSizes[1];
-        var storage = g.Backend.Allocate(g.DType, Shape.CountElements(inputSizes), zeroed: true);
-        var planes = StridedView.Contiguous(storage, [n, c, inputSizes[2] * inputSizes[3]]);
-        g.Backend.ScatterAdd(planes, 2, indices.Reshape(n, c, -1).Strided, g.Detach().Reshape(n, c, -1).Strided);
-        var gradInput = new Tensor(storage, inputSizes);
+        var gradInput = Tensor.Empty(inputSizes, g.DType, g.Backend);
+        g.Backend.MaxPool2dBackward(g.Strided, indices.Strided, gradInput.Strided);
         return Autograd.IsRecording(g) ? new MaxPool2dBackwardOp(g, indices).Attach(gradInput) : gradInput;
     }
 
