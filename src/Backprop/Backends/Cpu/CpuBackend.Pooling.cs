@@ -38,34 +38,38 @@ public sealed partial class CpuBackend
     private static void UnpoolTyped<T>(StridedView g, StridedView indices, StridedView gradInput) where T : unmanaged, INumber<T>
     {
         FillTyped(gradInput, T.Zero);
+        ForRanges(g.Shape[0] * g.Shape[1], 4L * g.Shape[2] * g.Shape[3], (_, start, end) => UnpoolPlanes<T>(g, indices, gradInput, start, end));
+    }
+
+    // A method of its own rather than the lambda's body: locals stay in registers across the stores to the arrays.
+    private static void UnpoolPlanes<T>(in StridedView g, in StridedView indices, in StridedView gradInput, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
         var from = Data<T>(g.Storage);
         var at = Data<long>(indices.Storage);
         var to = Data<T>(gradInput.Storage);
         int channels = g.Shape[1], outH = g.Shape[2], outW = g.Shape[3], height = gradInput.Shape[2], width = gradInput.Shape[3];
-        var gs = g.Strides;
-        var ix = indices.Strides;
-        var xs = gradInput.Strides;
+        int gs0 = g.Strides[0], gs1 = g.Strides[1], gs2 = g.Strides[2], gs3 = g.Strides[3];
+        int is0 = indices.Strides[0], is1 = indices.Strides[1], is2 = indices.Strides[2], is3 = indices.Strides[3];
+        int xs0 = gradInput.Strides[0], xs1 = gradInput.Strides[1], xs2 = gradInput.Strides[2], xs3 = gradInput.Strides[3];
         long planeSize = (long)height * width;
-        bool flat = xs[3] == 1 && (xs[2] == width || height == 1);
-        ForRanges(g.Shape[0] * channels, 4L * outH * outW, (_, start, end) =>
+        bool flat = xs3 == 1 && (xs2 == width || height == 1);
+        for (int plane = start; plane < end; plane++)
         {
-            for (int plane = start; plane < end; plane++)
-            {
-                int n = plane / channels, c = plane % channels;
-                int gPlane = g.Offset + n * gs[0] + c * gs[1];
-                int iPlane = indices.Offset + n * ix[0] + c * ix[1];
-                int xPlane = gradInput.Offset + n * xs[0] + c * xs[1];
-                for (int oh = 0; oh < outH; oh++)
-                    for (int ow = 0; ow < outW; ow++)
-                    {
-                        long position = at[iPlane + oh * ix[2] + ow * ix[3]];
-                        if ((ulong)position >= (ulong)planeSize)
-                            throw new IndexOutOfRangeException($"MaxPool2dBackward: index {position} is outside a {height}×{width} plane.");
-                        int target = flat ? xPlane + (int)position : xPlane + (int)(position / width) * xs[2] + (int)(position % width) * xs[3];
-                        to[target] += from[gPlane + oh * gs[2] + ow * gs[3]];
-                    }
-            }
-        });
+            int n = plane / channels, c = plane % channels;
+            int gPlane = g.Offset + n * gs0 + c * gs1;
+            int iPlane = indices.Offset + n * is0 + c * is1;
+            int xPlane = gradInput.Offset + n * xs0 + c * xs1;
+            for (int oh = 0; oh < outH; oh++)
+                for (int ow = 0; ow < outW; ow++)
+                {
+                    long position = at[iPlane + oh * is2 + ow * is3];
+                    if ((ulong)position >= (ulong)planeSize)
+                        throw new IndexOutOfRangeException($"MaxPool2dBackward: index {position} is outside a {height}×{width} plane.");
+                    int target = flat ? xPlane + (int)position : xPlane + (int)(position / width) * xs2 + (int)(position % width) * xs3;
+                    to[target] += from[gPlane + oh * gs2 + ow * gs3];
+                }
+        }
     }
 
     /// <summary>Work per plane, in multiply-add equivalents: a pooling tap moves memory, worth several.</summary>
@@ -116,6 +120,13 @@ public sealed partial class CpuBackend
         where T : unmanaged, INumber<T>
     {
         if (backward) FillTyped(input, T.Zero);
+        long cost = (long)pooled.Shape[2] * pooled.Shape[3] * window.Kernel.Height * window.Kernel.Width;
+        ForRanges(input.Shape[0] * input.Shape[1], cost, (_, start, end) => AvgPoolPlanes<T>(input, pooled, window, countIncludePad, backward, start, end));
+    }
+
+    private static void AvgPoolPlanes<T>(in StridedView input, in StridedView pooled, Window2d window, bool countIncludePad, bool backward, int start, int end)
+        where T : unmanaged, INumber<T>
+    {
         var xData = Data<T>(input.Storage);
         var yData = Data<T>(pooled.Storage);
         int channels = input.Shape[1], height = input.Shape[2], width = input.Shape[3];
@@ -124,50 +135,47 @@ public sealed partial class CpuBackend
         int sh = window.Stride.Height, sw = window.Stride.Width, ph = window.Padding.Height, pw = window.Padding.Width;
         var xs = input.Strides;
         var ys = pooled.Strides;
-        ForRanges(input.Shape[0] * channels, (long)outH * outW * kh * kw, (_, start, end) =>
+        for (int plane = start; plane < end; plane++)
         {
-            for (int plane = start; plane < end; plane++)
+            int n = plane / channels, c = plane % channels;
+            int xPlane = input.Offset + n * xs[0] + c * xs[1];
+            int yPlane = pooled.Offset + n * ys[0] + c * ys[1];
+            for (int oh = 0; oh < outH; oh++)
             {
-                int n = plane / channels, c = plane % channels;
-                int xPlane = input.Offset + n * xs[0] + c * xs[1];
-                int yPlane = pooled.Offset + n * ys[0] + c * ys[1];
-                for (int oh = 0; oh < outH; oh++)
+                int h0 = oh * sh - ph, h1 = Math.Min(h0 + kh, height + ph);
+                int padH = h1 - h0;
+                h0 = Math.Max(h0, 0);
+                h1 = Math.Min(h1, height);
+                for (int ow = 0; ow < outW; ow++)
                 {
-                    int h0 = oh * sh - ph, h1 = Math.Min(h0 + kh, height + ph);
-                    int padH = h1 - h0;
-                    h0 = Math.Max(h0, 0);
-                    h1 = Math.Min(h1, height);
-                    for (int ow = 0; ow < outW; ow++)
+                    int w0 = ow * sw - pw, w1 = Math.Min(w0 + kw, width + pw);
+                    int padW = w1 - w0;
+                    w0 = Math.Max(w0, 0);
+                    w1 = Math.Min(w1, width);
+                    ref T cell = ref yData[yPlane + oh * ys[2] + ow * ys[3]];
+                    if (h0 >= h1 || w0 >= w1)
                     {
-                        int w0 = ow * sw - pw, w1 = Math.Min(w0 + kw, width + pw);
-                        int padW = w1 - w0;
-                        w0 = Math.Max(w0, 0);
-                        w1 = Math.Min(w1, width);
-                        ref T cell = ref yData[yPlane + oh * ys[2] + ow * ys[3]];
-                        if (h0 >= h1 || w0 >= w1)
-                        {
-                            if (!backward) cell = T.Zero;
-                            continue;
-                        }
-                        T divisor = T.CreateTruncating(countIncludePad ? padH * padW : (h1 - h0) * (w1 - w0));
-                        if (backward)
-                        {
-                            T share = cell / divisor;
-                            for (int ih = h0; ih < h1; ih++)
-                                for (int iw = w0; iw < w1; iw++)
-                                    xData[xPlane + ih * xs[2] + iw * xs[3]] += share;
-                        }
-                        else
-                        {
-                            T sum = T.Zero;
-                            for (int ih = h0; ih < h1; ih++)
-                                for (int iw = w0; iw < w1; iw++)
-                                    sum += xData[xPlane + ih * xs[2] + iw * xs[3]];
-                            cell = sum / divisor;
-                        }
+                        if (!backward) cell = T.Zero;
+                        continue;
+                    }
+                    T divisor = T.CreateTruncating(countIncludePad ? padH * padW : (h1 - h0) * (w1 - w0));
+                    if (backward)
+                    {
+                        T share = cell / divisor;
+                        for (int ih = h0; ih < h1; ih++)
+                            for (int iw = w0; iw < w1; iw++)
+                                xData[xPlane + ih * xs[2] + iw * xs[3]] += share;
+                    }
+                    else
+                    {
+                        T sum = T.Zero;
+                        for (int ih = h0; ih < h1; ih++)
+                            for (int iw = w0; iw < w1; iw++)
+                                sum += xData[xPlane + ih * xs[2] + iw * xs[3]];
+                        cell = sum / divisor;
                     }
                 }
             }
-        });
+        }
     }
 }
