@@ -64,13 +64,16 @@ public sealed partial class CpuBackend
                 for (int ow = 0; ow < outW; ow++)
                 {
                     long position = at[iPlane + oh * is2 + ow * is3];
-                    if ((ulong)position >= (ulong)planeSize)
-                        throw new IndexOutOfRangeException($"MaxPool2dBackward: index {position} is outside a {height}×{width} plane.");
+                    if ((ulong)position >= (ulong)planeSize) ThrowIndexOutsidePlane(position, height, width);
                     int target = flat ? xPlane + (int)position : xPlane + (int)(position / width) * xs2 + (int)(position % width) * xs3;
                     to[target] += from[gPlane + oh * gs2 + ow * gs3];
                 }
         }
     }
+
+    // Thrown from a method of its own so the loop that checks stays small.
+    private static void ThrowIndexOutsidePlane(long position, int height, int width) =>
+        throw new IndexOutOfRangeException($"MaxPool2dBackward: index {position} is outside a {height}×{width} plane.");
 
     /// <summary>Work per plane, in multiply-add equivalents: a pooling tap moves memory, worth several.</summary>
     private static long MaxPoolCost(in StridedView y, Window2d window) =>
