@@ -163,7 +163,8 @@ public sealed partial class CpuBackend
         // A tiny result (the first layer of a CNN: 8 × 9) with a long inner dimension is a set of dot products of
         // contiguous rows; a packed GEMM would spend most of each micro-tile on padding there.
         bool dots = og * k <= SmallWeightGradient;
-        // One partial sum per range of samples, added up at the end.
+        // One partial sum per range of samples, added up in range order at the end, so the result does not depend on
+        // which thread finishes first.
         var partials = ArrayPool<T>.Shared.Rent(parts * size);
         partials.AsSpan(0, parts * size).Clear();
         try
