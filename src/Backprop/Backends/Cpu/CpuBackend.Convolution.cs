@@ -287,6 +287,14 @@ public sealed partial class CpuBackend
             body(0, 0, count);
             return;
         }
-        Parallel.For(0, parts, part => body(part, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
+        try
+        {
+            Parallel.For(0, parts, part => body(part, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
+        }
+        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
+        {
+            // Report what the kernel threw (a bad index, a window in the padding), as the sequential path would.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+        }
     }
 }
