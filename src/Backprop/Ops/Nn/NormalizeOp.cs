@@ -1,0 +1,75 @@
+using Backprop.Diagnostics;
+using static Backprop.Nn.Functional;
+
+namespace Backprop.Ops;
+
+/// <summary>
+/// Standardisation x̂ = (x − μ)·(σ² + ε)^−½ with the mean μ and biased variance σ² taken over a set of dims: the core
+/// that batch, layer and group normalisation share (they differ only in which dims they reduce and how they reshape;
+/// their affine weight and bias are ordinary ops on top). Fused so the backward is one exact formula through the
+/// statistics rather than a chain of seven nodes.
+/// </summary>
+internal sealed class NormalizeOp : Node, IGradchecked
+{
+    private readonly bool[] _reduced;
+    private readonly int _count;
+
+    private NormalizeOp(Tensor x, Tensor normalized, Tensor inverseStd, bool[] reduced, int count) : base(x)
+    {
+        _reduced = reduced;
+        _count = count;
+        Save(normalized, inverseStd);
+    }
+
+    /// <returns>x̂, and μ and σ² with the reduced dims kept as size 1 (constants: no graph).</returns>
+    public static (Tensor Normalized, Tensor Mean, Tensor Variance) Apply(Tensor x, bool[] reduced, double eps)
+    {
+        int count = 1;
+        for (int d = 0; d < x.Rank; d++) if (reduced[d]) count *= x.Sizes[d];
+        Tensor mean, variance, inverseStd, normalized;
+        using (Autograd.NoGrad())
+        {
+            var input = x.Detach();
+            mean = SumOp.Apply(input, reduced, keepDim: true) / count;
+            var centered = input - mean;
+            variance = SumOp.Apply(centered.Square(), reduced, keepDim: true) / count;
+            inverseStd = (variance + eps).Pow(-0.5);
+            normalized = centered * inverseStd;
+        }
+        return Autograd.IsRecording(x)
+            ? (new NormalizeOp(x, normalized, inverseStd, reduced, count).Attach(normalized), mean, variance)
+            : (normalized, mean, variance);
+    }
+
+    // Through μ and σ² as well as x directly: ∂L/∂x = r·(g − mean(g) − x̂·mean(g·x̂)), r = (σ² + ε)^−½, means over
+    // the normalised dims. (r is saved as a constant, so this is exact for first derivatives.)
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var normalized = Saved(0);
+        var inverseStd = Saved(1);
+        var gradMean = SumOp.Apply(g, _reduced, keepDim: true) / _count;
+        var projection = SumOp.Apply(g * normalized, _reduced, keepDim: true) / _count;
+        grads[0] = inverseStd * (g - gradMean - normalized * projection);
+    }
+
+    private static readonly Tensor RunningMean = Tensor.FromArray(new double[] { 0.3, -0.2, 0.5 });
+    private static readonly Tensor RunningVar = Tensor.FromArray(new double[] { 0.8, 1.5, 0.6 });
+
+    public static IEnumerable<GradcheckCase> GradcheckCases =>
+    [
+        new("BatchNorm train 2-D", x => BatchNorm(x[0], null, null, training: true), [5, 3]),
+        new("BatchNorm train 4-D affine", x => BatchNorm(x[0], Tensor.Zeros([3], DType.Float64), Tensor.Ones([3], DType.Float64),
+            x[1], x[2], training: true), [2, 3, 2, 3], [3], [3]),
+        new("BatchNorm train non-contiguous", x => BatchNorm(x[0], null, null, weight: x[1], training: true, eps: 1e-3),
+            GradcheckInput.Transposed(2, 3, 3, 2), GradcheckInput.Positive(3)),
+        new("BatchNorm eval", x => BatchNorm(x[0], RunningMean, RunningVar), [4, 3]),
+        new("BatchNorm eval affine 4-D", x => BatchNorm(x[0], RunningMean, RunningVar, x[1], x[2]), [2, 3, 2, 2], [3], [3]),
+        new("LayerNorm last dim", x => LayerNorm(x[0], [4]), [3, 4]),
+        new("LayerNorm last dim affine strided", x => LayerNorm(x[0], [5], x[1], x[2]), GradcheckInput.Strided(2, 3, 5), [5], [5]),
+        new("LayerNorm two dims affine", x => LayerNorm(x[0], [2, 3], x[1], x[2]), [3, 2, 3], [2, 3], [2, 3]),
+        new("LayerNorm two dims transposed", x => LayerNorm(x[0], [3, 4]), GradcheckInput.Transposed(2, 3, 4)),
+        new("GroupNorm", x => GroupNorm(x[0], 2), [2, 4, 3]),
+        new("GroupNorm affine 4-D", x => GroupNorm(x[0], 3, x[1], x[2]), [2, 6, 2, 2], [6], [6]),
+        new("GroupNorm one group transposed", x => GroupNorm(x[0], 1, x[1], x[2], eps: 1e-3), GradcheckInput.Transposed(2, 3, 4), [3], [3]),
+    ];
+}
