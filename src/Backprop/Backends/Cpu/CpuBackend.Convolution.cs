@@ -276,7 +276,7 @@ public sealed partial class CpuBackend
 
     /// <summary>How many ranges <see cref="ForRanges"/> splits <paramref name="count"/> items of this cost into.</summary>
     private static int Parts(int count, long costPerItem) =>
-        count * costPerItem < MinParallelWork ? 1 : Math.Min(Environment.ProcessorCount, count);
+        count * costPerItem < MinParallelWork ? 1 : Math.Min(CpuParallel.ThreadCount, count);
 
     /// <summary>Runs body(part, start, end) over [0, count) split into contiguous ranges, in parallel when the work pays for it.</summary>
     private static void ForRanges(int count, long costPerItem, Action<int, int, int> body, int parts = 0)
@@ -287,14 +287,18 @@ public sealed partial class CpuBackend
             body(0, 0, count);
             return;
         }
-        try
+        // One index per range on the persistent workers: a GEMM called inside a range then runs on its thread
+        // instead of competing for the cores, and an exception reaches the caller as the kernel threw it.
+        var ranges = new Ranges(count, parts, body);
+        CpuParallel.For(parts, ref ranges);
+    }
+
+    private readonly struct Ranges(int count, int parts, Action<int, int, int> body) : IParallelBody
+    {
+        public void Execute(int start, int end)
         {
-            Parallel.For(0, parts, part => body(part, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts)));
-        }
-        catch (AggregateException e) when (e.InnerExceptions.Count > 0)
-        {
-            // Report what the kernel threw (a bad index, a window in the padding), as the sequential path would.
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerExceptions[0]);
+            for (int part = start; part < end; part++)
+                body(part, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
         }
     }
 }
