@@ -22,9 +22,7 @@ public static class GraphModels
     {
         ["xor"] = new("Linear(2,4)-ReLU-Linear(4,4)-ReLU-Linear(4,1)-Sigmoid, binary cross-entropy on the XOR table", Xor),
         ["mlp"] = new("Linear(784,256)-ReLU-Linear(256,128)-ReLU-Linear(128,10), cross-entropy, batch 128", Mlp),
-        ["cnn"] = new("Conv2d(1,8,3)-ReLU-MaxPool(2)-Conv2d(8,16,3)-ReLU-MaxPool(2)-Flatten-Linear(784,10), cross-entropy, batch 64", null,
-            "the cnn graph needs the Conv2d and MaxPool2d modules, which are not in the library yet (the convolution ops are " +
-            "arriving from another branch); it will be drawn once they are."),
+        ["cnn"] = new("Conv2d(1,8,3,pad 1)-ReLU-MaxPool(2)-Conv2d(8,16,3,pad 1)-ReLU-MaxPool(2)-Flatten-Linear(784,10), cross-entropy, batch 64", Cnn),
     };
 
     private static GraphSample Xor()
@@ -49,5 +47,14 @@ public static class GraphModels
         var x = Tensor.Randn([128, 784], generator: generator);
         var y = Tensor.RandInt(0, 10, [128], generator: generator);
         return new GraphSample("mlp", model, Functional.CrossEntropy(model.Forward(x), y));
+    }
+
+    private static GraphSample Cnn()
+    {
+        var generator = new Generator(0);
+        var model = Workloads.CnnModel(generator);
+        var x = Tensor.Randn([64, 1, 28, 28], generator: generator);
+        var y = Tensor.RandInt(0, 10, [64], generator: generator);
+        return new GraphSample("cnn", model, Functional.CrossEntropy(model.Forward(x), y));
     }
 }

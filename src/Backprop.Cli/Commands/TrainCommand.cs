@@ -62,6 +62,8 @@ public static class TrainCommand
         var outDirectory = options.String("out");
         bool json = options.Flag("json");
 
+        if (options.String("hidden") is not null && ModelRegistry.For(info.Kind).FirstOrDefault(e => e.Name == settings.Model) is { TakesHidden: false } fixedModel)
+            throw Usage($"--hidden sets the widths of an mlp; the {fixedModel.Name} model's layers are fixed.");
         var architecture = ModelRegistry.Resolve(info, settings.Model, settings.Hidden);
         var data = DatasetCatalog.Load(info, architecture, RunSeeds.From(settings.Seed), settings.Limit, dataDirectory);
         var trainer = new Trainer(settings, data, architecture);

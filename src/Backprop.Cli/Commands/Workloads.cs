@@ -15,6 +15,7 @@ public static class Workloads
         "gemm" => Gemm(),
         "mlp" => Mlp(reportAllocations),
         "xor" => Xor(reportAllocations),
+        "cnn" => Cnn(reportAllocations),
         _ => null,
     };
 
@@ -59,5 +60,22 @@ public static class Workloads
         var step = TrainStep(model, new BceLoss(), x, y, 0.5);
         var (seconds, bytes) = BenchCommand.Median(step, warm: 200, rounds: 15, perRound: 200);
         return $"xor us/step={BenchCommand.Format(seconds * 1e6, "F1")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
+    }
+
+    /// <summary>The small CNN of WORKLOADS.md, as the TorchSharp reference builds it.</summary>
+    /// <param name="generator">Draws the initial weights; <see cref="Generator.Default"/> when null.</param>
+    public static Sequential CnnModel(Generator? generator = null) => new(
+        new Conv2d(1, 8, 3, padding: 1, generator: generator), new Relu(), new MaxPool2d(2),
+        new Conv2d(8, 16, 3, padding: 1, generator: generator), new Relu(), new MaxPool2d(2),
+        new Flatten(), new Linear(16 * 7 * 7, 10, generator: generator));
+
+    private static string Cnn(bool reportAllocations)
+    {
+        Tensor.ManualSeed(0);
+        var generator = new Generator(0);
+        var step = TrainStep(CnnModel(), new CrossEntropyLoss(), Tensor.Randn([64, 1, 28, 28], generator: generator),
+            Tensor.RandInt(0, 10, [64], generator), 0.01);
+        var (seconds, bytes) = BenchCommand.Median(step, warm: 10, rounds: 15, perRound: 10);
+        return $"cnn ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
     }
 }

@@ -8,4 +8,6 @@ public enum LayerKind
     Sigmoid,
     Tanh,
     Flatten,
+    Conv2d,
+    MaxPool2d,
 }

@@ -51,8 +51,8 @@ public sealed record ModelArchitecture(string Name, IReadOnlyList<LayerSpec> Lay
         if (init == WeightInit.He)
         {
             for (int i = 0; i + 1 < modules.Length; i++)
-                if (modules[i] is Linear linear && Layers[i + 1].Kind == LayerKind.Relu)
-                    Init.KaimingUniform(linear.Weight, nonlinearity: Nonlinearity.Relu, generator: generator);
+                if (Layers[i + 1].Kind == LayerKind.Relu && modules[i] switch { Linear l => l.Weight, Conv2d c => c.Weight, _ => null } is { } weight)
+                    Init.KaimingUniform(weight, nonlinearity: Nonlinearity.Relu, generator: generator);
         }
         return new Sequential(modules);
     }
@@ -61,7 +61,7 @@ public sealed record ModelArchitecture(string Name, IReadOnlyList<LayerSpec> Lay
     public string Describe() => string.Join(" → ", Layers);
 
     /// <summary>Number of learnable values.</summary>
-    public long ParameterCount => Layers.Where(l => l.Kind == LayerKind.Linear).Sum(l => (long)l.InFeatures * l.OutFeatures + l.OutFeatures);
+    public long ParameterCount => Layers.Sum(l => l.ParameterCount);
 
     /// <summary>Adds this architecture's description to a file's metadata.</summary>
     public void WriteMetadata(IDictionary<string, string> metadata)
@@ -110,31 +110,31 @@ public sealed record ModelArchitecture(string Name, IReadOnlyList<LayerSpec> Lay
         return architecture;
     }
 
-    /// <summary>Checks the layers chain: each Linear takes what comes before it, and the last gives one value per class (or one probability).</summary>
+    /// <summary>
+    /// A model of the given layers, checked: each layer takes the shape the one before gives, and the last gives one
+    /// value per class (or one probability).
+    /// </summary>
+    public static ModelArchitecture Sequence(string name, IReadOnlyList<LayerSpec> layers, IReadOnlyList<int> inputShape, int classes, ModelOutput output)
+    {
+        var architecture = new ModelArchitecture(name, layers, inputShape, classes, output);
+        architecture.Validate("ModelArchitecture");
+        return architecture;
+    }
+
+    /// <summary>The shape of one sample after <paramref name="layers"/>, starting from <paramref name="inputShape"/>.</summary>
+    public static int[] ShapeAfter(IEnumerable<LayerSpec> layers, IReadOnlyList<int> inputShape, string owner = "ModelArchitecture") =>
+        layers.Aggregate(inputShape.ToArray(), (shape, layer) => layer.OutputShape(shape, owner));
+
+    /// <summary>Checks the layers chain: each takes the shape the one before gives, and the last gives one value per class (or one probability).</summary>
     private void Validate(string owner)
     {
         if (Layers.Count == 0) throw new ArgumentException($"{owner}: the model has no layers.");
-        int width = InputShape.Count == 1 ? InputShape[0] : -1;
-        bool flat = InputShape.Count == 1;
-        foreach (var layer in Layers)
-        {
-            if (layer.Kind == LayerKind.Flatten)
-            {
-                width = InputSize;
-                flat = true;
-            }
-            else if (layer.Kind == LayerKind.Linear)
-            {
-                if (layer.InFeatures <= 0 || layer.OutFeatures <= 0)
-                    throw new ArgumentException($"{owner}: {layer} has a non-positive size.");
-                if (!flat || layer.InFeatures != width)
-                    throw new ArgumentException($"{owner}: {layer} receives {(flat ? width.ToString(CultureInfo.InvariantCulture) : "unflattened")} features.");
-                width = layer.OutFeatures;
-            }
-        }
+        var shape = ShapeAfter(Layers, InputShape, owner);
         int expected = Output == ModelOutput.Sigmoid ? 1 : Classes;
-        if (width != expected)
-            throw new ArgumentException($"{owner}: the last layer gives {width} values; {(Output == ModelOutput.Sigmoid ? "a sigmoid output needs 1" : $"{Classes} classes need {Classes}")}.");
+        if (shape.Length != 1)
+            throw new ArgumentException($"{owner}: the last layer gives [{string.Join(", ", shape)}] per sample; a classifier ends with a Linear layer.");
+        if (shape[0] != expected)
+            throw new ArgumentException($"{owner}: the last layer gives {shape[0]} values; {(Output == ModelOutput.Sigmoid ? "a sigmoid output needs 1" : $"{Classes} classes need {Classes}")}.");
         if (Output == ModelOutput.Sigmoid && (Classes != 2 || Layers[^1].Kind != LayerKind.Sigmoid))
             throw new ArgumentException($"{owner}: a sigmoid output needs 2 classes and a final Sigmoid layer.");
     }
@@ -149,11 +149,17 @@ public sealed record ModelArchitecture(string Name, IReadOnlyList<LayerSpec> Lay
             {
                 json.WriteStartObject();
                 json.WriteString("type", layer.Kind.ToString().ToLowerInvariant());
-                if (layer.Kind == LayerKind.Linear)
+                if (layer.Kind is LayerKind.Linear or LayerKind.Conv2d)
                 {
                     json.WriteNumber("in", layer.InFeatures);
                     json.WriteNumber("out", layer.OutFeatures);
                 }
+                if (layer.Kind is LayerKind.Conv2d or LayerKind.MaxPool2d)
+                {
+                    json.WriteNumber("kernel", layer.KernelSize);
+                    json.WriteNumber("stride", layer.Stride);
+                }
+                if (layer.Kind == LayerKind.Conv2d) json.WriteNumber("padding", layer.Padding);
                 json.WriteEndObject();
             }
             json.WriteEndArray();
@@ -182,18 +188,21 @@ public sealed record ModelArchitecture(string Name, IReadOnlyList<LayerSpec> Lay
                 if (element.ValueKind != JsonValueKind.Object || !element.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
                     throw Bad($"layer {layers.Count} has no \"type\"");
                 var typeName = type.GetString()!;
-                // Enum.TryParse also takes numbers ("3"), which name no layer.
-                if (!Enum.TryParse<LayerKind>(typeName, ignoreCase: true, out var kind) || !Enum.IsDefined(kind) || typeName.Any(char.IsDigit))
+                // By name only: Enum.TryParse would also take numbers ("3") and lists ("linear, relu").
+                var known = Enum.GetValues<LayerKind>().Where(k => string.Equals(k.ToString(), typeName, StringComparison.OrdinalIgnoreCase)).ToList();
+                if (known.Count != 1)
                     throw Bad($"layer {layers.Count} has the unknown type '{typeName}' (known: {string.Join(", ", Enum.GetNames<LayerKind>().Select(n => n.ToLowerInvariant()))})");
-                if (kind != LayerKind.Linear)
-                {
-                    layers.Add(new LayerSpec(kind));
-                    continue;
-                }
-                int Size(string name) => element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n > 0
+                var kind = known[0];
+                int Size(string name, int min = 1) => element.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.Number && v.TryGetInt32(out int n) && n >= min
                     ? n
-                    : throw Bad($"layer {layers.Count} (linear) needs a positive integer \"{name}\"");
-                layers.Add(LayerSpec.Linear(Size("in"), Size("out")));
+                    : throw Bad($"layer {layers.Count} ({typeName.ToLowerInvariant()}) needs a{(min > 0 ? " positive" : " non-negative")} integer \"{name}\"");
+                layers.Add(kind switch
+                {
+                    LayerKind.Linear => LayerSpec.Linear(Size("in"), Size("out")),
+                    LayerKind.Conv2d => LayerSpec.Conv2d(Size("in"), Size("out"), Size("kernel"), Size("stride"), Size("padding", min: 0)),
+                    LayerKind.MaxPool2d => LayerSpec.MaxPool2d(Size("kernel"), Size("stride")),
+                    _ => new LayerSpec(kind),
+                });
             }
             return layers;
         }

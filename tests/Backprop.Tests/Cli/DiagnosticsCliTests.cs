@@ -69,12 +69,12 @@ public class DiagnosticsCliTests
     }
 
     [Fact]
-    public void Graph_cnn_says_it_waits_for_conv_modules()
+    public void Graph_cnn_draws_the_convolutions_and_pooling()
     {
-        var (code, output) = CliRunner.Run("graph", "cnn");
-        Assert.Equal(1, code);
-        Assert.Contains("not available yet", output);
-        Assert.Contains("Conv2d", output);
+        var (code, output) = CliRunner.Run("graph", "cnn", "--memory");
+        Assert.Equal(0, code);
+        foreach (var expected in new[] { "digraph backward {", "Conv2dBackward", "MaxPool2dBackward", "ReluBackward", "0.weight [8, 1, 3, 3]", "3.bias [16]", "7.weight [10, 784]", "[64, 8, 28, 28]" })
+            Assert.Contains(expected, output);
     }
 
     [Fact]

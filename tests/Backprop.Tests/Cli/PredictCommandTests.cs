@@ -59,12 +59,14 @@ public partial class PredictCommandTests
         Assert.Equal(expected.Select(c => c.ToString(CultureInfo.InvariantCulture)), CliOutput.Lines(linesOutput));
     }
 
-    [Fact]
-    public void Predict_on_idx_images_agrees_with_the_accuracy_training_reported()
+    [Theory]
+    [InlineData("mlp")]
+    [InlineData("cnn")]
+    public void Predict_on_idx_images_agrees_with_the_accuracy_training_reported(string model)
     {
         using var dir = new TempDirectory();
         const int n = 200;
-        var (code, output) = CliRunner.Run("train", "mnist", "--limit", n.ToString(CultureInfo.InvariantCulture), "--epochs", "1",
+        var (code, output) = CliRunner.Run("train", "mnist", "--model", model, "--limit", n.ToString(CultureInfo.InvariantCulture), "--epochs", "1",
             "--out", dir.FullName, "--json");
         Assert.Equal(0, code);
         double testAccuracy = CliOutput.LastJson(output).GetProperty("test_accuracy").GetDouble();

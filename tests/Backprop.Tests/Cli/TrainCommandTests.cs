@@ -109,6 +109,7 @@ public class TrainCommandTests
     [Theory]
     [InlineData("moons", "4", "2", new string[0])]
     [InlineData("mnist", "2", "1", new[] { "--limit", "128", "--batch-size", "32" })]
+    [InlineData("mnist", "2", "1", new[] { "--model", "cnn", "--limit", "128", "--batch-size", "32" })]
     public void Resuming_a_checkpoint_gives_the_same_weights_bit_for_bit(string dataset, string total, string first, string[] extra)
     {
         using var once = new TempDirectory();
@@ -168,6 +169,22 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void Mnist_trains_the_cnn_on_a_small_slice()
+    {
+        var (code, output) = CliRunner.Run("train", "mnist", "--model", "cnn", "--limit", "256", "--batch-size", "16", "--epochs", "1", "--json");
+
+        Assert.Equal(0, code);
+        Assert.Contains("Conv2d(1, 16, 3, padding 1) → Relu → MaxPool2d(2) → Conv2d(16, 32, 3, padding 1) → Relu → MaxPool2d(2) → Flatten → " +
+            "Linear(1568, 128) → Relu → Linear(128, 10)", output);
+        var json = CliOutput.LastJson(output);
+        Assert.Equal("cnn", json.GetProperty("model").GetString());
+        // 16·9 + 16 + 32·16·9 + 32 + 1568·128 + 128 + 128·10 + 10.
+        Assert.Equal(206_922, json.GetProperty("parameters").GetInt64());
+        Assert.True(json.GetProperty("test_accuracy").GetDouble() > 0.4, output);
+        Assert.True(json.GetProperty("test_loss").GetDouble() < 2.0, output);
+    }
+
+    [Fact]
     public void Bad_options_and_bad_files_end_with_one_clear_line_and_a_nonzero_exit()
     {
         using var dir = new TempDirectory();
@@ -180,7 +197,8 @@ public class TrainCommandTests
         CliOutput.AssertOneLineError(CliRunner.Run("train", "moons", "--optimizer", "lbfgs"), "--optimizer must be one of sgd, momentum, adam, adamw, rmsprop");
         CliOutput.AssertOneLineError(CliRunner.Run("train", "moons", "--hidden", "16,,4"), "--hidden must be comma-separated positive layer widths");
         CliOutput.AssertOneLineError(CliRunner.Run("train", "moons", "--model", "resnet"), "unknown model 'resnet' for moons");
-        CliOutput.AssertOneLineError(CliRunner.Run("train", "mnist", "--model", "cnn"), "the cnn model is not available yet");
+        CliOutput.AssertOneLineError(CliRunner.Run("train", "mnist", "--model", "cnn", "--hidden", "64"), "the cnn model's layers are fixed");
+        CliOutput.AssertOneLineError(CliRunner.Run("train", "moons", "--model", "cnn"), "unknown model 'cnn' for moons");
         CliOutput.AssertOneLineError(CliRunner.Run("train", "moons", "--data", dir.FullName), "--data applies to mnist only");
         CliOutput.AssertOneLineError(CliRunner.Run("train", "mnist", "--data", dir.File("nowhere")), "does not exist");
         CliOutput.AssertOneLineError(CliRunner.Run("train", "mnist", "--data", dir.FullName), "no train images file");
