@@ -247,6 +247,92 @@ public class ConvolutionTests
         AssertClose(expected, y, 1e-12, "Conv1d");
     }
 
+    /// <summary>Stride-1 convolutions with maps large enough for the direct kernels' 4 × 6 tiles, and their edge cases.</summary>
+    private static readonly Config[] StrideOne =
+    [
+        new(3, 3, 10, 11, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true),
+        new(2, 4, 9, 12, 6, 3, 2, 1, 1, 0, 1, 1, 1, 2, true), // groups of 3 output channels: one row at a time
+        new(9, 2, 8, 8, 5, 3, 3, 1, 1, 2, 1, 2, 1, 1, false), // dilation, 5 outputs (overlapping tile), 9 samples (two chunks)
+        new(1, 1, 12, 12, 4, 5, 5, 1, 1, 2, 2, 1, 1, 1, true),
+        new(2, 6, 7, 20, 12, 1, 3, 1, 1, 0, 1, 1, 1, 3, true), // 1×3 kernel, groups
+        new(17, 1, 28, 28, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, true), // the MNIST CNN's first layer
+        new(2, 3, 8, 8, 4, 1, 1, 1, 1, 1, 1, 1, 1, 1, true), // padding beyond the kernel: the transpose crops
+        new(2, 16, 7, 7, 8, 3, 3, 1, 1, 0, 0, 1, 1, 1, true), // no padding: the outputs shrink
+    ];
+
+    public static TheoryData<int> StrideOneCases()
+    {
+        var data = new TheoryData<int>();
+        for (int i = 0; i < StrideOne.Length; i++) data.Add(i);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(StrideOneCases))]
+    public void Stride_1_convolutions_and_gradients_match_direct_loops(int index)
+    {
+        var c = StrideOne[index];
+        var r = new Random(300 + index);
+        var xv = RandomValues(r, c.N * c.C * c.H * c.W);
+        var wv = RandomValues(r, c.O * (c.C / c.Groups) * c.Kh * c.Kw);
+        var bv = RandomValues(r, c.O);
+        var rv = RandomValues(r, c.N * c.O * c.OutH * c.OutW);
+        var expected = NaiveConv2d(c, xv, wv, bv, rv);
+
+        foreach (bool transposedLayout in new[] { false, true })
+        {
+            var x = (transposedLayout ? Tensor.FromArray(xv, c.N, c.C, c.H, c.W).Transpose(2, 3).Contiguous().Transpose(2, 3)
+                : Tensor.FromArray(xv, c.N, c.C, c.H, c.W)).Detach().SetRequiresGrad();
+            var w = Tensor.FromArray(wv, c.O, c.C / c.Groups, c.Kh, c.Kw).SetRequiresGrad();
+            var b = c.Bias ? Tensor.FromArray(bv).SetRequiresGrad() : null;
+            var y = Conv2d(x, w, b, padding: (c.Ph, c.Pw), dilation: (c.Dh, c.Dw), groups: c.Groups);
+            AssertClose(expected.Y, y, 1e-12, c.ToString());
+            y.Backward(Tensor.FromArray(rv, y.Shape.ToArray()));
+            AssertClose(expected.Dx, x.Grad!, 1e-12, c + " dx");
+            AssertClose(expected.Dw, w.Grad!, 1e-12, c + " dw");
+            if (b is not null) AssertClose(expected.Db, b.Grad!, 1e-12, c + " db");
+        }
+
+        var y32 = Conv2d(Tensor.FromArray(xv, c.N, c.C, c.H, c.W).Float(), Tensor.FromArray(wv, c.O, c.C / c.Groups, c.Kh, c.Kw).Float(),
+            c.Bias ? Tensor.FromArray(bv).Float() : null, padding: (c.Ph, c.Pw), dilation: (c.Dh, c.Dw), groups: c.Groups);
+        AssertClose(expected.Y, y32, 1e-4, c + " float32");
+    }
+
+    [Theory]
+    [InlineData(1, 0, 0)]
+    [InlineData(2, 1, 1)]
+    [InlineData(2, 2, 0)]
+    public void Stride_1_ConvTranspose2d_matches_scattered_kernels(int dilation, int padding, int outputPadding)
+    {
+        // Each input pixel adds its value times the kernel at (h − p + i·d, w − p + j·d); outputPadding (< dilation) adds rows and columns.
+        const int n = 2, c = 6, o = 4, h = 9, w = 10, k = 3, groups = 2;
+        int cg = c / groups, og = o / groups;
+        int outH = h - 1 - 2 * padding + dilation * (k - 1) + outputPadding + 1, outW = w - 1 - 2 * padding + dilation * (k - 1) + outputPadding + 1;
+        var r = new Random(dilation * 10 + padding);
+        var xv = RandomValues(r, n * c * h * w);
+        var wv = RandomValues(r, c * og * k * k);
+        var bv = RandomValues(r, o);
+        var expected = new double[n * o * outH * outW];
+        for (int s = 0; s < n; s++)
+        for (int ci = 0; ci < c; ci++)
+        for (int ol = 0; ol < og; ol++)
+        for (int i = 0; i < k; i++)
+        for (int j = 0; j < k; j++)
+        for (int a = 0; a < h; a++)
+        for (int e = 0; e < w; e++)
+        {
+            int oh = a - padding + i * dilation, ow = e - padding + j * dilation, oc = ci / cg * og + ol;
+            if (oh < 0 || oh >= outH || ow < 0 || ow >= outW) continue;
+            expected[((s * o + oc) * outH + oh) * outW + ow] += xv[((s * c + ci) * h + a) * w + e] * wv[((ci * og + ol) * k + i) * k + j];
+        }
+        for (int i = 0; i < expected.Length; i++) expected[i] += bv[i / (outH * outW) % o];
+
+        var y = ConvTranspose2d(Tensor.FromArray(xv, n, c, h, w), Tensor.FromArray(wv, c, og, k, k), Tensor.FromArray(bv),
+            padding: padding, outputPadding: outputPadding, groups: groups, dilation: dilation);
+        Assert.Equal([n, o, outH, outW], y.Shape.ToArray());
+        AssertClose(expected, y, 1e-12, $"dilation {dilation}, padding {padding}, outputPadding {outputPadding}");
+    }
+
     [Fact]
     public void Non_contiguous_and_unbatched_inputs_give_the_same_result()
     {

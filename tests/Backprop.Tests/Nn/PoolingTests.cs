@@ -158,6 +158,43 @@ public class PoolingTests
         }
     }
 
+    [Theory]
+    [InlineData(8, 8)]
+    [InlineData(9, 11)]
+    [InlineData(28, 28)]
+    public void MaxPool2d_2x2_gradient_writes_each_arg_max_and_zeros_elsewhere(int h, int w)
+    {
+        // The disjoint-window kernel writes every input once; an odd last row or column belongs to no window and gets 0.
+        var r = new Random(h * 31 + w);
+        var values = new float[2 * 3 * h * w];
+        for (int i = 0; i < values.Length; i++) values[i] = r.Next(3) == 0 ? 0 : (float)r.NextDouble();
+        var x = Tensor.FromArray(values, 2, 3, h, w).SetRequiresGrad();
+        var (y, indices) = MaxPool2dWithIndices(x, 2);
+        var upstream = Tensor.Uniform(y.Shape, 1, 2, generator: new Generator((ulong)h));
+        (y * upstream).Sum().Backward();
+
+        var expected = new float[values.Length];
+        var iv = indices.ToArray<long>();
+        var uv = upstream.ToArray<float>();
+        int plane = (h / 2) * (w / 2);
+        for (int k = 0; k < iv.Length; k++) expected[k / plane * h * w + iv[k]] += uv[k];
+        Assert.Equal(expected, x.Grad!.ToArray<float>());
+    }
+
+    [Fact]
+    public void Unpooling_indices_outside_their_window_still_scatter_add()
+    {
+        // Indices that no 2×2 pooling produced (two picks of one position, one in another window) take the general path.
+        var g = Tensor.FromArray(new float[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10 }, 1, 1, 1, 10);
+        var picks = Tensor.FromArray(new long[] { 0, 3, 4, 7, 9, 10, 12, 15, 0, 19 }, 1, 1, 1, 10);
+        var grad = Backprop.Ops.MaxPool2dBackwardOp.Apply(g, picks, [1, 1, 2, 20]).ToArray<float>();
+        var expected = new float[40];
+        var gv = g.ToArray<float>();
+        var pv = picks.ToArray<long>();
+        for (int k = 0; k < 10; k++) expected[pv[k]] += gv[k];
+        Assert.Equal(expected, grad);
+    }
+
     [Fact]
     public void MaxPool2d_ceil_mode_keeps_the_partial_window()
     {

@@ -81,6 +81,13 @@ public sealed partial class CpuBackend
         var biasValues = bias is { } bv ? ReadVector<T>(bv) : null;
         bool pointwise = window.Kernel == new Size2d(1, 1) && window.Stride == new Size2d(1, 1) && window.Padding == new Size2d(0, 0)
             && outH == h && outW == w && !SampleMatricesNeedCopy(x);
+        if (!pointwise && DirectConvolution.Supports<T>(window, outH, outW))
+        {
+            DirectConvolution.Forward(Data<T>(x.Storage), x.Offset, x.Strides, x.Shape, Data<T>(weights.Storage), weights.Offset, biasValues,
+                Data<T>(output.Storage), output.Offset, o, window, groups, window.Padding.Height, window.Padding.Width, outH, outW, RangesOf);
+            if (!y.IsContiguous) Copy(output, y);
+            return;
+        }
         ForRanges(n, (long)o * k * l, (_, start, end) =>
         {
             T[]? scratch = pointwise ? null : ArrayPool<T>.Shared.Rent(c * k / cg * l);
@@ -116,6 +123,19 @@ public sealed partial class CpuBackend
         int n = x.Shape[0], c = x.Shape[1], h = x.Shape[2], w = x.Shape[3], l = h * w;
         int o = y.Shape[1], outH = y.Shape[2], outW = y.Shape[3];
         int cg = c / groups, og = o / groups, kernel = window.Kernel.Height * window.Kernel.Width, k = og * kernel;
+        if (DirectConvolution.Supports<T>(window, outH, outW))
+        {
+            // With stride 1 the transpose is a convolution of x, padded by (k − 1)·d − p, with the kernel flipped and
+            // its channel roles swapped.
+            var flipped = FlippedTransposedWeight<T>(weight, groups);
+            var result = y.IsContiguous ? y : StridedView.Contiguous(Allocate(y.DType, y.NumElements, zeroed: false), y.Shape);
+            int padTop = (window.Kernel.Height - 1) * window.Dilation.Height - window.Padding.Height;
+            int padLeft = (window.Kernel.Width - 1) * window.Dilation.Width - window.Padding.Width;
+            DirectConvolution.Forward(Data<T>(x.Storage), x.Offset, x.Strides, x.Shape, flipped, 0, bias is { } b ? ReadVector<T>(b) : null,
+                Data<T>(result.Storage), result.Offset, o, window, groups, padTop, padLeft, outH, outW, RangesOf);
+            if (!y.IsContiguous) Copy(result, y);
+            return;
+        }
         // Per group, the weight is [cg, k]; its transpose is read in place.
         var w0 = Matrices<T>(weight, groups, cg, k);
         var weightsT = new StridedView(w0.Storage, [groups, k, cg], [w0.Strides[0], 1, k], w0.Offset, false);
@@ -159,7 +179,23 @@ public sealed partial class CpuBackend
         int o = g.Shape[1], outH = g.Shape[2], outW = g.Shape[3], l = outH * outW;
         int cg = c / groups, og = o / groups, k = cg * window.Kernel.Height * window.Kernel.Width;
         int size = o * k;
-        int parts = Parts(n, (long)o * k * l);
+        if (DirectConvolution.SupportsWeightGrad<T>(window, outH, outW, cg))
+        {
+            var sums = ArrayPool<T>.Shared.Rent(size);
+            try
+            {
+                DirectConvolution.WeightGrad(Data<T>(x.Storage), x.Offset, x.Strides, x.Shape, Data<T>(g.Storage), g.Offset, g.Strides, g.Shape,
+                    sums, window, groups, RangesOf);
+                Copy(StridedView.Contiguous(Wrap(sums), gradWeight.Shape), gradWeight);
+            }
+            finally
+            {
+                ArrayPool<T>.Shared.Return(sums);
+            }
+            return;
+        }
+        // Fixed chunks of samples, each with its own partial sum, so the result does not depend on the thread count.
+        int parts = Math.Max(1, (n + WeightGradChunk - 1) / WeightGradChunk);
         // A tiny result (the first layer of a CNN: 8 × 9) with a long inner dimension is a set of dot products of
         // contiguous rows; a packed GEMM would spend most of each micro-tile on padding there.
         bool dots = og * k <= SmallWeightGradient;
@@ -203,6 +239,29 @@ public sealed partial class CpuBackend
             ArrayPool<T>.Shared.Return(partials);
         }
     }
+
+    /// <summary>Samples per partial sum of a weight gradient.</summary>
+    private const int WeightGradChunk = 8;
+
+    /// <summary>A transposed convolution's weight [C, O/groups, kh, kw] as the weight of the convolution it equals at stride 1: [O, C/groups, kh, kw], each kernel turned by 180°.</summary>
+    private static T[] FlippedTransposedWeight<T>(in StridedView weight, int groups) where T : unmanaged
+    {
+        int c = weight.Shape[0], og = weight.Shape[1], kh = weight.Shape[2], kw = weight.Shape[3], cg = c / groups;
+        var source = Data<T>(weight.Storage);
+        var st = weight.Strides;
+        var flipped = new T[groups * og * cg * kh * kw];
+        for (int g = 0; g < groups; g++)
+            for (int ol = 0; ol < og; ol++)
+                for (int cl = 0; cl < cg; cl++)
+                    for (int i = 0; i < kh; i++)
+                        for (int j = 0; j < kw; j++)
+                            flipped[((((g * og + ol) * cg + cl) * kh + i) * kw) + j] =
+                                source[weight.Offset + (g * cg + cl) * st[0] + ol * st[1] + (kh - 1 - i) * st[2] + (kw - 1 - j) * st[3]];
+        return flipped;
+    }
+
+    /// <summary><see cref="ForRanges"/> as a delegate, for the kernels in other classes.</summary>
+    private static readonly Action<int, long, Action<int, int, int>> RangesOf = (count, cost, body) => ForRanges(count, cost, body);
 
     /// <summary>Largest per-group weight gradient (Og·C/groups·kh·kw) computed as dot products instead of a GEMM.</summary>
     private const int SmallWeightGradient = 128;
@@ -278,13 +337,16 @@ public sealed partial class CpuBackend
     private static int Parts(int count, long costPerItem) =>
         count * costPerItem < MinParallelWork ? 1 : Math.Min(CpuParallel.ThreadCount, count);
 
-    /// <summary>Runs body(part, start, end) over [0, count) split into contiguous ranges, in parallel when the work pays for it.</summary>
+    /// <summary>
+    /// Runs body(part, start, end) over [0, count) split into contiguous ranges (<paramref name="parts"/> of them, or
+    /// one per thread when 0), in parallel when the work pays for it.
+    /// </summary>
     private static void ForRanges(int count, long costPerItem, Action<int, int, int> body, int parts = 0)
     {
         if (parts == 0) parts = Parts(count, costPerItem);
-        if (parts <= 1)
+        if (parts <= 1 || Parts(count, costPerItem) <= 1)
         {
-            body(0, 0, count);
+            for (int part = 0; part < parts; part++) body(part, (int)((long)count * part / parts), (int)((long)count * (part + 1) / parts));
             return;
         }
         // One index per range on the persistent workers: a GEMM called inside a range then runs on its thread

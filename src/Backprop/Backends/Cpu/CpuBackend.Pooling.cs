@@ -29,6 +29,10 @@ public sealed partial class CpuBackend
         if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2dBackward: indices must be int64; got {indices.DType.DisplayName()}.");
         switch (gradInput.DType)
         {
+            case DType.Float32 when MaxUnpool2x2.Applies(gradOutput, indices, gradInput):
+                ForRanges(gradOutput.Shape[0] * gradOutput.Shape[1], 4L * gradInput.Shape[2] * gradInput.Shape[3],
+                    (_, start, end) => Unpool2x2Planes(gradOutput, indices, gradInput, start, end));
+                break;
             case DType.Float32: UnpoolTyped<float>(gradOutput, indices, gradInput); break;
             case DType.Float64: UnpoolTyped<double>(gradOutput, indices, gradInput); break;
             default: throw new NotSupportedException("MaxPool2dBackward needs floating-point tensors.");
@@ -39,6 +43,24 @@ public sealed partial class CpuBackend
     {
         FillTyped(gradInput, T.Zero);
         ForRanges(g.Shape[0] * g.Shape[1], 4L * g.Shape[2] * g.Shape[3], (_, start, end) => UnpoolPlanes<T>(g, indices, gradInput, start, end));
+    }
+
+    private static void Unpool2x2Planes(in StridedView g, in StridedView indices, in StridedView gradInput, int start, int end)
+    {
+        var from = Data<float>(g.Storage);
+        var at = Data<long>(indices.Storage);
+        var to = Data<float>(gradInput.Storage);
+        int channels = g.Shape[1], outH = g.Shape[2], outW = g.Shape[3], height = gradInput.Shape[2], width = gradInput.Shape[3];
+        for (int plane = start; plane < end; plane++)
+        {
+            int n = plane / channels, c = plane % channels;
+            int gPlane = g.Offset + n * g.Strides[0] + c * g.Strides[1];
+            int iPlane = indices.Offset + n * indices.Strides[0] + c * indices.Strides[1];
+            int xPlane = gradInput.Offset + n * gradInput.Strides[0] + c * gradInput.Strides[1];
+            if (MaxUnpool2x2.RunPlane(from, gPlane, g.Strides[2], at, iPlane, indices.Strides[2], to, xPlane, height, width, outH, outW)) continue;
+            to.AsSpan(xPlane, height * width).Clear();
+            UnpoolPlanes<float>(g, indices, gradInput, plane, plane + 1);
+        }
     }
 
     // A method of its own rather than the lambda's body: locals stay in registers across the stores to the arrays.
