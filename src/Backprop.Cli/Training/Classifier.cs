@@ -23,9 +23,6 @@ public sealed class Classifier
     private const string TransformKey = "backprop.input_transform";
     private const string FeaturesKey = "backprop.feature_names";
 
-    /// <summary>Inputs are classified in chunks of this many rows, so a large file needs little memory at once.</summary>
-    private const int ChunkRows = 4096;
-
     public Classifier(string dataset, ModelArchitecture architecture, Sequential network, InputTransform transform, IReadOnlyList<string>? featureNames)
     {
         Dataset = dataset;
@@ -49,16 +46,17 @@ public sealed class Classifier
     /// <summary>The class of each row of <paramref name="inputs"/> ([N, …sample shape]), in evaluation mode without a graph.</summary>
     public long[] Predict(Tensor inputs)
     {
-        int n = inputs.Size(0);
+        // In chunks (see ModelArchitecture.InferenceRows), so a large file needs little memory at once.
+        int n = inputs.Size(0), chunk = Architecture.InferenceRows;
         var classes = new long[n];
         bool training = Network.IsTraining;
         Network.Eval();
         try
         {
             using var noGrad = Autograd.NoGrad();
-            for (int start = 0; start < n; start += ChunkRows)
+            for (int start = 0; start < n; start += chunk)
             {
-                int rows = Math.Min(ChunkRows, n - start);
+                int rows = Math.Min(chunk, n - start);
                 Decide(Network.Forward(inputs.Narrow(0, start, rows)), Architecture.Output).CopyTo(classes, start);
             }
         }

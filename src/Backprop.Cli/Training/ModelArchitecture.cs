@@ -60,6 +60,29 @@ public sealed record ModelArchitecture(string Name, IReadOnlyList<LayerSpec> Lay
     /// <summary>The layers in one line: <c>Linear(2, 4) → Relu → Linear(4, 1) → Sigmoid</c>.</summary>
     public string Describe() => string.Join(" → ", Layers);
 
+    /// <summary>The most values one sample has at any point of the forward pass (the input or a layer's output).</summary>
+    public int LargestActivation
+    {
+        get
+        {
+            var shape = InputShape.ToArray();
+            int largest = InputSize;
+            foreach (var layer in Layers)
+            {
+                shape = layer.OutputShape(shape, "ModelArchitecture");
+                largest = Math.Max(largest, shape.Aggregate(1, (a, b) => a * b));
+            }
+            return largest;
+        }
+    }
+
+    /// <summary>
+    /// Rows per forward pass when evaluating or predicting without a graph: as many as keep the largest activation
+    /// near 2M values (8 MB of float32), between 64 and 4096. A CNN's feature maps are far larger per sample than an
+    /// MLP's, and a 4096-image batch of them (200 MB a layer) costs more in page faults than it saves in calls.
+    /// </summary>
+    public int InferenceRows => Math.Clamp((1 << 21) / Math.Max(1, LargestActivation), 64, 4096);
+
     /// <summary>Number of learnable values.</summary>
     public long ParameterCount => Layers.Sum(l => l.ParameterCount);
 

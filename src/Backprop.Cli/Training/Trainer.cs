@@ -25,7 +25,6 @@ public sealed class Trainer : ICheckpointable
     public const string Format = "train/1";
 
     private const string FormatKey = "backprop.checkpoint";
-    private const int EvaluationRows = 4096;
 
     private readonly List<EpochResult> _history = [];
     private readonly Tensor _trainInputs, _trainLabels, _testInputs, _testLabels;
@@ -99,16 +98,16 @@ public sealed class Trainer : ICheckpointable
     /// <summary>Mean loss and accuracy of the model on <paramref name="inputs"/>, in evaluation mode without a graph.</summary>
     public (double Loss, double Accuracy) Evaluate(Tensor inputs, Tensor labels)
     {
-        int n = inputs.Size(0);
+        int n = inputs.Size(0), chunk = Architecture.InferenceRows;
         double lossSum = 0;
         long correct = 0;
         Model.Eval();
         try
         {
             using var noGrad = Autograd.NoGrad();
-            for (int start = 0; start < n; start += EvaluationRows)
+            for (int start = 0; start < n; start += chunk)
             {
-                int rows = Math.Min(EvaluationRows, n - start);
+                int rows = Math.Min(chunk, n - start);
                 var x = inputs.Narrow(0, start, rows);
                 var y = labels.Narrow(0, start, rows);
                 var output = Model.Forward(x);

@@ -32,6 +32,20 @@ public class ModelArchitectureTests
     }
 
     [Fact]
+    public void Inference_batches_keep_the_largest_activation_near_two_million_values()
+    {
+        var mnist = DatasetCatalog.Get("mnist");
+        var cnn = ModelRegistry.Resolve(mnist, "cnn", []);
+        // The first convolution's output, 16 × 28 × 28 per image, is the largest: 2²¹ / 12544 = 167 images a pass.
+        Assert.Equal(16 * 28 * 28, cnn.LargestActivation);
+        Assert.Equal(167, cnn.InferenceRows);
+        var mlp = ModelRegistry.Resolve(mnist, "mlp", mnist.Defaults.Hidden);
+        Assert.Equal(784, mlp.LargestActivation);
+        Assert.Equal(2674, mlp.InferenceRows);
+        Assert.Equal(4096, ModelRegistry.Resolve(DatasetCatalog.Get("xor"), "mlp", [4, 4]).InferenceRows);
+    }
+
+    [Fact]
     public void He_init_reaches_convolutions_before_a_relu()
     {
         var cnn = ModelRegistry.Resolve(DatasetCatalog.Get("mnist"), "cnn", []);
