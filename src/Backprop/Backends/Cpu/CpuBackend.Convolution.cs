@@ -3,10 +3,12 @@ using System.Buffers;
 namespace Backprop.Backends.Cpu;
 
 /// <remarks>
-/// Every convolution runs sample by sample: one sample's im2col matrix (C·kh·kw × OH·OW, tens of KiB for typical
-/// layers) is built in a pooled scratch buffer and consumed by the backend's GEMM while it is still in cache, so
-/// no batch-sized column buffer is ever allocated. Samples are split into contiguous ranges across cores; each
-/// range has its own scratch (and, for the weight gradient, its own partial sum).
+/// Every convolution runs sample by sample, samples split into contiguous ranges across cores, each range with its
+/// own scratch. Stride-1 convolutions of maps big enough for its register tiles go to <see cref="DirectConvolution"/>
+/// (see docs/architecture.md, Note [Convolution kernels]); the rest build one sample's im2col matrix (C·kh·kw × OH·OW,
+/// tens of KiB for typical layers) in a pooled scratch buffer, consumed by the backend's GEMM while it is still in
+/// cache, so no batch-sized column buffer is ever allocated. Weight gradients keep one partial sum per fixed chunk of
+/// samples.
 /// </remarks>
 public sealed partial class CpuBackend
 {
