@@ -29,10 +29,16 @@ public static class BenchCommand
         return 0;
     }
 
-    /// <summary>Median of <paramref name="rounds"/> timings, each the mean over <paramref name="perRound"/> calls, after warm-up.</summary>
+    /// <summary>
+    /// Median of <paramref name="rounds"/> timings, each the mean over <paramref name="perRound"/> calls, after warm-up:
+    /// <paramref name="warm"/> calls, and then more until <see cref="WarmUpSeconds"/> have passed, because .NET
+    /// compiles hot methods again with profile-guided optimisation only after they have run for a while; timing
+    /// earlier would measure the first, unoptimised code.
+    /// </summary>
     public static (double Seconds, long BytesPerCall) Median(Action step, int warm, int rounds, int perRound)
     {
-        for (int i = 0; i < warm; i++) step();
+        var warmClock = Stopwatch.StartNew();
+        for (int i = 0; i < warm || warmClock.Elapsed.TotalSeconds < WarmUpSeconds; i++) step();
         var times = new double[rounds];
         long bytes = 0;
         for (int r = 0; r < rounds; r++)
@@ -46,6 +52,8 @@ public static class BenchCommand
         Array.Sort(times);
         return (times[rounds / 2], bytes);
     }
+
+    public const double WarmUpSeconds = 2.0;
 
     public static string Format(double value, string decimals) => value.ToString(decimals, CultureInfo.InvariantCulture);
 }

@@ -16,13 +16,7 @@ public static class DiagnoseOverhead
     /// <returns>Per mode, the median and the fastest round's ms/step (the fastest is the least disturbed by other load).</returns>
     public static IReadOnlyDictionary<Mode, (double Median, double Min)> Measure(int warmup = 10, int rounds = 15, int stepsPerRound = 10)
     {
-        var generator = new Generator(0);
-        var model = new Sequential(
-            new Linear(784, 256, generator: generator), new Relu(),
-            new Linear(256, 128, generator: generator), new Relu(),
-            new Linear(128, 10, generator: generator));
-        var x = Tensor.Randn([128, 784], generator: generator);
-        var y = Tensor.RandInt(0, 10, [128], generator: generator);
+        var (model, x, y) = Workloads.MlpSetup();
         var optimizer = new Sgd(model.Parameters(), learningRate: 0.01);
         void Step()
         {

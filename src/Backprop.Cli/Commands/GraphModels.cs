@@ -39,13 +39,7 @@ public static class GraphModels
 
     private static GraphSample Mlp()
     {
-        var generator = new Generator(0);
-        var model = new Sequential(
-            new Linear(784, 256, generator: generator), new Relu(),
-            new Linear(256, 128, generator: generator), new Relu(),
-            new Linear(128, 10, generator: generator));
-        var x = Tensor.Randn([128, 784], generator: generator);
-        var y = Tensor.RandInt(0, 10, [128], generator: generator);
+        var (model, x, y) = Workloads.MlpSetup();
         return new GraphSample("mlp", model, Functional.CrossEntropy(model.Forward(x), y));
     }
 

@@ -40,13 +40,24 @@ public static class Workloads
         };
     }
 
+    /// <summary>
+    /// The mlp workload's network and batch: Linear(784,256)-ReLU-Linear(256,128)-ReLU-Linear(128,10) and 128 random
+    /// inputs with random labels, all from seed 0. Shared by the bench, <c>diagnose overhead</c> and <c>graph mlp</c>.
+    /// </summary>
+    public static (Sequential Model, Tensor Inputs, Tensor Labels) MlpSetup()
+    {
+        var generator = new Generator(0);
+        var model = new Sequential(
+            new Linear(784, 256, generator: generator), new Relu(),
+            new Linear(256, 128, generator: generator), new Relu(),
+            new Linear(128, 10, generator: generator));
+        return (model, Tensor.Randn([128, 784], generator: generator), Tensor.RandInt(0, 10, [128], generator: generator));
+    }
+
     private static string Mlp(bool reportAllocations)
     {
-        Tensor.ManualSeed(0);
-        var generator = new Generator(0);
-        var model = new Sequential(new Linear(784, 256), new Relu(), new Linear(256, 128), new Relu(), new Linear(128, 10));
-        var step = TrainStep(model, new CrossEntropyLoss(), Tensor.Randn([128, 784], generator: generator),
-            Tensor.RandInt(0, 10, [128], generator), 0.01);
+        var (model, x, y) = MlpSetup();
+        var step = TrainStep(model, new CrossEntropyLoss(), x, y, 0.01);
         var (seconds, bytes) = BenchCommand.Median(step, warm: 20, rounds: 15, perRound: 20);
         return $"mlp ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
     }

@@ -21,30 +21,10 @@ public sealed class Adagrad : Optimizer<AdagradOptions>
     {
     }
 
-    public override void Step()
+    protected override void Update(Tensor target, Tensor grad, ParameterState state, AdagradOptions o)
     {
-        using var noGrad = Autograd.NoGrad();
-        // Index loops: enumerating the lists through their interfaces would allocate on every step.
-        var groups = ParamGroups;
-        for (int gi = 0; gi < groups.Count; gi++)
-        {
-            var group = groups[gi];
-            var o = OptionsOf(group);
-            var parameters = group.Parameters;
-            for (int pi = 0; pi < parameters.Count; pi++)
-            {
-                var p = parameters[pi];
-                if (p.Grad is not { } grad) continue;
-                var state = State(p);
-                long t = ++state.Step;
-                double stepSize = o.LearningRate / (1 + (t - 1) * o.LearningRateDecay);
-                var sum = state[Sum] ??= Tensor.FullLike(p, o.InitialAccumulatorValue);
-                var target = Writable(p);
-                p.Backend.AdagradStep(target.Strided, grad.Contiguous().Strided, sum.Strided,
-                    new AdagradUpdate(stepSize, o.WeightDecay, o.Eps, o.Maximize));
-                Commit(p, target, "Adagrad.Step");
-                sum.BumpVersion("Adagrad.Step");
-            }
-        }
+        double stepSize = o.LearningRate / (1 + (state.Step - 1) * o.LearningRateDecay);
+        var sum = state[Sum] ??= Tensor.FullLike(target, o.InitialAccumulatorValue);
+        target.Backend.AdagradStep(target.Strided, grad.Strided, sum.Strided, new AdagradUpdate(stepSize, o.WeightDecay, o.Eps, o.Maximize));
     }
 }

@@ -13,7 +13,7 @@ public class Adam : Optimizer<AdamOptions>
 
     private readonly bool _decoupledWeightDecay;
 
-    private string Name => _decoupledWeightDecay ? "AdamW.Step" : "Adam.Step";
+    protected override string StepName => _decoupledWeightDecay ? "AdamW.Step" : "Adam.Step";
 
     public Adam(IEnumerable<Tensor> parameters, AdamOptions options) : this(parameters, options, decoupledWeightDecay: false) { }
 
@@ -34,40 +34,20 @@ public class Adam : Optimizer<AdamOptions>
         Amsgrad = amsgrad, Maximize = maximize,
     };
 
-    public override void Step()
+    protected override void Update(Tensor target, Tensor grad, ParameterState state, AdamOptions o)
     {
-        using var noGrad = Autograd.NoGrad();
-        // Index loops: enumerating the lists through their interfaces would allocate on every step.
-        var groups = ParamGroups;
-        for (int gi = 0; gi < groups.Count; gi++)
-        {
-            var group = groups[gi];
-            var o = OptionsOf(group);
-            var parameters = group.Parameters;
-            for (int pi = 0; pi < parameters.Count; pi++)
-            {
-                var p = parameters[pi];
-                if (p.Grad is not { } grad) continue;
-                var state = State(p);
-                long t = ++state.Step;
-                var m = state[ExpAvg] ??= Tensor.ZerosLike(p);
-                var v = state[ExpAvgSq] ??= Tensor.ZerosLike(p);
-                var max = o.Amsgrad ? state[MaxExpAvgSq] ??= Tensor.ZerosLike(p) : null;
-                bool decoupled = _decoupledWeightDecay && o.WeightDecay != 0;
-                var update = new AdamUpdate(
-                    StepSize: o.LearningRate / (1 - Math.Pow(o.Beta1, t)),
-                    BiasCorrection2Sqrt: Math.Sqrt(1 - Math.Pow(o.Beta2, t)),
-                    o.Beta1, o.Beta2, o.Eps,
-                    WeightDecay: decoupled ? 0 : o.WeightDecay,
-                    ParameterScale: decoupled ? 1 - o.LearningRate * o.WeightDecay : 1,
-                    o.Amsgrad, o.Maximize);
-                var target = Writable(p);
-                p.Backend.AdamStep(target.Strided, grad.Contiguous().Strided, m.Strided, v.Strided, max?.Strided, update);
-                Commit(p, target, Name);
-                m.BumpVersion(Name);
-                v.BumpVersion(Name);
-                max?.BumpVersion(Name);
-            }
-        }
+        long t = state.Step;
+        var m = state[ExpAvg] ??= Tensor.ZerosLike(target);
+        var v = state[ExpAvgSq] ??= Tensor.ZerosLike(target);
+        var max = o.Amsgrad ? state[MaxExpAvgSq] ??= Tensor.ZerosLike(target) : null;
+        bool decoupled = _decoupledWeightDecay && o.WeightDecay != 0;
+        var update = new AdamUpdate(
+            StepSize: o.LearningRate / (1 - Math.Pow(o.Beta1, t)),
+            BiasCorrection2Sqrt: Math.Sqrt(1 - Math.Pow(o.Beta2, t)),
+            o.Beta1, o.Beta2, o.Eps,
+            WeightDecay: decoupled ? 0 : o.WeightDecay,
+            ParameterScale: decoupled ? 1 - o.LearningRate * o.WeightDecay : 1,
+            o.Amsgrad, o.Maximize);
+        target.Backend.AdamStep(target.Strided, grad.Strided, m.Strided, v.Strided, max?.Strided, update);
     }
 }

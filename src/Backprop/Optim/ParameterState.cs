@@ -18,4 +18,6 @@ public sealed class ParameterState
     }
 
     internal int Slots => _buffers.Length;
+
+    internal ReadOnlySpan<Tensor?> Buffers => _buffers;
 }

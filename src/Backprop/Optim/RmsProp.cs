@@ -23,33 +23,12 @@ public sealed class RmsProp : Optimizer<RmsPropOptions>
     {
     }
 
-    public override void Step()
+    protected override void Update(Tensor target, Tensor grad, ParameterState state, RmsPropOptions o)
     {
-        using var noGrad = Autograd.NoGrad();
-        // Index loops: enumerating the lists through their interfaces would allocate on every step.
-        var groups = ParamGroups;
-        for (int gi = 0; gi < groups.Count; gi++)
-        {
-            var group = groups[gi];
-            var o = OptionsOf(group);
-            var parameters = group.Parameters;
-            for (int pi = 0; pi < parameters.Count; pi++)
-            {
-                var p = parameters[pi];
-                if (p.Grad is not { } grad) continue;
-                var state = State(p);
-                state.Step++;
-                var squareAvg = state[SquareAvg] ??= Tensor.ZerosLike(p);
-                var gradAvg = o.Centered ? state[GradAvg] ??= Tensor.ZerosLike(p) : null;
-                var buffer = o.Momentum > 0 ? state[MomentumBuffer] ??= Tensor.ZerosLike(p) : null;
-                var target = Writable(p);
-                p.Backend.RmsPropStep(target.Strided, grad.Contiguous().Strided, squareAvg.Strided, gradAvg?.Strided, buffer?.Strided,
-                    new RmsPropUpdate(o.LearningRate, o.Alpha, o.Eps, o.WeightDecay, o.Momentum, o.Maximize));
-                Commit(p, target, "RmsProp.Step");
-                squareAvg.BumpVersion("RmsProp.Step");
-                gradAvg?.BumpVersion("RmsProp.Step");
-                buffer?.BumpVersion("RmsProp.Step");
-            }
-        }
+        var squareAvg = state[SquareAvg] ??= Tensor.ZerosLike(target);
+        var gradAvg = o.Centered ? state[GradAvg] ??= Tensor.ZerosLike(target) : null;
+        var buffer = o.Momentum > 0 ? state[MomentumBuffer] ??= Tensor.ZerosLike(target) : null;
+        target.Backend.RmsPropStep(target.Strided, grad.Strided, squareAvg.Strided, gradAvg?.Strided, buffer?.Strided,
+            new RmsPropUpdate(o.LearningRate, o.Alpha, o.Eps, o.WeightDecay, o.Momentum, o.Maximize));
     }
 }

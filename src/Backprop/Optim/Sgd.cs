@@ -21,36 +21,17 @@ public sealed class Sgd : Optimizer<SgdOptions>
     {
     }
 
-    public override void Step()
+    protected override void Update(Tensor target, Tensor grad, ParameterState state, SgdOptions o)
     {
-        using var noGrad = Autograd.NoGrad();
-        // Index loops: enumerating the lists through their interfaces would allocate on every step.
-        var groups = ParamGroups;
-        for (int gi = 0; gi < groups.Count; gi++)
+        Tensor? buffer = null;
+        bool first = false;
+        if (o.Momentum != 0)
         {
-            var group = groups[gi];
-            var o = OptionsOf(group);
-            var parameters = group.Parameters;
-            for (int pi = 0; pi < parameters.Count; pi++)
-            {
-                var p = parameters[pi];
-                if (p.Grad is not { } grad) continue;
-                var state = State(p);
-                state.Step++;
-                Tensor? buffer = null;
-                bool first = false;
-                if (o.Momentum != 0)
-                {
-                    buffer = state[MomentumBuffer];
-                    first = buffer is null;
-                    buffer ??= state[MomentumBuffer] = Tensor.EmptyLike(p);
-                }
-                var target = Writable(p);
-                p.Backend.SgdStep(target.Strided, grad.Contiguous().Strided, buffer?.Strided,
-                    new SgdUpdate(o.LearningRate, o.WeightDecay, o.Momentum, o.Dampening, o.Nesterov, o.Maximize, InitializeMomentum: first));
-                Commit(p, target, "Sgd.Step");
-                buffer?.BumpVersion("Sgd.Step");
-            }
+            buffer = state[MomentumBuffer];
+            first = buffer is null;
+            buffer ??= state[MomentumBuffer] = Tensor.EmptyLike(target);
         }
+        target.Backend.SgdStep(target.Strided, grad.Strided, buffer?.Strided,
+            new SgdUpdate(o.LearningRate, o.WeightDecay, o.Momentum, o.Dampening, o.Nesterov, o.Maximize, InitializeMomentum: first));
     }
 }

@@ -6,6 +6,7 @@ public sealed partial class CpuBackend
     {
         CheckSameShape(op, x, y);
         CheckSameDType(op, x, y);
+        if (y.NumElements == 0) return; // some TensorPrimitives functions reject empty spans
         switch (x.DType)
         {
             case DType.Float32: UnaryFloat<float>(op, x, y, arg0, arg1); break;
@@ -113,6 +114,7 @@ public sealed partial class CpuBackend
         CheckSameShape(op, b, y);
         CheckSameDType(op, a, y);
         CheckSameDType(op, b, y);
+        if (y.NumElements == 0) return;
         switch (y.DType)
         {
             case DType.Float32: BinaryFloat<float>(op, a, b, y); break;
@@ -192,6 +194,7 @@ public sealed partial class CpuBackend
     {
         CheckSameShape("Axpy", x, y);
         CheckSameDType("Axpy", x, y);
+        if (y.NumElements == 0) return;
         switch (y.DType)
         {
             case DType.Float32: AxpyTyped(x, (float)alpha, y); break;
