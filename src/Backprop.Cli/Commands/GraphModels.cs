@@ -45,10 +45,7 @@ public static class GraphModels
 
     private static GraphSample Cnn()
     {
-        var generator = new Generator(0);
-        var model = Workloads.CnnModel(generator);
-        var x = Tensor.Randn([64, 1, 28, 28], generator: generator);
-        var y = Tensor.RandInt(0, 10, [64], generator: generator);
+        var (model, x, y) = Workloads.CnnSetup();
         return new GraphSample("cnn", model, Functional.CrossEntropy(model.Forward(x), y));
     }
 }

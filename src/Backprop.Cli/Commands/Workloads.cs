@@ -73,19 +73,25 @@ public static class Workloads
         return $"xor us/step={BenchCommand.Format(seconds * 1e6, "F1")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
     }
 
-    /// <summary>The small CNN of WORKLOADS.md, as the TorchSharp reference builds it.</summary>
-    /// <param name="generator">Draws the initial weights; <see cref="Generator.Default"/> when null.</param>
-    public static Sequential CnnModel(Generator? generator = null) => new(
-        new Conv2d(1, 8, 3, padding: 1, generator: generator), new Relu(), new MaxPool2d(2),
-        new Conv2d(8, 16, 3, padding: 1, generator: generator), new Relu(), new MaxPool2d(2),
-        new Flatten(), new Linear(16 * 7 * 7, 10, generator: generator));
+    /// <summary>
+    /// The cnn workload's network and batch: Conv2d(1,8,3,pad 1)-ReLU-MaxPool(2)-Conv2d(8,16,3,pad 1)-ReLU-MaxPool(2)-
+    /// Flatten-Linear(784,10) and 64 random 1×28×28 inputs with random labels, all from seed 0. Shared by the bench and
+    /// <c>graph cnn</c>.
+    /// </summary>
+    public static (Sequential Model, Tensor Inputs, Tensor Labels) CnnSetup()
+    {
+        var generator = new Generator(0);
+        var model = new Sequential(
+            new Conv2d(1, 8, 3, padding: 1, generator: generator), new Relu(), new MaxPool2d(2),
+            new Conv2d(8, 16, 3, padding: 1, generator: generator), new Relu(), new MaxPool2d(2),
+            new Flatten(), new Linear(16 * 7 * 7, 10, generator: generator));
+        return (model, Tensor.Randn([64, 1, 28, 28], generator: generator), Tensor.RandInt(0, 10, [64], generator: generator));
+    }
 
     private static string Cnn(bool reportAllocations)
     {
-        Tensor.ManualSeed(0);
-        var generator = new Generator(0);
-        var step = TrainStep(CnnModel(), new CrossEntropyLoss(), Tensor.Randn([64, 1, 28, 28], generator: generator),
-            Tensor.RandInt(0, 10, [64], generator), 0.01);
+        var (model, x, y) = CnnSetup();
+        var step = TrainStep(model, new CrossEntropyLoss(), x, y, 0.01);
         // The JIT's tiers (quick, instrumented, optimised) settle after a few hundred steps: time the steady state.
         var (seconds, bytes) = BenchCommand.Median(step, warm: 400, rounds: 15, perRound: 10);
         return $"cnn ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
