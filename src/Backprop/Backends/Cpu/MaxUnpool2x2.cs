@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
 
 namespace Backprop.Backends.Cpu;
@@ -51,9 +52,11 @@ internal static class MaxUnpool2x2
     }
 
     /// <summary>Four 64-bit lane masks as four 32-bit float masks.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector128<float> Mask(Vector256<long> mask) => Vector128.Narrow(mask.GetLower(), mask.GetUpper()).AsSingle();
 
     /// <summary>[a0, b0, a1, b1, a2, b2, a3, b3]: each float of <paramref name="a"/> followed by the one of <paramref name="b"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> Interleave(Vector128<float> a, Vector128<float> b)
     {
         var (aLow, aHigh) = Vector128.Widen(a.AsUInt32());
