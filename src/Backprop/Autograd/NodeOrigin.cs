@@ -51,12 +51,14 @@ internal sealed class NodeOrigin
     public CallSite? Site => File is null ? null : new CallSite(File, Line);
 
     /// <summary>The origin for a node created now.</summary>
+    // The whole stack is kept: skipping "our" frames by count would drop the caller's frame once the JIT inlines the
+    // small op methods into one another. SourceLines.Format starts at the first frame outside the library instead.
     public static NodeOrigin? Capture()
     {
         var state = t_state;
-        if (state is null) return Autograd.IsAnomalyEnabled ? new NodeOrigin(null, null, 0, new StackTrace(2, fNeedFileInfo: false)) : null;
+        if (state is null) return Autograd.IsAnomalyEnabled ? new NodeOrigin(null, null, 0, new StackTrace(fNeedFileInfo: false)) : null;
         var module = state.Module;
-        if (Autograd.IsAnomalyEnabled) return new NodeOrigin(module?.ModulePath, state.File, state.Line, new StackTrace(2, fNeedFileInfo: false));
+        if (Autograd.IsAnomalyEnabled) return new NodeOrigin(module?.ModulePath, state.File, state.Line, new StackTrace(fNeedFileInfo: false));
         if (state.File is not { } file) return module;
         var owner = module ?? state.Unscoped;
         var sited = owner._sited;

@@ -12,4 +12,21 @@ public class AnomalyTests
         Assert.Contains("SqrtBackward", error.Message);
         Assert.Contains(nameof(Anomaly_mode_names_the_op_that_produced_a_nan_gradient_and_where_it_was_created), error.Message);
     }
+
+    [Fact]
+    public void Anomaly_mode_names_the_calling_method_after_the_jit_has_inlined_the_op_path()
+    {
+        // Hot op methods are re-jitted with inlining after a while; the creation stack must still reach the caller.
+        var warm = Tensor.FromArray(new[] { 4.0 }).SetRequiresGrad();
+        for (int round = 0; round < 3; round++)
+        {
+            for (int i = 0; i < 2000; i++) _ = warm.Sqrt();
+            Thread.Sleep(150);
+        }
+        var x = Tensor.FromArray(new[] { 0.0, 1.0 }).SetRequiresGrad();
+        using var anomaly = Backprop.Autograd.DetectAnomaly();
+        var y = x.Sqrt();
+        var error = Assert.Throws<AnomalyException>(() => (y * 0.0).Sum().Backward());
+        Assert.Contains(nameof(Anomaly_mode_names_the_calling_method_after_the_jit_has_inlined_the_op_path), error.Message);
+    }
 }
