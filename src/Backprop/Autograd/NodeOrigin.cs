@@ -70,12 +70,9 @@ internal sealed class NodeOrigin
     /// <summary>An origin naming only a module, for <see cref="EnterModule(NodeOrigin, string, int)"/>; build it once per module.</summary>
     public static NodeOrigin ForModule(string path) => new(path, null, 0, null);
 
-    /// <summary>Marks the forward ops run until disposal as belonging to a module at <paramref name="path"/>.</summary>
-    public static Scope EnterModule(string path) => EnterModule(ForModule(path), "", 0);
-
     /// <summary>
-    /// As <see cref="EnterModule(string)"/>, with an origin made by <see cref="ForModule"/> and the line that called the
-    /// module (a library line leaves the caller's in place). Allocates nothing.
+    /// Marks the forward ops run until disposal as belonging to a module (an origin made once by <see cref="ForModule"/>),
+    /// called from the given line (a library line leaves the caller's in place). Allocates nothing.
     /// </summary>
     public static Scope EnterModule(NodeOrigin module, string callerFile, int callerLine)
     {
