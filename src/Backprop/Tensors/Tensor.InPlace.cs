@@ -20,7 +20,7 @@ public partial class Tensor
         {
             // The optimizer's hot path (p −= lr·g): one fused kernel, no scaled temporary.
             CheckInPlaceAllowed("AddInPlace");
-            var src = BroadcastTo(other.DType == DType ? other : other.To(DType), "AddInPlace");
+            var src = SourceFor(other, "AddInPlace");
             Backend.Axpy(alpha, src.Strided, Strided);
             BumpVersion("AddInPlace", callerFile, callerLine);
             return this;
@@ -60,9 +60,7 @@ public partial class Tensor
     public Tensor CopyFrom(Tensor source, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         CheckInPlaceAllowed("CopyFrom");
-        var src = source.DType == DType ? source : source.To(DType);
-        if (src.Device != Device) src = src.To(Device);
-        src = BroadcastTo(src, "CopyFrom");
+        var src = SourceFor(source, "CopyFrom");
         if (Autograd.IsGradEnabled && (RequiresGrad || src.RequiresGrad))
             return Rebase("CopyFrom", () => src + ZerosLike(this), callerFile, callerLine);
         Backend.Copy(src.Strided, Strided);
@@ -103,11 +101,18 @@ public partial class Tensor
     {
         CheckInPlaceAllowed(op);
         if (Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)) return Rebase(op, outOfPlace, callerFile, callerLine);
-        var src = other.DType == DType ? other : other.To(DType);
-        src = BroadcastTo(src, op);
+        var src = SourceFor(other, op);
         Backend.Binary(kernel, Strided, src.Strided, Strided);
         BumpVersion(op, callerFile, callerLine);
         return this;
+    }
+
+    /// <summary>What an in-place op reads: <paramref name="source"/> in this tensor's dtype and device, broadcast to its shape.</summary>
+    private Tensor SourceFor(Tensor source, string op)
+    {
+        var src = source.DType == DType ? source : source.To(DType);
+        if (src.Device != Device) src = src.To(Device);
+        return BroadcastTo(src, op);
     }
 
     private Tensor BroadcastTo(Tensor source, string op)
