@@ -46,7 +46,8 @@ public class ElementwiseKernelTests
         UnaryOp.Sigmoid => 1 / (1 + Math.Exp(-x)),
         UnaryOp.Relu => double.IsNaN(x) ? x : Math.Max(x, 0),
         UnaryOp.Softplus => Math.Max(x, 0) + Math.Log(1 + Math.Exp(-Math.Abs(x))),
-        UnaryOp.Gelu => 0.5 * x * (1 + ErfReference(x / Math.Sqrt(2))),
+        // x·Φ(x) → 0 as x → −∞; the literal product there is −∞·0.
+        UnaryOp.Gelu => double.IsNegativeInfinity(x) ? 0 : 0.5 * x * (1 + ErfReference(x / Math.Sqrt(2))),
         UnaryOp.Erf => ErfReference(x),
         UnaryOp.Floor => Math.Floor(x),
         UnaryOp.Ceil => Math.Ceiling(x),
@@ -98,7 +99,8 @@ public class ElementwiseKernelTests
         BinaryOp.Ge => a >= b ? 1 : 0,
         BinaryOp.BinaryCrossEntropy => -(b * Math.Max(Math.Log(a), -100) + (1 - b) * Math.Max(Math.Log(1 - a), -100)),
         BinaryOp.BinaryCrossEntropyGrad => (a - b) / Math.Max(a * (1 - a), 1e-12),
-        BinaryOp.ReluGrad => b > 0 ? a : 0,
+        // PyTorch's threshold_backward: a NaN output fails `y <= 0` and lets the gradient through.
+        BinaryOp.ReluGrad => b <= 0 ? 0 : a,
         BinaryOp.SigmoidGrad => a * b * (1 - b),
         BinaryOp.TanhGrad => a * (1 - b * b),
         _ => throw new ArgumentOutOfRangeException(nameof(op)),

@@ -152,10 +152,11 @@ internal static class FloatFunctions<T> where T : unmanaged, IFloatingPointIeee7
         public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
-    /// <summary>The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)).</summary>
+    /// <summary>The exact GELU, x·Φ(x) = ½x(1 + erf(x/√2)); at −∞ its limit −0, where the product would be −∞·0 = NaN.</summary>
     public struct Gelu : IUnaryFunction<T>
     {
-        public T Invoke(T x) => Half * x * (T.One + T.CreateTruncating(SpecialFunctions.Erf(double.CreateTruncating(x * InvSqrt2))));
+        public T Invoke(T x) => T.IsNegativeInfinity(x) ? T.NegativeZero
+            : Half * x * (T.One + T.CreateTruncating(SpecialFunctions.Erf(double.CreateTruncating(x * InvSqrt2))));
         public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
@@ -312,9 +313,10 @@ internal static class FloatBinaryFunctions<T> where T : unmanaged, IFloatingPoin
         public void Invoke(T a, ReadOnlySpan<T> b, Span<T> y) => Loop.Binary(this, a, b, y);
     }
 
+    /// <summary>g where the ReLU output y is not ≤ 0: zero at the kink, and g at a NaN output (as PyTorch's threshold_backward).</summary>
     public struct ReluGrad : IBinaryFunction<T>
     {
-        public T Invoke(T g, T y) => y > T.Zero ? g : T.Zero;
+        public T Invoke(T g, T y) => y <= T.Zero ? T.Zero : g;
 
         // Selected with a vector mask: about half of a ReLU's outputs are zero at random, and the scalar loop's branch
         // mispredicted so often that this kernel cost more than the convolutions around it.
@@ -328,8 +330,8 @@ internal static class FloatBinaryFunctions<T> where T : unmanaged, IFloatingPoin
                 ref T result = ref MemoryMarshal.GetReference(y);
                 for (; i <= a.Length - Vector<T>.Count; i += Vector<T>.Count)
                 {
-                    var keep = Vector.GreaterThan(Vector.LoadUnsafe(ref output, (nuint)i), Vector<T>.Zero);
-                    Vector.ConditionalSelect(keep, Vector.LoadUnsafe(ref g, (nuint)i), Vector<T>.Zero).StoreUnsafe(ref result, (nuint)i);
+                    var drop = Vector.LessThanOrEqual(Vector.LoadUnsafe(ref output, (nuint)i), Vector<T>.Zero);
+                    Vector.ConditionalSelect(drop, Vector<T>.Zero, Vector.LoadUnsafe(ref g, (nuint)i)).StoreUnsafe(ref result, (nuint)i);
                 }
             }
             Loop.Binary(this, a[i..], b[i..], y[i..]);

@@ -12,12 +12,13 @@ internal sealed class DivOp : Node, IGradchecked
         return Autograd.IsRecording(a, b) ? new DivOp(a, b).Attach(y) : y;
     }
 
-    // y = a / b: ∂y/∂a = 1/b, ∂y/∂b = −a/b².
+    // y = a / b: ∂y/∂a = 1/b, ∂y/∂b = −a/b², evaluated as −(a/b)/b (as PyTorch does): b² overflows (or underflows)
+    // for |b| beyond about 1.8e19 in float32 while the gradient itself is representable.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var b = Saved(1);
         if (NeedsGrad(0)) grads[0] = g / b;
-        if (NeedsGrad(1)) grads[1] = -g * Saved(0) / (b * b);
+        if (NeedsGrad(1)) grads[1] = -g * (Saved(0) / b / b);
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

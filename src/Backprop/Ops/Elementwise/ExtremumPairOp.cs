@@ -17,15 +17,16 @@ internal sealed class ExtremumPairOp : Node, IGradchecked
 
     public override string Name => IsMax ? "MaximumBackward" : "MinimumBackward";
 
-    // The chosen input takes the gradient; exact ties split it evenly (as PyTorch does).
+    // The chosen input takes the gradient and exact ties split it evenly, as in PyTorch's maximum/minimum backward:
+    // each input's gradient is masked out only where it strictly loses, so where a NaN makes both comparisons false,
+    // both inputs receive it. Masked with Where, so an infinite or NaN g leaves exact zeros, not 0·g.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var a = Saved(0);
         var b = Saved(1);
-        var wins = IsMax ? a.Gt(b) : a.Lt(b);
-        var share = wins + a.Eq(b) * 0.5;
-        if (NeedsGrad(0)) grads[0] = g * share;
-        if (NeedsGrad(1)) grads[1] = g * (1.0 - share);
+        var shared = Tensor.Where(a.Eq(b), g * 0.5, g);
+        if (NeedsGrad(0)) grads[0] = Tensor.Where(IsMax ? a.Lt(b) : a.Gt(b), 0.0, shared);
+        if (NeedsGrad(1)) grads[1] = Tensor.Where(IsMax ? a.Gt(b) : a.Lt(b), 0.0, shared);
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

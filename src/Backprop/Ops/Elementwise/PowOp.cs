@@ -13,13 +13,15 @@ internal sealed class PowOp : Node, IGradchecked
         return Autograd.IsRecording(a, b) ? new PowOp(a, b, y).Attach(y) : y;
     }
 
-    // y = aᵇ: ∂y/∂a = b·a^(b−1), ∂y/∂b = aᵇ·ln a (needed only when the exponent requires grad).
+    // y = aᵇ: ∂y/∂a = b·a^(b−1), ∂y/∂b = aᵇ·ln a (needed only when the exponent requires grad). As in PyTorch's
+    // pow_backward, a⁰ is constant, so ∂y/∂a is 0 wherever b = 0 (not 0·0⁻¹ = NaN at a = 0); and 0ᵇ is constant in b
+    // for b > 0, so ∂y/∂b is 0 where a = 0 and b ≥ 0 (not 0·ln 0 = NaN). Selected with Where, which stays differentiable.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var a = Saved(0);
         var b = Saved(1);
-        if (NeedsGrad(0)) grads[0] = g * b * Tensor.Pow(a, b - 1.0);
-        if (NeedsGrad(1)) grads[1] = g * Saved(2) * a.Log();
+        if (NeedsGrad(0)) grads[0] = Tensor.Where(b.Eq(0.0), 0.0, g * b * Tensor.Pow(a, b - 1.0));
+        if (NeedsGrad(1)) grads[1] = Tensor.Where(a.Eq(0.0) * b.Ge(0.0), 0.0, g * Saved(2) * a.Log());
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

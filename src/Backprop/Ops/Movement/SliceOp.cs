@@ -24,7 +24,9 @@ internal sealed class SliceOp : Node, IGradchecked
         var strides = (int[])x.StrideArray.Clone();
         sizes[dim] = length;
         strides[dim] *= step;
-        var y = new Tensor(x.Storage, sizes, strides, x.Offset + start * x.StrideArray[dim], x);
+        // An empty window addresses no element, so it keeps the input's offset rather than one past the storage's end.
+        int offset = length == 0 || x.NumElements == 0 ? x.Offset : x.Offset + start * x.StrideArray[dim];
+        var y = new Tensor(x.Storage, sizes, strides, offset, x);
         return Autograd.IsRecording(x) ? new SliceOp(x, dim, start, step).Attach(y) : y;
     }
 

@@ -18,13 +18,10 @@ internal sealed class EluOp : Node, IGradchecked
         return Autograd.IsRecording(x) ? new EluOp(x, y, alpha).Attach(y) : y;
     }
 
-    // 1 where x > 0; α·eˣ = y + α elsewhere.
-    protected internal override void Backward(Tensor g, Tensor?[] grads)
-    {
-        var positive = Saved(0).Step();
-        var negativeSlope = Saved(1) + _alpha;
-        grads[0] = g * (positive + (1.0 - positive) * negativeSlope);
-    }
+    // α·eˣ = y + α where x ≤ 0, else 1 (PyTorch's elu_backward tests x ≤ 0, so a NaN input passes g through).
+    // Selected with Where: blending the two by a 0/1 mask would give 0·∞ = NaN at x = +∞, where y + α is infinite.
+    protected internal override void Backward(Tensor g, Tensor?[] grads) =>
+        grads[0] = Tensor.Where(Saved(0).Le(0.0), g * (Saved(1) + _alpha), g);
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

@@ -21,19 +21,25 @@ internal sealed class ExtremumOp : Node, IGradchecked
 
     public static Tensor Apply(Tensor x, bool[] reduced, bool keepDim, bool max)
     {
-        if (x.NumElements == 0) throw new InvalidOperationException($"{(max ? "Max" : "Min")}: the tensor is empty.");
+        // A maximum has no identity, so reducing over nothing is an error (as in PyTorch); reducing the non-empty
+        // dims of an empty tensor is not: the result is empty too.
+        for (int d = 0; d < x.Rank; d++)
+            if (reduced[d] && x.Sizes[d] == 0)
+                throw new InvalidOperationException($"{(max ? "Max" : "Min")}: cannot reduce over dimension {d} of size 0 (shape {x.Shape}); the reduction has no identity.");
         var kept = Kernels.Reduce(max ? ReduceOp.Max : ReduceOp.Min, x, reduced);
         var y = keepDim ? kept : SumOp.Squeezed(kept, reduced);
         return Autograd.IsRecording(x) ? new ExtremumOp(x, kept, reduced, max).Attach(y) : y;
     }
 
+    // As PyTorch's evenly_distribute_backward: the elements equal to the extreme share the gradient, and where the
+    // extreme is NaN (NaN propagates) the NaN elements are the ones that produced it. The rest get exact zeros.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var x = Saved(0);
         var extreme = Saved(1).ExpandTo(x.Sizes);
-        var hits = x.Eq(extreme);
+        var hits = x.Eq(extreme) + x.IsNaN() * extreme.IsNaN();
         var count = SumOp.Apply(hits, _reduced, keepDim: true);
-        grads[0] = hits * (g.Reshape(_keptSizes) / count).ExpandTo(x.Sizes);
+        grads[0] = Tensor.Where(hits, (g.Reshape(_keptSizes) / count).ExpandTo(x.Sizes), 0.0);
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
