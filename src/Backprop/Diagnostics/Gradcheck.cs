@@ -155,7 +155,8 @@ public static class Gradcheck
 /// A <see cref="GradcheckInputResult.Worst"/> output index counts through the first derivatives of all those inputs,
 /// flattened and concatenated in input order (see <see cref="DescribeOutput"/>).
 /// </param>
-/// <param name="GradOutput">The derivative of the vector-Jacobian product with respect to the grad-output v.</param>
+/// <param name="GradOutput">The derivative of the vector-Jacobian product with respect to the grad-output v (its Input is 0).</param>
+/// <param name="FirstDerivatives">The inputs whose first derivatives make up the differentiated vector, with their shapes.</param>
 public sealed record GradgradcheckResult(bool Passed, IReadOnlyList<GradcheckInputResult> Inputs, GradcheckInputResult GradOutput,
     IReadOnlyList<(int Input, Shape Shape)> FirstDerivatives)
 {
