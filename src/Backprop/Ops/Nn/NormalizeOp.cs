@@ -43,8 +43,16 @@ internal sealed class NormalizeOp : Node, IGradchecked
         return (new NormalizeOp(x, normalized, inverseStd, reduced, count).Attach(normalized), mean, variance);
     }
 
-    /// <summary>The saved r = (σ² + ε)^−½, with its graph: the output the gradient-check rows of <see cref="InverseStdOp"/> check.</summary>
-    private Tensor InverseStd => Saved(1);
+    /// <summary>
+    /// The r = (σ² + ε)^−½ that normalising <paramref name="x"/> saves, with its graph when recording: the output of
+    /// <see cref="InverseStdOp"/>, for the tables that check that op on its own.
+    /// </summary>
+    internal static Tensor InverseStdOf(Tensor x, bool[] reduced, double eps)
+    {
+        var (normalized, _, variance) = Apply(x, reduced, eps);
+        // Not recording (gradcheck's finite differences run under NoGrad), no node holds r; the statistics give it.
+        return normalized.GradFn is NormalizeOp node ? node.Saved(1) : (variance + eps).Pow(-0.5);
+    }
 
     // Through μ and σ² as well as x directly: ∂L/∂x = r·(g − mean(g) − x̂·mean(g·x̂)), r = (σ² + ε)^−½, means over
     // the normalised dims. Under createGraph x̂ and r record through their nodes, so this formula is differentiable.
@@ -62,7 +70,7 @@ internal sealed class NormalizeOp : Node, IGradchecked
     /// which uses r, can be differentiated again: ∂r/∂x = −r³(x − μ)/n = −r²·x̂/n, broadcast over the normalised dims.
     /// Its own backward uses only x̂ and r, which carry graphs, so every order of derivative stays exact.
     /// </summary>
-    private sealed class InverseStdOp : Node, IGradchecked
+    internal sealed class InverseStdOp : Node, IGradchecked
     {
         private readonly int _count;
 
@@ -79,17 +87,10 @@ internal sealed class NormalizeOp : Node, IGradchecked
             grads[0] = normalized * (g * inverseStd.Square() * (-1.0 / _count));
         }
 
-        private static Tensor Of(Tensor x, bool[] reduced, double eps)
-        {
-            var (normalized, _, variance) = NormalizeOp.Apply(x, reduced, eps);
-            // Not recording (gradcheck's finite differences run under NoGrad), no node holds r; the statistics give it.
-            return normalized.GradFn is NormalizeOp node ? node.InverseStd : (variance + eps).Pow(-0.5);
-        }
-
         public static IEnumerable<GradcheckCase> GradcheckCases =>
         [
-            new("Normalize inverse std last dim", x => Of(x[0], [false, true], 1e-5), [3, 4]),
-            new("Normalize inverse std two dims transposed", x => Of(x[0], [true, false, true], 1e-3), GradcheckInput.Transposed(2, 3, 4)),
+            new("Normalize inverse std last dim", x => InverseStdOf(x[0], [false, true], 1e-5), [3, 4]),
+            new("Normalize inverse std two dims transposed", x => InverseStdOf(x[0], [true, false, true], 1e-3), GradcheckInput.Transposed(2, 3, 4)),
         ];
     }
 
