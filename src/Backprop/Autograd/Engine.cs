@@ -141,7 +141,8 @@ internal static class Engine
                 if (!leafUntouched)
                 {
                     if (node.Released) throw node.FreedGraphError();
-                    node.Backward(grad, inputGrads);
+                    if (createGraph && node is IOnceDifferentiable) BackwardOnce(node, grad, inputGrads);
+                    else node.Backward(grad, inputGrads);
                     if (checkFinite) AnomalyCheck.AfterBackward(node, grad, inputGrads);
                 }
                 if (node.PostHooks is { } postHooks)
@@ -176,6 +177,22 @@ internal static class Engine
             }
             if (!retainGraph) node.Release();
         }
+    }
+
+    /// <summary>
+    /// Runs a once-differentiable op's backward under <c>createGraph</c>: without recording (it could only record a
+    /// wrong graph), then, when the gradients depend on anything that requires grad (the incoming gradient or the op's
+    /// inputs), gives each one a producer that throws if a later backward reaches it. A gradient nobody differentiates
+    /// is used as computed; one that someone does is an error naming the op, never a silent zero.
+    /// </summary>
+    private static void BackwardOnce(Node node, Tensor grad, Tensor?[] inputGrads)
+    {
+        using (Autograd.NoGrad()) node.Backward(grad, inputGrads);
+        if (grad.GradEdge is null && Array.TrueForAll(node.Next, n => n is null)) return;
+        for (int i = 0; i < inputGrads.Length; i++)
+            if (inputGrads[i] is { } g)
+                // A fresh alias carries the marker, so a tensor the backward shares (e.g. the incoming gradient) keeps its own history.
+                inputGrads[i] = new OnceDifferentiableBackward(node).Attach(g.Detach());
     }
 
     private static void CheckGradient(Node node, int input, Node next, Tensor grad)

@@ -27,12 +27,7 @@ public static class Gradcheck
     public static GradcheckResult Check(Func<Tensor[], Tensor> function, Tensor[] inputs,
         double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3)
     {
-        var differentiable = Enumerable.Range(0, inputs.Length).Where(i => inputs[i].RequiresGrad).ToArray();
-        if (differentiable.Length == 0) throw new ArgumentException("Gradcheck: no input requires grad.");
-        foreach (var i in differentiable)
-            if (inputs[i].DType != DType.Float64)
-                throw new ArgumentException($"Gradcheck: input {i} is {inputs[i].DType.DisplayName()}; finite differences need float64 inputs.");
-
+        var differentiable = DifferentiableInputs("Gradcheck", inputs);
         var output = function(inputs);
         int outputs = output.NumElements;
         var analytical = differentiable.Select(i => new double[outputs, inputs[i].NumElements]).ToArray();
@@ -116,7 +111,8 @@ public static class Gradcheck
         };
         var values = new double[Shape.CountElements(storageShape)];
         for (int i = 0; i < values.Length; i++) values[i] = Draw(spec.Domain, generator);
-        var backing = Tensor.FromArray(values, storageShape);
+        // Reshaped rather than passed as the shape: FromArray reads an empty shape as "1-D", and v of a scalar loss is a scalar.
+        var backing = Tensor.FromArray(values).Reshape(storageShape);
         var input = layout switch
         {
             InputLayout.Transposed => backing.MT,
@@ -136,10 +132,116 @@ public static class Gradcheck
         _ => -2 + 4 * g.NextDouble(),
     };
 
+    /// <summary>The indices of the inputs that require grad, which must be float64 for finite differences to mean anything.</summary>
+    internal static int[] DifferentiableInputs(string check, Tensor[] inputs)
+    {
+        var differentiable = Enumerable.Range(0, inputs.Length).Where(i => inputs[i].RequiresGrad).ToArray();
+        if (differentiable.Length == 0) throw new ArgumentException($"{check}: no input requires grad.");
+        foreach (var i in differentiable)
+            if (inputs[i].DType != DType.Float64)
+                throw new ArgumentException($"{check}: input {i} is {inputs[i].DType.DisplayName()}; finite differences need float64 inputs.");
+        return differentiable;
+    }
+
     private static int[] ElementOffsets(Tensor t) => Backends.Cpu.StridedLoop.Offsets(t.Strided);
 
     private static void SetElement(Tensor t, int offset, double value) =>
         t.Backend.Fill(new StridedView(t.Storage, [], [], offset, true), value);
+}
+
+/// <summary>How the second derivatives of a function compared with central differences of its first derivatives.</summary>
+/// <param name="Inputs">
+/// Per input that requires grad: the derivative of the vector-Jacobian product vᵀ∂f/∂x with respect to that input.
+/// A <see cref="GradcheckInputResult.Worst"/> output index counts through the first derivatives of all those inputs,
+/// flattened and concatenated in input order (see <see cref="DescribeOutput"/>).
+/// </param>
+/// <param name="GradOutput">The derivative of the vector-Jacobian product with respect to the grad-output v (its Input is 0).</param>
+/// <param name="FirstDerivatives">The inputs whose first derivatives make up the differentiated vector, with their shapes.</param>
+public sealed record GradgradcheckResult(bool Passed, IReadOnlyList<GradcheckInputResult> Inputs, GradcheckInputResult GradOutput,
+    IReadOnlyList<(int Input, Shape Shape)> FirstDerivatives)
+{
+    /// <summary>Which first derivative an output index of the second-order Jacobian is: "∂/∂input 1 element 4".</summary>
+    public string DescribeOutput(int output)
+    {
+        foreach (var (input, shape) in FirstDerivatives)
+        {
+            if (output < shape.NumElements) return $"∂/∂input {input} element {output}";
+            output -= shape.NumElements;
+        }
+        return $"first-derivative element {output}";
+    }
+
+    public override string ToString() => string.Join("; ", Inputs.Select(i => Describe($"w.r.t. input {i.Input} {i.Shape}", i))
+        .Append(Describe($"w.r.t. grad output {GradOutput.Shape}", GradOutput)));
+
+    private string Describe(string what, GradcheckInputResult r) =>
+        $"{what}: max abs error {r.MaxAbsoluteError:E2}, max rel error {r.MaxRelativeError:E2}" +
+        (r.Passed ? "" : $" FAILED at {DescribeOutput(r.Worst!.Value.Output)}, element {r.Worst.Value.Element}: " +
+            $"analytical {r.Worst.Value.Analytical:G6} vs numerical {r.Worst.Value.Numerical:G6}");
+}
+
+/// <summary>
+/// Checks a function's second derivatives as torch.autograd.gradgradcheck does: for a fixed random grad-output v,
+/// the vector-Jacobian product (x, v) ↦ vᵀ∂f/∂x, computed by backward with <c>createGraph: true</c>, is itself
+/// gradchecked: its full Jacobian with respect to every input x and to v, built by backward through the graph of
+/// the gradient, against central differences of the first derivative. The first derivatives that are differenced
+/// are computed without <c>createGraph</c>, the path training takes (fused kernels, constants), so a double
+/// backward that disagrees with the ordinary backward fails too. Use float64 inputs.
+/// </summary>
+public static class Gradgradcheck
+{
+    /// <param name="gradOutput">v, of the output's shape; drawn uniformly in [−2, 2] from <paramref name="generator"/> when null.</param>
+    public static GradgradcheckResult Check(Func<Tensor[], Tensor> function, Tensor[] inputs, Tensor? gradOutput = null,
+        Generator? generator = null, double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3)
+    {
+        var differentiable = Gradcheck.DifferentiableInputs("Gradgradcheck", inputs);
+        if (gradOutput is null)
+        {
+            Tensor output;
+            using (Autograd.NoGrad()) output = function(inputs);
+            gradOutput = Gradcheck.MakeInput(new GradcheckInput(output.Sizes), generator ?? new Generator(0));
+        }
+        else
+        {
+            gradOutput = gradOutput.To(DType.Float64).Detach();
+            gradOutput.RequiresGrad = true;
+        }
+
+        var firstOrder = Gradcheck.Check(all => FirstDerivatives(function, all, differentiable), [.. inputs, gradOutput], eps, atol, rtol);
+        var byInput = firstOrder.Inputs.Where(r => r.Input < inputs.Length).ToList();
+        var byGradOutput = firstOrder.Inputs.Single(r => r.Input == inputs.Length);
+        return new GradgradcheckResult(firstOrder.Passed, byInput, byGradOutput with { Input = 0 },
+            differentiable.Select(i => (i, inputs[i].Shape)).ToList());
+    }
+
+    /// <summary>Runs one table row: draws its inputs and then v (float64, seeded) and checks the second derivatives.</summary>
+    public static GradgradcheckResult Run(GradcheckCase testCase, ulong seed = 0)
+    {
+        var generator = new Generator(seed);
+        var inputs = testCase.Inputs.Select(spec => Gradcheck.MakeInput(spec, generator)).ToArray();
+        return Check(testCase.Function, inputs, generator: generator, eps: testCase.Eps, atol: testCase.Atol, rtol: testCase.Rtol);
+    }
+
+    /// <summary>
+    /// vᵀ∂f/∂x for every input x that requires grad, flattened and concatenated; v is the last entry of
+    /// <paramref name="all"/>. When grad mode is on (gradcheck's analytical pass) the result carries the graph of the
+    /// gradient; under NoGrad (its finite differences) backward runs as in training, without one.
+    /// </summary>
+    private static Tensor FirstDerivatives(Func<Tensor[], Tensor> function, Tensor[] all, int[] differentiable)
+    {
+        bool createGraph = Autograd.IsGradEnabled;
+        var inputs = all[..^1];
+        var v = all[^1];
+        var targets = differentiable.Select(i => inputs[i]).ToArray();
+        using (Autograd.EnableGrad())
+        {
+            var output = function(inputs);
+            var grads = output.RequiresGrad
+                ? Autograd.Grad([output], targets, [v], createGraph: createGraph, allowUnused: true)
+                : new Tensor?[targets.Length];
+            return Tensor.Cat(grads.Select((g, k) => (g ?? Tensor.Zeros(targets[k].Shape, DType.Float64)).Reshape(-1)));
+        }
+    }
 }
 
 /// <summary>Every op's gradient-check rows, gathered from the op classes (each declares its own beside its backward).</summary>
@@ -149,9 +251,24 @@ public static class GradcheckCatalog
 
     public static IReadOnlyList<(Type Op, GradcheckCase Case)> All => Cases.Value;
 
-    /// <summary>The op classes of the library: every concrete node type except the engine's own leaf accumulator.</summary>
+    /// <summary>
+    /// The rows of the second-order table: every first-order row whose op class is not declared
+    /// <see cref="IOnceDifferentiable"/>.
+    /// </summary>
+    public static IEnumerable<(Type Op, GradcheckCase Case)> SecondOrder => All.Where(c => !IsOnceDifferentiable(c.Op));
+
+    /// <summary>The op classes declared once-differentiable, with the reason each gives.</summary>
+    public static IEnumerable<(Type Op, string Reason)> OnceDifferentiable =>
+        OpTypes.Where(IsOnceDifferentiable).OrderBy(t => t.Name).Select(t => (t, OnceDifferentiableBackward.Reason(t)));
+
+    public static bool IsOnceDifferentiable(Type op) => typeof(IOnceDifferentiable).IsAssignableFrom(op);
+
+    /// <summary>
+    /// The op classes of the library: every concrete node type except the engine's own (the leaf accumulator and
+    /// the marker on a once-differentiable op's gradients).
+    /// </summary>
     public static IEnumerable<Type> OpTypes => typeof(Node).Assembly.GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(Node)) && !t.IsAbstract && t != typeof(AccumulateGrad));
+        .Where(t => t.IsSubclassOf(typeof(Node)) && !t.IsAbstract && t != typeof(AccumulateGrad) && t != typeof(OnceDifferentiableBackward));
 
     private static IReadOnlyList<(Type, GradcheckCase)> Collect()
     {

@@ -28,7 +28,15 @@ public class CliTests
     {
         var (code, output) = CliRunner.Run("gradcheck", "--filter", "Sigmoid");
         Assert.Equal(0, code);
-        Assert.Contains("2 passed, 0 failed", output);
+        // One summary line per table: first derivatives, then second derivatives of the same rows.
+        var summaries = output.Split('\n').Select(l => l.Trim()).Where(l => l.EndsWith(" failed", StringComparison.Ordinal)).ToList();
+        Assert.Equal(["2 passed, 0 failed", "2 passed, 0 failed"], summaries);
+        Assert.Contains("Second derivatives (gradgradcheck)", output);
+
+        var (secondCode, secondOutput) = CliRunner.Run("gradcheck", "--filter", "BatchNorm train 2-D", "--order", "2");
+        Assert.Equal(0, secondCode);
+        Assert.DoesNotContain("First derivatives", secondOutput);
+        Assert.Contains("1 passed, 0 failed", secondOutput);
     }
 
     [Fact]

@@ -5,7 +5,8 @@ namespace Backprop.Ops;
 /// <summary>
 /// The element-wise losses of the absolute error d = x − y: L1 |d|, Huber and smooth L1 (quadratic near 0, linear
 /// beyond a threshold). Fused so each is one node saving only d, instead of the sub, abs, compare, where and two
-/// branches of the composite; the gradient is the clamped slope, which is also what makes it differentiable again.
+/// branches of the composite; the gradient is the clamped slope, which is also what makes it differentiable again
+/// (d is saved with the graph of its subtraction, so the slope's own derivative reaches input and target).
 /// </summary>
 internal sealed class AbsoluteErrorLossOp : Node, IGradchecked
 {
@@ -32,10 +33,12 @@ internal sealed class AbsoluteErrorLossOp : Node, IGradchecked
     /// <param name="threshold">δ for Huber, β for smooth L1; unused for L1.</param>
     public static Tensor Apply(Tensor input, Tensor target, Kind kind, double threshold)
     {
-        Tensor difference, loss;
+        Tensor loss;
+        // Recorded when an operand requires grad: the first-order backward never visits that node (this op's edges go
+        // straight to input and target), but a backward with createGraph differentiates the saved d through it.
+        var difference = input - target;
         using (Autograd.NoGrad())
         {
-            difference = input - target;
             var abs = difference.Abs();
             loss = kind switch
             {

@@ -36,7 +36,11 @@ internal sealed class BinaryCrossEntropyOp : Node, IGradchecked
         var p = Saved(0);
         var y = Saved(1);
         var scale = _weighted ? g * Saved(2) : g;
-        if (NeedsGrad(0)) grads[0] = scale * Kernels.Binary(BinaryOp.BinaryCrossEntropyGrad, p, y);
+        // The fused kernel is a constant to a graph; under createGraph the same formula, (p − y)/max(p(1 − p), 1e−12), in ops.
+        if (NeedsGrad(0))
+            grads[0] = scale * (Autograd.IsGradEnabled
+                ? (p - y) / (p * (1.0 - p)).Clamp(min: 1e-12)
+                : Kernels.Binary(BinaryOp.BinaryCrossEntropyGrad, p, y));
         // ∂L/∂y = log(1 − p) − log p, with the forward's clamps.
         if (NeedsGrad(1)) grads[1] = scale * ((1.0 - p).Log().Clamp(min: -100) - p.Log().Clamp(min: -100));
     }

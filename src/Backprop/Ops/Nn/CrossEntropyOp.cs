@@ -24,11 +24,13 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
     public static Tensor Apply(Tensor logits, Tensor targets, Nn.Reduction reduction, long ignoreIndex)
     {
         CheckShapes(logits, targets);
-        Tensor logProbs, safeTargets, valid, loss;
+        Tensor safeTargets, valid, loss;
         double count;
+        // Recorded when the logits require grad: the first-order backward never visits that node (this op's edge goes
+        // straight to the logits), but a backward with createGraph differentiates the saved log-probabilities through it.
+        var logProbs = LogSoftmaxOp.Apply(logits, 1);
         using (Autograd.NoGrad())
         {
-            logProbs = LogSoftmaxOp.Apply(logits, 1);
             var validMask = targets.Ne(ignoreIndex);
             safeTargets = Tensor.Where(validMask, targets, targets.ScalarLike(0));
             valid = validMask.To(logits.DType);
@@ -59,7 +61,8 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
             throw new ShapeMismatchException("CrossEntropy", $"logits {logits.Shape} need targets of shape {Shape.Format(expected)}; got {targets.Shape}");
     }
 
-    // ∂L/∂logits = (softmax − one-hot) times each sample's share of the output gradient.
+    // ∂L/∂logits = (softmax − one-hot) times each sample's share of the output gradient. Under createGraph, softmax =
+    // exp(logProbs) records through the log-softmax node, so the second derivative (softmax's Jacobian) is exact.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var logProbs = Saved(0);

@@ -36,13 +36,26 @@ internal sealed class NormalizeOp : Node, IGradchecked
             inverseStd = (variance + eps).Pow(-0.5);
             normalized = centered * inverseStd;
         }
-        return Autograd.IsRecording(x)
-            ? (new NormalizeOp(x, normalized, inverseStd, reduced, count).Attach(normalized), mean, variance)
-            : (normalized, mean, variance);
+        if (!Autograd.IsRecording(x)) return (normalized, mean, variance);
+        // Both saved tensors carry a graph back to x for a backward with createGraph: x̂ through this node, r through
+        // a node of its own. The first-order backward visits neither (this node's edge goes straight to x).
+        new InverseStdOp(x, normalized, inverseStd, count).Attach(inverseStd);
+        return (new NormalizeOp(x, normalized, inverseStd, reduced, count).Attach(normalized), mean, variance);
+    }
+
+    /// <summary>
+    /// The r = (σ² + ε)^−½ that normalising <paramref name="x"/> saves, with its graph when recording: the output of
+    /// <see cref="InverseStdOp"/>, for the tables that check that op on its own.
+    /// </summary>
+    internal static Tensor InverseStdOf(Tensor x, bool[] reduced, double eps)
+    {
+        var (normalized, _, variance) = Apply(x, reduced, eps);
+        // Not recording (gradcheck's finite differences run under NoGrad), no node holds r; the statistics give it.
+        return normalized.GradFn is NormalizeOp node ? node.Saved(1) : (variance + eps).Pow(-0.5);
     }
 
     // Through μ and σ² as well as x directly: ∂L/∂x = r·(g − mean(g) − x̂·mean(g·x̂)), r = (σ² + ε)^−½, means over
-    // the normalised dims. (r is saved as a constant, so this is exact for first derivatives.)
+    // the normalised dims. Under createGraph x̂ and r record through their nodes, so this formula is differentiable.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var normalized = Saved(0);
@@ -50,6 +63,35 @@ internal sealed class NormalizeOp : Node, IGradchecked
         var gradMean = SumOp.Apply(g, _reduced, keepDim: true) / _count;
         var projection = SumOp.Apply(g * normalized, _reduced, keepDim: true) / _count;
         grads[0] = inverseStd * (g - gradMean - normalized * projection);
+    }
+
+    /// <summary>
+    /// r = (σ² + ε)^−½ as a function of x, recorded beside <see cref="NormalizeOp"/> so that its backward formula,
+    /// which uses r, can be differentiated again: ∂r/∂x = −r³(x − μ)/n = −r²·x̂/n, broadcast over the normalised dims.
+    /// Its own backward uses only x̂ and r, which carry graphs, so every order of derivative stays exact.
+    /// </summary>
+    internal sealed class InverseStdOp : Node, IGradchecked
+    {
+        private readonly int _count;
+
+        public InverseStdOp(Tensor x, Tensor normalized, Tensor inverseStd, int count) : base(x)
+        {
+            _count = count;
+            Save(normalized, inverseStd);
+        }
+
+        protected internal override void Backward(Tensor g, Tensor?[] grads)
+        {
+            var normalized = Saved(0);
+            var inverseStd = Saved(1);
+            grads[0] = normalized * (g * inverseStd.Square() * (-1.0 / _count));
+        }
+
+        public static IEnumerable<GradcheckCase> GradcheckCases =>
+        [
+            new("Normalize inverse std last dim", x => InverseStdOf(x[0], [false, true], 1e-5), [3, 4]),
+            new("Normalize inverse std two dims transposed", x => InverseStdOf(x[0], [true, false, true], 1e-3), GradcheckInput.Transposed(2, 3, 4)),
+        ];
     }
 
     private static readonly Tensor RunningMean = Tensor.FromArray(new double[] { 0.3, -0.2, 0.5 });
