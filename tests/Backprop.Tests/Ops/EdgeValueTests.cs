@@ -310,6 +310,9 @@ public class EdgeValueTests
             [V(1, -1, 0), V(0, 0, 0)], 1.0, [V(1, -1, 0), null]),
         new(typeof(NormalizeOp), "LayerNorm of a small constant row", x => LayerNorm(x[0], [4]), [Full([1, 4], 2)], Full([1, 4], 0),
             [Full([1, 4], 0)]),
+        // The r = (σ² + ε)^−½ a normalisation saves for its double backward: 1/√ε for a constant row, slope −r²·x̂/n = 0.
+        new(typeof(NormalizeOp.InverseStdOp), "constant row", x => NormalizeOp.InverseStdOf(x[0], [false, true], 1e-5), [Full([1, 4], 2)],
+            T([1, 1], 1 / Math.Sqrt(1e-5)), [Full([1, 4], 0)]),
     ];
 
     private static readonly Tensor Pattern = Tensor.FromArray(new long[] { 1, 0, 1, 0 }, 4);
