@@ -61,9 +61,13 @@ internal sealed class SumOp : Node, IGradchecked
         new("Sum transposed", x => x[0].Sum(-1), GradcheckInput.Transposed(3, 4)),
         new("Mean all", x => x[0].Mean(), GradcheckInput.Strided(3, 4)),
         new("Mean dim", x => x[0].Mean(1, keepDim: true), [2, 5]),
+        new("Mean dims transposed", x => x[0].Mean([0, 2]), GradcheckInput.Transposed(2, 3, 4)),
         new("Var", x => x[0].Var([1]), [3, 4]),
+        new("Var correction 0 keepDim", x => x[0].Var([0], correction: 0, keepDim: true), GradcheckInput.Strided(4, 3)),
         new("Std all", x => x[0].Std(), [3, 4]),
         new("LogSumExp", x => x[0].LogSumExp(1), [3, 4]),
         new("Norm", x => x[0].Norm(), [3, 4]),
+        // ‖0‖ has gradient 0 (PyTorch's subgradient), and central differences agree: ‖h‖ = ‖−h‖.
+        new("Norm at zero", x => (x[0] * 0).Norm(), [3, 4]),
     ];
 }
