@@ -71,7 +71,7 @@ public sealed partial class CpuBackend
         {
             var column = kept[columnDim];
             kept.RemoveAt(columnDim);
-            var columns = new FixedOrderColumnSums();
+            var columns = new FixedOrderColumnSums(Math.Min(FixedOrderColumnSums.MaxColumns, column.Size));
             var outer = Odometer.Over(kept);
             var rows = Odometer.Over(reduced);
             for (int o = 0; o < outer.Count; o++, outer.Next())

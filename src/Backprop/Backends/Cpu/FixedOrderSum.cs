@@ -181,10 +181,17 @@ internal sealed class FixedOrderColumnSums
     /// <summary>Columns per pass: sixteen lanes of this many doubles stay in the L1 cache.</summary>
     public const int MaxColumns = 256;
 
-    private readonly double[] _lanes = new double[FixedOrderSum.LaneCount * MaxColumns];
-    private readonly double[] _totals = new double[MaxColumns];
+    private readonly double[] _lanes;
+    private readonly double[] _totals;
     private int _columns;
     private int _position;
+
+    /// <param name="capacity">The most columns one pass will take, at most <see cref="MaxColumns"/>.</param>
+    public FixedOrderColumnSums(int capacity)
+    {
+        _lanes = new double[FixedOrderSum.LaneCount * capacity];
+        _totals = new double[capacity];
+    }
 
     /// <summary>Starts a new set of <paramref name="columns"/> sums at zero.</summary>
     public void Reset(int columns)
