@@ -29,15 +29,26 @@ public partial class Tensor
 
     public Tensor Sum(int[] dims, bool keepDim = false) => SumOp.Apply(this, ReducedMask(dims, false, "Sum"), keepDim);
 
-    public Tensor Mean() => Sum() / Math.Max(1, NumElements);
+    /// <summary>
+    /// The mean of all elements; NaN for an empty tensor (0 / 0, as in PyTorch). The sum is divided by the count before
+    /// its one rounding, so the mean of a constant tensor is exactly that constant.
+    /// </summary>
+    public Tensor Mean() => SumDividedBy(NumElements);
 
-    public Tensor Mean(int dim, bool keepDim = false) => Sum(dim, keepDim) / Size(dim);
+    public Tensor Mean(int dim, bool keepDim = false)
+    {
+        var mask = ReducedMask([dim], false, "Mean");
+        return SumOp.Apply(this, mask, keepDim, CountReduced(mask));
+    }
 
     public Tensor Mean(int[] dims, bool keepDim = false)
     {
         var mask = ReducedMask(dims, false, "Mean");
-        return SumOp.Apply(this, mask, keepDim) / CountReduced(mask);
+        return SumOp.Apply(this, mask, keepDim, CountReduced(mask));
     }
+
+    /// <summary>Σx / <paramref name="divisor"/> over all elements with one rounding: a loss mean over a count it knows.</summary>
+    internal Tensor SumDividedBy(double divisor) => SumOp.Apply(this, ReducedMask([], all: true, "Sum"), keepDim: false, divisor);
 
     private int CountReduced(bool[] mask)
     {
@@ -100,17 +111,27 @@ public partial class Tensor
         return keepDim ? indices : indices.Squeeze(d);
     }
 
-    /// <summary>Variance over <paramref name="dims"/> (all when null), with Bessel's correction unless <paramref name="unbiased"/> is false.</summary>
-    public Tensor Var(int[]? dims = null, bool unbiased = true, bool keepDim = false)
+    /// <summary>
+    /// Variance over <paramref name="dims"/> (all when null): Σ(x − mean)² / max(0, n − <paramref name="correction"/>),
+    /// as torch.var. The default correction 1 is Bessel's (unbiased); 0 gives the population variance. With no degrees
+    /// of freedom left (one element, correction 1) it is 0 / 0 = NaN, as in PyTorch.
+    /// </summary>
+    /// <remarks>Two passes: the mean is exact to its one rounding, so an offset (1e4 + noise) does not swamp the spread.</remarks>
+    public Tensor Var(int[]? dims = null, double correction = 1, bool keepDim = false)
     {
         var mask = ReducedMask(dims ?? [], dims is null, "Var");
         int n = CountReduced(mask);
-        var mean = SumOp.Apply(this, mask, keepDim: true) / n;
-        var squares = (this - mean).Square();
-        return SumOp.Apply(squares, mask, keepDim) / Math.Max(1, unbiased ? n - 1 : n);
+        var mean = SumOp.Apply(this, mask, keepDim: true, divisor: n);
+        return SumOp.Apply((this - mean).Square(), mask, keepDim, divisor: Math.Max(0, n - correction));
     }
 
-    public Tensor Std(int[]? dims = null, bool unbiased = true, bool keepDim = false) => Var(dims, unbiased, keepDim).Sqrt();
+    /// <summary>Variance with Bessel's correction when <paramref name="unbiased"/> (correction 1), else the population variance (0).</summary>
+    public Tensor Var(int[]? dims, bool unbiased, bool keepDim = false) => Var(dims, unbiased ? 1 : 0, keepDim);
+
+    /// <summary>The square root of <see cref="Var(int[], double, bool)"/>.</summary>
+    public Tensor Std(int[]? dims = null, double correction = 1, bool keepDim = false) => Var(dims, correction, keepDim).Sqrt();
+
+    public Tensor Std(int[]? dims, bool unbiased, bool keepDim = false) => Var(dims, unbiased, keepDim).Sqrt();
 
     /// <summary>log Σ exp(x) along <paramref name="dim"/>, computed stably as m + log Σ exp(x − m) with m the maximum.</summary>
     public Tensor LogSumExp(int dim, bool keepDim = false)
@@ -121,6 +142,14 @@ public partial class Tensor
         return keepDim ? result : result.Squeeze(dim);
     }
 
-    /// <summary>The Euclidean (L2) norm of all elements.</summary>
-    public Tensor Norm() => Square().Sum().Sqrt();
+    /// <summary>The Euclidean (L2) norm of all elements. Its gradient at zero is 0, as in PyTorch (the subgradient).</summary>
+    public Tensor Norm()
+    {
+        // d√s/ds is infinite at s = 0 and would meet ∂s/∂x = 2x = 0 as ∞·0 = NaN. Where s = 0 the square root takes
+        // 1 instead and Where sends the gradient to the constant 0, so nothing infinite is formed; the formula stays
+        // made of differentiable ops, so double backward still works.
+        var squares = Square().Sum();
+        var isZero = squares.Eq(0.0);
+        return Where(isZero, 0.0, Where(isZero, 1.0, squares).Sqrt());
+    }
 }

@@ -51,8 +51,9 @@ public class DiagnosticsCliTests
         Assert.StartsWith("digraph backward {", output.TrimStart());
         foreach (var expected in new[] { "SigmoidBackward", "LinearBackward", "ReluBackward", "[4, 1]", "0.weight [4, 2]", "4.bias [1]", "‖∂L/∂out‖ = ", "‖grad‖ = ", "Sequential.4 (Linear)" })
             Assert.Contains(expected, output);
-        // Three layers: each LinearBackward has an edge from its weight and its bias.
-        Assert.Equal(14, output.Split('\n').Count(l => l.Contains("->")));
+        // Three layers: each LinearBackward has an edge from its weight and its bias; the loss's mean is one
+        // SumBackward node (the sum divided by the count inside it).
+        Assert.Equal(13, output.Split('\n').Count(l => l.Contains("->")));
     }
 
     [Fact]

@@ -81,8 +81,8 @@ public class WorkedExampleTests
         var e = WorkedExample.Create("a");
         var trace = e.Backward();
         var names = trace.Steps.Select(s => s.Node.Name).ToList();
-        // The mean reduction of the loss (sum, then divide by the count) runs first.
-        Assert.Equal(["DivBackward", "SumBackward", "BinaryCrossEntropyBackward", "SigmoidBackward", "LinearBackward", "ReluBackward", "LinearBackward"],
+        // The mean reduction of the loss (one sum divided by the count) runs first.
+        Assert.Equal(["SumBackward", "BinaryCrossEntropyBackward", "SigmoidBackward", "LinearBackward", "ReluBackward", "LinearBackward"],
             names.Where(n => n != "AccumulateGrad").ToList());
         var sigmoid = trace.Steps.Single(s => s.Node.Name == "SigmoidBackward");
         // Local derivative σ′(z2) = ŷ(1 − ŷ) = 0.244458, applied to the incoming ∂L/∂ŷ = −1/ŷ = −2.349860.

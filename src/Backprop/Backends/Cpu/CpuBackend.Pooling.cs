@@ -193,11 +193,13 @@ public sealed partial class CpuBackend
                     }
                     else
                     {
-                        T sum = T.Zero;
+                        // In float64 and rounded once, as every reduction (Note [Accurate reductions]): a global
+                        // average pool sums a whole plane.
+                        double sum = 0;
                         for (int ih = h0; ih < h1; ih++)
                             for (int iw = w0; iw < w1; iw++)
-                                sum += xData[xPlane + ih * xs[2] + iw * xs[3]];
-                        cell = sum / divisor;
+                                sum += double.CreateTruncating(xData[xPlane + ih * xs[2] + iw * xs[3]]);
+                        cell = T.CreateTruncating(sum / double.CreateTruncating(divisor));
                     }
                 }
             }

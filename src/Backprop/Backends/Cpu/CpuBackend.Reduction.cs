@@ -2,7 +2,11 @@ namespace Backprop.Backends.Cpu;
 
 public sealed partial class CpuBackend
 {
-    public void Reduce(ReduceOp op, StridedView x, StridedView y)
+    public void Reduce(ReduceOp op, StridedView x, StridedView y) => Reduce(op, x, y, divisor: 1);
+
+    public void Sum(StridedView x, StridedView y, double divisor) => Reduce(ReduceOp.Sum, x, y, divisor);
+
+    private static void Reduce(ReduceOp op, in StridedView x, in StridedView y, double divisor)
     {
         CheckSameDType(op, x, y);
         if (x.Rank != y.Rank)
@@ -16,12 +20,145 @@ public sealed partial class CpuBackend
             else if (y.Shape[d] == 1) yStrides[d] = 0;
             else throw new ShapeMismatchException(op.ToString(), $"reduction output {Shape.Format(y.Shape)} does not fit input {Shape.Format(x.Shape)}");
         }
+        if (divisor != 1 && (op != ReduceOp.Sum || !x.DType.IsFloatingPoint()))
+            throw new ArgumentException($"{op}: only a floating-point Sum can divide its result; got a divisor of {divisor} for {x.DType.DisplayName()}.");
         var target = new StridedView(y.Storage, x.Shape, yStrides, y.Offset, false);
-        switch (x.DType)
+        switch (x.DType, op)
         {
-            case DType.Float32: ReduceTyped<float>(op, x, y, target); break;
-            case DType.Float64: ReduceTyped<double>(op, x, y, target); break;
+            case (DType.Float32, ReduceOp.Sum or ReduceOp.Prod): AccumulateInFloat64<float>(op == ReduceOp.Sum, x, y, divisor); break;
+            case (DType.Float64, ReduceOp.Sum or ReduceOp.Prod): AccumulateInFloat64<double>(op == ReduceOp.Sum, x, y, divisor); break;
+            case (DType.Float32, _): ReduceTyped<float>(op, x, y, target); break;
+            case (DType.Float64, _): ReduceTyped<double>(op, x, y, target); break;
+            // Integer sums and products wrap exactly, in any order.
             default: ReduceTyped<long>(op, x, y, target); break;
+        }
+    }
+
+    /// <summary>
+    /// Floating-point Sum and Prod, accumulated in float64 and rounded once (after the division, for a mean). A sum
+    /// runs in the fixed order of <see cref="FixedOrderSum"/> over each output's elements taken in row-major order of
+    /// their reduced index, whatever the layout; a product multiplies in that order. See docs/architecture.md,
+    /// Note [Accurate reductions].
+    /// </summary>
+    private static void AccumulateInFloat64<T>(bool sum, in StridedView x, in StridedView y, double divisor)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var data = Data<T>(x.Storage);
+        var output = Data<T>(y.Storage);
+        if (x.NumElements == 0)
+        {
+            FillTyped(y, T.CreateTruncating((sum ? 0.0 : 1.0) / divisor));
+            return;
+        }
+        var kept = new List<(int Size, int XStride, int YStride)>();
+        var reduced = new List<(int Size, int Stride)>();
+        for (int d = 0; d < x.Rank; d++)
+        {
+            if (x.Shape[d] == 1) continue;
+            if (y.Shape[d] == 1)
+            {
+                // Neighbours in the reduced index merge when their strides line up.
+                if (reduced.Count > 0 && reduced[^1].Stride == x.Strides[d] * x.Shape[d])
+                    reduced[^1] = (reduced[^1].Size * x.Shape[d], x.Strides[d]);
+                else reduced.Add((x.Shape[d], x.Strides[d]));
+            }
+            else kept.Add((x.Shape[d], x.Strides[d], y.Strides[d]));
+        }
+        // When the reduced elements are not contiguous but a kept dimension is, sum whole rows of that dimension at
+        // once (a column sum: bias gradients, batch statistics, broadcast gradients).
+        int columnDim = sum && (reduced.Count == 0 || reduced[^1].Stride != 1) ? kept.FindIndex(k => k.XStride == 1) : -1;
+        if (columnDim >= 0)
+        {
+            var column = kept[columnDim];
+            kept.RemoveAt(columnDim);
+            var columns = new FixedOrderColumnSums(Math.Min(FixedOrderColumnSums.MaxColumns, column.Size));
+            var outer = Odometer.Over(kept);
+            var rows = Odometer.Over(reduced);
+            for (int o = 0; o < outer.Count; o++, outer.Next())
+                for (int c0 = 0; c0 < column.Size; c0 += FixedOrderColumnSums.MaxColumns)
+                {
+                    int width = Math.Min(FixedOrderColumnSums.MaxColumns, column.Size - c0);
+                    columns.Reset(width);
+                    rows.Reset();
+                    for (int j = 0; j < rows.Count; j++, rows.Next())
+                        columns.AddRow<T>(data.AsSpan(outer.XOffset + x.Offset + rows.XOffset + c0, width));
+                    var totals = columns.Totals();
+                    for (int c = 0; c < width; c++)
+                        output[y.Offset + outer.YOffset + (c0 + c) * column.YStride] = T.CreateTruncating(totals[c] / divisor);
+                }
+            return;
+        }
+        // Otherwise each output walks its own elements: the innermost reduced dimension as one strided row.
+        var (rowLength, rowStride) = reduced.Count > 0 ? reduced[^1] : (1, 0);
+        if (reduced.Count > 0) reduced.RemoveAt(reduced.Count - 1);
+        var outputs = Odometer.Over(kept);
+        var starts = Odometer.Over(reduced);
+        for (int o = 0; o < outputs.Count; o++, outputs.Next())
+        {
+            double result;
+            starts.Reset();
+            if (sum)
+            {
+                var accumulator = new FixedOrderSum();
+                for (int r = 0; r < starts.Count; r++, starts.Next())
+                    accumulator.Add(data, x.Offset + outputs.XOffset + starts.XOffset, rowLength, rowStride);
+                result = accumulator.Total;
+            }
+            else
+            {
+                result = 1;
+                for (int r = 0; r < starts.Count; r++, starts.Next())
+                {
+                    int start = x.Offset + outputs.XOffset + starts.XOffset;
+                    for (int i = 0; i < rowLength; i++) result *= double.CreateTruncating(data[start + i * rowStride]);
+                }
+            }
+            output[y.Offset + outputs.YOffset] = T.CreateTruncating(result / divisor);
+        }
+    }
+
+    /// <summary>Walks a multi-index in row-major order (last dimension fastest), tracking an offset into x and into y.</summary>
+    private sealed class Odometer
+    {
+        private readonly int[] _sizes, _xStrides, _yStrides, _index;
+
+        private Odometer(int[] sizes, int[] xStrides, int[] yStrides)
+        {
+            _sizes = sizes;
+            _xStrides = xStrides;
+            _yStrides = yStrides;
+            _index = new int[sizes.Length];
+            Count = 1;
+            foreach (var size in sizes) Count *= size;
+        }
+
+        public static Odometer Over(List<(int Size, int XStride, int YStride)> dims) =>
+            new([.. dims.Select(d => d.Size)], [.. dims.Select(d => d.XStride)], [.. dims.Select(d => d.YStride)]);
+
+        public static Odometer Over(List<(int Size, int Stride)> dims) =>
+            new([.. dims.Select(d => d.Size)], [.. dims.Select(d => d.Stride)], new int[dims.Count]);
+
+        public int Count { get; }
+        public int XOffset { get; private set; }
+        public int YOffset { get; private set; }
+
+        public void Reset()
+        {
+            Array.Clear(_index);
+            XOffset = YOffset = 0;
+        }
+
+        public void Next()
+        {
+            for (int d = _sizes.Length - 1; d >= 0; d--)
+            {
+                XOffset += _xStrides[d];
+                YOffset += _yStrides[d];
+                if (++_index[d] < _sizes[d]) return;
+                XOffset -= _xStrides[d] * _sizes[d];
+                YOffset -= _yStrides[d] * _sizes[d];
+                _index[d] = 0;
+            }
         }
     }
 
@@ -187,6 +324,7 @@ public sealed partial class CpuBackend
         var xBases = StridedLoop.Offsets(SqueezeToOne(x, dim));
         var yBases = StridedLoop.Offsets(SqueezeToOne(y, dim));
         var buffer = rowsContiguous ? null : new T[n];
+        var exps = log ? new T[n] : null;
         for (int r = 0; r < xBases.Length; r++)
         {
             Span<T> row;
@@ -206,16 +344,17 @@ public sealed partial class CpuBackend
             if (log)
             {
                 // log softmax = (x − m) − log Σ e^(x − m); no exp result is ever divided or logged on its own.
-                T logSum = T.Zero;
-                foreach (var v in row) logSum += T.Exp(v);
-                logSum = T.Log(logSum);
-                TensorPrimitives.Subtract(row, logSum, row);
+                TensorPrimitives.Exp(row, exps);
+                var denominator = new FixedOrderSum();
+                denominator.Add<T>(exps);
+                TensorPrimitives.Subtract(row, T.CreateTruncating(Math.Log(denominator.Total)), row);
             }
             else
             {
                 TensorPrimitives.Exp(row, row);
-                T sum = TensorPrimitives.Sum<T>(row);
-                TensorPrimitives.Divide(row, sum, row);
+                var denominator = new FixedOrderSum();
+                denominator.Add<T>(row);
+                TensorPrimitives.Divide(row, T.CreateTruncating(denominator.Total), row);
             }
             if (!rowsContiguous)
                 for (int i = 0; i < n; i++) ys[yBases[r] + i * y.Strides[dim]] = row[i];

@@ -41,7 +41,7 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
             {
                 Nn.Reduction.None => perSample,
                 Nn.Reduction.Sum => perSample.Sum(),
-                _ => perSample.Sum() / count,
+                _ => perSample.SumDividedBy(count),
             };
         }
         return Autograd.IsRecording(logits)

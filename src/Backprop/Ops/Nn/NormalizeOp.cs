@@ -30,9 +30,9 @@ internal sealed class NormalizeOp : Node, IGradchecked
         using (Autograd.NoGrad())
         {
             var input = x.Detach();
-            mean = SumOp.Apply(input, reduced, keepDim: true) / count;
+            mean = SumOp.Apply(input, reduced, keepDim: true, divisor: count);
             var centered = input - mean;
-            variance = SumOp.Apply(centered.Square(), reduced, keepDim: true) / count;
+            variance = SumOp.Apply(centered.Square(), reduced, keepDim: true, divisor: count);
             inverseStd = (variance + eps).Pow(-0.5);
             normalized = centered * inverseStd;
         }
