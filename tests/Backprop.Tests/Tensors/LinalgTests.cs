@@ -1,6 +1,4 @@
-namespace Backprop.Tests.Linalg;
-
-using Linalg = Backprop.Linalg;
+namespace Backprop.Tests.Tensors;
 
 /// <summary>Reference semantics of torch.linalg's functions: each result checked against its defining identity or hand-derived values.</summary>
 public class LinalgTests
