@@ -296,4 +296,13 @@ public class LinalgTests
         var error = Assert.Throws<NotSupportedException>(() => Linalg.Qr(a, QrMode.Complete).Q.Sum().Backward());
         Assert.Contains("Complete", error.Message);
     }
+
+    [Fact]
+    public void Nan_inputs_give_nan_decompositions_instead_of_hanging()
+    {
+        var a = Tensor.FromArray(new[,] { { 1.0, double.NaN }, { double.NaN, 2.0 } });
+        Assert.All(Linalg.Svdvals(a).ToArray<double>(), v => Assert.True(double.IsNaN(v), $"singular value {v}"));
+        Assert.All(Linalg.Eigvalsh(a).ToArray<double>(), v => Assert.True(double.IsNaN(v), $"eigenvalue {v}"));
+        Assert.True(double.IsNaN(Linalg.Det(a).Item()), "det of a NaN matrix");
+    }
 }
