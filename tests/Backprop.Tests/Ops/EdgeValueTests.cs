@@ -255,6 +255,38 @@ public class EdgeValueTests
         new(typeof(LinearOp), "empty batch", x => Linear(x[0], x[1], x[2]), [Empty(0, 2), T([1, 2], 1, 2), V(3)], Empty(0, 1),
             [Empty(0, 2), T([1, 2], 0, 0), V(0)]),
 
+        // torch.linalg: a singular matrix makes Solve, Inv and Cholesky raise; Det is 0 and Slogdet (0, −∞) there.
+        new(typeof(SolveOp), "zero right-hand side", x => Linalg.Solve(x[0], x[1]), [T([2, 2], 2, 0, 0, 4), T([2, 1], 0, 0)],
+            T([2, 1], 0, 0), [T([2, 2], 0, 0, 0, 0), T([2, 1], 0.5, 0.25)]),
+        new(typeof(SolveOp), "singular matrix throws", x => Linalg.Solve(x[0], x[1]), [Full([2, 2], 1), T([2, 1], 1, 2)], null,
+            [null, null]) { Throws = typeof(LinalgException) },
+        new(typeof(SolveOp), "empty batch", x => Linalg.Solve(x[0], x[1]), [Empty(0, 2, 2), Empty(0, 2, 1)], Empty(0, 2, 1),
+            [Empty(0, 2, 2), Empty(0, 2, 1)]),
+        // d(A⁻¹) = −A⁻ᵀ·G·A⁻ᵀ: for A = diag(2, 4) and G all ones, −[[1/4, 1/8], [1/8, 1/16]].
+        new(typeof(InvOp), "diagonal", x => Linalg.Inv(x[0]), [T([2, 2], 2, 0, 0, 4)], T([2, 2], 0.5, 0, 0, 0.25),
+            [T([2, 2], -0.25, -0.125, -0.125, -0.0625)]),
+        new(typeof(InvOp), "zero matrix throws", x => Linalg.Inv(x[0]), [Full([2, 2], 0)], null, [null]) { Throws = typeof(LinalgException) },
+        new(typeof(InvOp), "empty batch", x => Linalg.Inv(x[0]), [Empty(0, 3, 3)], Empty(0, 3, 3), [Empty(0, 3, 3)]),
+        new(typeof(DetOp), "singular matrix is 0", x => Linalg.Det(x[0]), [T([2, 2], 1, 2, 2, 4)], 0.0, [null]),
+        // ∂det/∂A = det·A⁻ᵀ: diag(3, 2) for A = diag(2, 3).
+        new(typeof(DetOp), "diagonal", x => Linalg.Det(x[0]), [T([2, 2], 2, 0, 0, 3)], 6.0, [T([2, 2], 3, 0, 0, 2)]),
+        new(typeof(SlogdetOp), "singular matrix has log|det| −∞", x => Linalg.Slogdet(x[0]).LogAbsDet, [Full([3, 3], 1)], -Inf, [null]),
+        new(typeof(SlogdetOp), "singular matrix has sign 0", x => Linalg.Slogdet(x[0]).Sign, [Full([2, 2], 0)], 0.0, [null]),
+        // ∂log|det A|/∂A = A⁻ᵀ, whatever the sign.
+        new(typeof(SlogdetOp), "negative determinant", x => Linalg.Slogdet(x[0]).LogAbsDet, [T([2, 2], -2, 0, 0, 0.5)], 0.0,
+            [T([2, 2], -0.5, 0, 0, 2)]),
+        new(typeof(CholeskyOp), "zero matrix throws", x => Linalg.Cholesky(x[0]), [Full([2, 2], 0)], null, [null]) { Throws = typeof(LinalgException) },
+        new(typeof(CholeskyOp), "empty batch", x => Linalg.Cholesky(x[0]), [Empty(0, 2, 2)], Empty(0, 2, 2), [Empty(0, 2, 2)]),
+        new(typeof(QrOp), "empty batch", x => Linalg.Qr(x[0]).R, [Empty(0, 3, 2)], Empty(0, 2, 2), [Empty(0, 3, 2)]),
+        // A zero matrix has R = 0 (and some orthonormal Q).
+        new(typeof(QrOp), "zero matrix", x => Linalg.Qr(x[0]).R, [Full([2, 2], 0)], Full([2, 2], 0), [null]),
+        // Tied singular values: their sum (the nuclear norm) still has the gradient U·Vᵀ = I at A = 3·I.
+        new(typeof(SvdOp), "tied singular values", x => Linalg.Svdvals(x[0]).Sum(), [T([2, 2], 3, 0, 0, 3)], 6.0, [T([2, 2], 1, 0, 0, 1)]),
+        new(typeof(SvdOp), "zero matrix", x => Linalg.Svdvals(x[0]), [Full([2, 3], 0)], V(0, 0), [null]),
+        // Tied eigenvalues: their sum (the trace) has the gradient V·Vᵀ = I.
+        new(typeof(EighOp), "tied eigenvalues", x => Linalg.Eigvalsh(x[0]).Sum(), [T([2, 2], 2, 0, 0, 2)], 4.0, [T([2, 2], 1, 0, 0, 1)]),
+        new(typeof(EighOp), "empty batch", x => Linalg.Eigvalsh(x[0]), [Empty(0, 2, 2)], Empty(0, 2), [Empty(0, 2, 2)]),
+
         // ---- Convolution ----
         new(typeof(Conv2dOp), "empty batch", x => Conv2d(x[0], x[1]), [Empty(0, 1, 2, 2), Full([1, 1, 1, 1], 2)], Empty(0, 1, 2, 2),
             [Empty(0, 1, 2, 2), Full([1, 1, 1, 1], 0)]),

@@ -29,5 +29,8 @@ internal sealed class WhereOp : Node, IGradchecked
         new("Where", x => Tensor.Where(Pattern, x[0], x[1]), [3, 4], [3, 4]),
         new("Where broadcast", x => Tensor.Where(Pattern, x[0], x[1]), [4], GradcheckInput.Transposed(3, 4)),
         new("Where from comparison", x => Tensor.Where(x[0].Gt(0.0), x[0], x[0] * 0.1), GradcheckInput.NonZero(6)),
+        new("Tril", x => x[0].Tril(), [3, 4]),
+        new("Triu offset batched transposed", x => x[0].Triu(-1), GradcheckInput.Transposed(2, 3, 3)),
+        new("DiagEmbed", x => x[0].DiagEmbed(), [2, 3]),
     ];
 }

@@ -40,6 +40,8 @@ internal sealed class SliceOp : Node, IGradchecked
         new("Slice with step", x => x[0].Slice(0, 1, 6, step: 2), [7, 2]),
         new("Select", x => x[0].Select(1, -1), [3, 4]),
         new("Indexer", x => x[0][1.., ^1] * x[0][..2, 0], [3, 4]),
+        new("Diagonal", x => x[0].Diagonal(), [2, 3, 3]),
+        new("Diagonal offset transposed", x => x[0].Diagonal(-1), GradcheckInput.Transposed(4, 3)),
         new("Split and recombine", x => x[0].Split(2, 1)[0] * x[0].Split(2, 1)[1], GradcheckInput.Transposed(3, 4)),
     ];
 }
