@@ -155,6 +155,13 @@ public class EdgeValueTests
         new(typeof(ExtremumOp), "Max over a non-empty dim of an empty tensor", x => x[0].Max(0), [Empty(2, 0)], Empty(0), [Empty(2, 0)]),
         new(typeof(SumOp), "Sum of empty is 0", x => x[0].Sum(), [Empty(0)], 0.0, [Empty(0)]),
         new(typeof(SumOp), "Sum over the empty dim", x => x[0].Sum(1), [Empty(2, 0)], V(0, 0), [Empty(2, 0)]),
+        // torch.mean of an empty tensor is 0/0 = NaN; var/std divide by max(0, n − correction): NaN for one element.
+        new(typeof(SumOp), "Mean of empty is NaN", x => x[0].Mean(), [Empty(0)], NaN, [Empty(0)]),
+        new(typeof(SumOp), "Var of one element is NaN", x => x[0].Var(), [V(3)], NaN, [V(NaN)]),
+        new(typeof(SumOp), "Std of one element is NaN", x => x[0].Std(), [V(3)], NaN, [V(NaN)]),
+        new(typeof(SumOp), "Var of a constant row is 0", x => x[0].Var(), [V(12345.678, 12345.678, 12345.678)], 0.0, [V(0, 0, 0)]),
+        // torch.linalg.vector_norm's backward masks the zero norm: the subgradient 0, not 0/0.
+        new(typeof(SumOp), "Norm of a zero vector", x => x[0].Norm(), [V(0, 0, 0)], 0.0, [V(0, 0, 0)]),
         new(typeof(SumOp), "Sum with opposite infinities", x => x[0].Sum(), [V(Inf, -Inf, 1)], NaN, [V(1, 1, 1)]),
 
         // ---- Activations ----
@@ -201,6 +208,8 @@ public class EdgeValueTests
         // exp(x − max) with max = −Inf (an all −Inf row) is exp(NaN): PyTorch returns NaN for the whole row.
         new(typeof(SoftmaxOp), "all -Inf row is NaN", x => x[0].Softmax(1), [T([2, 2], -Inf, -Inf, 0, 0)], T([2, 2], NaN, NaN, 0.5, 0.5),
             [T([2, 2], NaN, NaN, 0, 0)]),
+        // x − max(x) is ∞ − ∞ = NaN at a +∞ entry, and the NaN reaches the whole row through the denominator.
+        new(typeof(SoftmaxOp), "+Inf entry makes the row NaN", x => x[0].Softmax(0), [V(Inf, 0)], V(NaN, NaN), [V(NaN, NaN)]),
         new(typeof(SoftmaxOp), "large logits", x => x[0].Softmax(0), [V(1000, 0)], V(1, 0), [V(0, 0)]) { Upstream = V(1, 0) },
         new(typeof(SoftmaxOp), "empty dim", x => x[0].Softmax(1), [Empty(2, 0)], Empty(2, 0), [Empty(2, 0)]),
         new(typeof(SoftmaxOp), "empty batch", x => x[0].Softmax(1), [Empty(0, 3)], Empty(0, 3), [Empty(0, 3)]),
@@ -208,6 +217,7 @@ public class EdgeValueTests
         new(typeof(LogSoftmaxOp), "-Inf entry", x => x[0].LogSoftmax(0), [V(0, -Inf)], V(0, -Inf), [V(-1, 1)]),
         new(typeof(LogSoftmaxOp), "constant row", x => x[0].LogSoftmax(1), [Full([1, 2], 3)], Full([1, 2], -Math.Log(2)),
             [T([1, 2], 0.5, -0.5)]) { Upstream = T([1, 2], 1, 0) },
+        new(typeof(LogSoftmaxOp), "+Inf entry makes the row NaN", x => x[0].LogSoftmax(0), [V(Inf, 0)], V(NaN, NaN), [V(NaN, NaN)]),
         new(typeof(LogSoftmaxOp), "all -Inf row is NaN", x => x[0].LogSoftmax(0), [V(-Inf, -Inf)], V(NaN, NaN), [V(NaN, NaN)]),
         new(typeof(LogSoftmaxOp), "large logits", x => x[0].LogSoftmax(0), [V(1000, 0)], V(0, -1000), [V(-1, 1)]),
         new(typeof(LogSoftmaxOp), "empty dim", x => x[0].LogSoftmax(1), [Empty(3, 0)], Empty(3, 0), [Empty(3, 0)]),
@@ -329,6 +339,8 @@ public class EdgeValueTests
         // Cross-entropy over log-softmax: a −Inf logit in a non-target class costs nothing and gets gradient 0.
         new(typeof(CrossEntropyOp), "-Inf logit of another class", x => CrossEntropy(x[0], TargetZero), [T([1, 2], 0, -Inf)], 0.0,
             [T([1, 2], 0, 0)]),
+        // A mean over no samples is 0/0 = NaN, as PyTorch's cross_entropy gives for an empty batch.
+        new(typeof(CrossEntropyOp), "empty batch is NaN", x => CrossEntropy(x[0], NoTargets), [Empty(0, 3)], NaN, [Empty(0, 3)]),
         new(typeof(CrossEntropyOp), "constant logits", x => CrossEntropy(x[0], TargetZero), [Full([1, 4], 2)], Math.Log(4),
             [T([1, 4], -0.75, 0.25, 0.25, 0.25)]),
         // BCELoss clamps log terms at −100 (documented); the gradient divides by max(p(1 − p), 1e-12).
@@ -340,6 +352,9 @@ public class EdgeValueTests
         // Huber's slope is clamp(d, −δ, δ): continuous, δ at the boundary.
         new(typeof(AbsoluteErrorLossOp), "Huber at the boundary", x => HuberLoss(x[0], x[1], Backprop.Nn.Reduction.Sum, delta: 1.0),
             [V(1, -1, 0), V(0, 0, 0)], 1.0, [V(1, -1, 0), null]),
+        // The mean of a constant row is the constant exactly (float64 sum divided before rounding), so x − μ is 0.
+        new(typeof(NormalizeOp), "LayerNorm of large constant rows", x => LayerNorm(x[0], [3]), [T([2, 3], 1000.1, 1000.1, 1000.1, 12345.678, 12345.678, 12345.678)],
+            Full([2, 3], 0), [Full([2, 3], 0)]),
         new(typeof(NormalizeOp), "LayerNorm of a small constant row", x => LayerNorm(x[0], [4]), [Full([1, 4], 2)], Full([1, 4], 0),
             [Full([1, 4], 0)]),
         // The r = (σ² + ε)^−½ a normalisation saves for its double backward: 1/√ε for a constant row, slope −r²·x̂/n = 0.
@@ -352,6 +367,7 @@ public class EdgeValueTests
     private static readonly Tensor EmptyRowIndex = Tensor.FromArray(Array.Empty<long>(), 2, 0);
     private static readonly Tensor RepeatedRow = Tensor.FromArray(new long[] { 0, 0 }, 2);
     private static readonly Tensor PoolPicks = Tensor.FromArray(new long[] { 2, 3 }, 1, 1, 1, 2);
+    private static readonly Tensor NoTargets = Tensor.FromArray(Array.Empty<long>(), 0);
     private static readonly Tensor TargetZero = Tensor.FromArray(new long[] { 0 }, 1);
 
     private static double SpecialErf(double x) => Backprop.Backends.Cpu.SpecialFunctions.Erf(x);

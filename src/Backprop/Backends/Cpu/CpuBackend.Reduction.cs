@@ -339,7 +339,9 @@ public sealed partial class CpuBackend
                 for (int i = 0; i < n; i++) row[i] = xs[xBases[r] + i * x.Strides[dim]];
             }
             T m = TensorPrimitives.Max<T>(row);
-            if (T.IsInfinity(m)) m = T.Zero;
+            // An all −∞ row subtracts 0 instead of −∞ (its exps are 0 and 0/0 gives NaN, as PyTorch's does); a +∞ entry
+            // is subtracted as it is, so ∞ − ∞ makes the row NaN, as in PyTorch.
+            if (T.IsNegativeInfinity(m)) m = T.Zero;
             TensorPrimitives.Subtract(row, m, row);
             if (log)
             {
