@@ -10,7 +10,7 @@ namespace Backprop.Tests.Ops;
 /// Where PyTorch's kernel evaluates a formula literally into NaN at an infinity and the function has a plain limit
 /// there, the table asks for the limit and says so.
 /// </summary>
-public class EdgeValueTests
+public partial class EdgeValueTests
 {
     private const double Inf = double.PositiveInfinity;
     private const double NaN = double.NaN;
@@ -23,7 +23,8 @@ public class EdgeValueTests
 
     private static readonly Tensor NoIndices = Tensor.FromArray(Array.Empty<long>(), 0);
 
-    public static IReadOnlyList<EdgeRow> Rows { get; } = WithEmptyRows(BuildRows());
+    /// <summary>The whole table: the rows below, and those of the op families kept in files of their own (EdgeValueTests.*.cs).</summary>
+    public static IReadOnlyList<EdgeRow> Rows { get; } = WithEmptyRows([.. BuildRows()]);
 
     /// <summary>
     /// Adds, for each op with a pointwise row, the same call on empty [0] inputs (an empty result and empty
