@@ -67,13 +67,17 @@ internal static class CpuMemoryPool
         public bool Repeats;
     }
 
+    /// <summary>Guards the pool's lists and counters.</summary>
     private static readonly object Gate = new();
+
+    /// <summary>Held for a whole pass: two at once would let the second free what the first just quarantined.</summary>
+    private static readonly object PassGate = new();
     private static readonly Dictionary<(Type, int), LengthRecord> Lengths = new();
     private static readonly List<(WeakReference<Storage> Owner, Array Buffer)> Rented = new();
     private static List<Array> s_quarantine = new();
     private static long s_bytesSinceReclaim;
     private static long s_freshBytesSinceFullCollection;
-    private static int s_reclaiming;
+    private static int s_gen2CollectionsSeen;
     private static long s_freeBytes;
     private static long s_quarantinedBytes;
     private static int s_passes;
@@ -165,10 +169,10 @@ internal static class CpuMemoryPool
         }
         // A pass runs on schedule, hit or miss: waiting for a miss let the free lists grow to cover ever longer
         // intervals between passes. One pass at a time; a thread that finds one running goes on without it.
-        if (reclaim && Interlocked.Exchange(ref s_reclaiming, 1) == 0)
+        if (reclaim && Monitor.TryEnter(PassGate))
         {
-            try { Reclaim(); }
-            finally { Volatile.Write(ref s_reclaiming, 0); }
+            try { RunPass(); }
+            finally { Monitor.Exit(PassGate); }
             if (array is null) lock (Gate) array = TakeFree<T>(length, bytes, request: false);
         }
         bool fresh = array is null;
@@ -214,6 +218,11 @@ internal static class CpuMemoryPool
     /// </summary>
     public static void Reclaim()
     {
+        lock (PassGate) RunPass();
+    }
+
+    private static void RunPass()
+    {
         long rented;
         bool full;
         List<Array> released;
@@ -224,6 +233,8 @@ internal static class CpuMemoryPool
             released = s_quarantine;
             s_quarantine = new List<Array>();
             s_quarantinedBytes = 0;
+            // A full collection the runtime ran by itself has returned the garbage already.
+            if (GC.CollectionCount(2) != s_gen2CollectionsSeen) s_freshBytesSinceFullCollection = 0;
             full = s_freshBytesSinceFullCollection >= FreshCyclesPerFullCollection * ReclaimAfterBytes;
         }
         if (!full)
@@ -240,6 +251,7 @@ internal static class CpuMemoryPool
         lock (Gate)
         {
             if (full) s_freshBytesSinceFullCollection = 0;
+            s_gen2CollectionsSeen = GC.CollectionCount(2);
             s_passes++;
             foreach (var buffer in released) MakeFree(buffer);
             TrimByAge();
