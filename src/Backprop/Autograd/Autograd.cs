@@ -11,11 +11,40 @@ namespace Backprop;
 public static class Autograd
 {
     /// <summary>The modes of one flow; immutable, so a captured ExecutionContext keeps the value it captured.</summary>
-    private sealed record Modes(bool GradDisabled, int AnomalyDepth, int SentinelDepth)
+    private sealed class Modes
     {
-        public static readonly Modes Default = new(false, 0, 0);
+        private const int Interned = 4;
 
-        public static readonly Modes NoGrad = new(true, 0, 0);
+        // Every combination with depths below Interned, made once: entering or leaving a scope allocates no Modes, and
+        // the default is one instance, stored as null so that a flow back to the default looks like one that never set a mode.
+        private static readonly Modes[] Table = Enumerable.Range(0, 2 * Interned * Interned)
+            .Select(i => new Modes(i >= Interned * Interned, i / Interned % Interned, i % Interned)).ToArray();
+
+        private Modes(bool gradDisabled, int anomalyDepth, int sentinelDepth)
+        {
+            GradDisabled = gradDisabled;
+            AnomalyDepth = anomalyDepth;
+            SentinelDepth = sentinelDepth;
+        }
+
+        public bool GradDisabled { get; }
+
+        public int AnomalyDepth { get; }
+
+        public int SentinelDepth { get; }
+
+        public static Modes Default => Table[0];
+
+        public static Modes Of(bool gradDisabled, int anomalyDepth, int sentinelDepth) =>
+            anomalyDepth < Interned && sentinelDepth < Interned
+                ? Table[(gradDisabled ? Interned * Interned : 0) + anomalyDepth * Interned + sentinelDepth]
+                : new Modes(gradDisabled, anomalyDepth, sentinelDepth);
+
+        public Modes WithGradDisabled(bool disabled) => Of(disabled, AnomalyDepth, SentinelDepth);
+
+        public Modes WithAnomalyDepth(int depth) => Of(GradDisabled, depth, SentinelDepth);
+
+        public Modes WithSentinelDepth(int depth) => Of(GradDisabled, AnomalyDepth, depth);
     }
 
     private static readonly AsyncLocal<Modes?> s_modes = new(static change => Mirror(change.CurrentValue));
@@ -35,12 +64,7 @@ public static class Autograd
 
     private static Modes Current => s_modes.Value ?? Modes.Default;
 
-    private static void Set(Modes modes)
-    {
-        // The two common values are shared, so entering NoGrad from the default allocates no Modes, and the default is
-        // stored as null: a flow back to the default looks like one that never set a mode.
-        s_modes.Value = modes == Modes.Default ? null : modes == Modes.NoGrad ? Modes.NoGrad : modes;
-    }
+    private static void Set(Modes modes) => s_modes.Value = ReferenceEquals(modes, Modes.Default) ? null : modes;
 
     /// <summary>Whether ops record a graph for tensors that require grad (true unless inside <see cref="NoGrad"/>).</summary>
     public static bool IsGradEnabled => !t_gradDisabled;
@@ -60,14 +84,14 @@ public static class Autograd
         bool wasEnabled = !t_gradDisabled;
         // Already so: nothing to set or restore, which keeps nested NoGrad (an op's own, inside backward) free.
         if (wasEnabled == enabled) return default;
-        Set(Current with { GradDisabled = !enabled });
+        Set(Current.WithGradDisabled(!enabled));
         return new GradModeScope(wasEnabled);
     }
 
     internal static void RestoreGradEnabled(bool enabled)
     {
         if (!t_gradDisabled == enabled) return;
-        Set(Current with { GradDisabled = !enabled });
+        Set(Current.WithGradDisabled(!enabled));
     }
 
     internal static bool IsAnomalyEnabled => t_anomaly;
@@ -86,14 +110,14 @@ public static class Autograd
     public static AnomalyScope DetectAnomaly()
     {
         var modes = Current;
-        Set(modes with { AnomalyDepth = modes.AnomalyDepth + 1 });
+        Set(modes.WithAnomalyDepth(modes.AnomalyDepth + 1));
         return new AnomalyScope(sentinel: false);
     }
 
     internal static void LeaveAnomaly()
     {
         var modes = Current;
-        if (modes.AnomalyDepth > 0) Set(modes with { AnomalyDepth = modes.AnomalyDepth - 1 });
+        if (modes.AnomalyDepth > 0) Set(modes.WithAnomalyDepth(modes.AnomalyDepth - 1));
     }
 
     /// <summary>
@@ -108,14 +132,14 @@ public static class Autograd
     public static AnomalyScope DetectNonFinite()
     {
         var modes = Current;
-        Set(modes with { SentinelDepth = modes.SentinelDepth + 1 });
+        Set(modes.WithSentinelDepth(modes.SentinelDepth + 1));
         return new AnomalyScope(sentinel: true);
     }
 
     internal static void LeaveSentinel()
     {
         var modes = Current;
-        if (modes.SentinelDepth > 0) Set(modes with { SentinelDepth = modes.SentinelDepth - 1 });
+        if (modes.SentinelDepth > 0) Set(modes.WithSentinelDepth(modes.SentinelDepth - 1));
     }
 
     /// <summary>Whether recording is on and any of the tensors requires grad, i.e. whether an op should record a node.</summary>
