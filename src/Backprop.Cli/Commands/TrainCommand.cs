@@ -20,7 +20,7 @@ public static class TrainCommand
     private static readonly HashSet<string> ValueOptions =
         ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads"];
 
-    private static readonly HashSet<string> FlagOptions = ["json", "diagnose"];
+    private static readonly HashSet<string> FlagOptions = ["json", "diagnose", "no-nan-check"];
 
     /// <summary>Options that define the run (see <see cref="TrainSettings"/>): a resumed run takes them from its checkpoint.</summary>
     private static readonly string[] SettingOptions = ["model", "hidden", "init", "optimizer", "lr", "batch-size", "seed", "limit"];
@@ -90,6 +90,9 @@ public static class TrainCommand
             e.Cancel = true;
         };
         Console.CancelKeyPress += onCancel;
+        // On unless --no-nan-check: the first NaN or ±∞ a backward pass produces stops the run, naming the op, instead of
+        // training on garbage. It scans each gradient once as it is made, a small part of a step (see HelpText).
+        using var nanCheck = options.Flag("no-nan-check") ? default(AnomalyScope?) : Autograd.DetectNonFinite();
         var clock = Stopwatch.StartNew();
         bool finished;
         try
@@ -162,6 +165,8 @@ public static class TrainCommand
               --json               plain progress lines, and the result as one JSON object on the last line
               --diagnose           watch the gradients: after training, a per-layer report (vanishing, exploding,
                                    dead ReLU units, non-finite values) and grad-norms.png (in --out, or here)
+              --no-nan-check       train on when a gradient turns NaN or infinite; by default the run stops at the
+                                   first one (Autograd.DetectNonFinite), naming the op, and exits with code 1
 
             DATASET, with its defaults and models:
 
@@ -186,8 +191,23 @@ public static class TrainCommand
         var sinceSave = Stopwatch.StartNew();
         while (trainer.Epoch < lastEpoch)
         {
-            view.EpochStarted(trainer.Epoch + 1, trainer.Loader.BatchesPerEpoch);
-            var result = trainer.RunEpoch(view.BatchFinished);
+            int batches = trainer.Loader.BatchesPerEpoch, done = 0;
+            view.EpochStarted(trainer.Epoch + 1, batches);
+            EpochResult result;
+            try
+            {
+                result = trainer.RunEpoch(progress =>
+                {
+                    done = progress.Batch;
+                    view.BatchFinished(progress);
+                });
+            }
+            catch (AnomalyException e)
+            {
+                throw new TrainingDivergedException(
+                    $"the run diverged in epoch {trainer.Epoch + 1}, batch {done + 1} of {batches}: {OneLine(e.Message)} " +
+                    "Lower --lr (or change the model); --no-nan-check trains on regardless.", e);
+            }
             view.EpochFinished(result);
             if (stop.IsCancellationRequested) return trainer.Epoch >= lastEpoch;
             // The final checkpoint is written with the other files; in between, often enough that a crash loses little.
@@ -199,6 +219,8 @@ public static class TrainCommand
         }
         return true;
     }
+
+    private static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
 
     private static TrainSettings SettingsFromOptions(CliArguments options)
     {
@@ -358,3 +380,6 @@ public static class TrainCommand
 
     private static UsageException Usage(string message) => new($"backprop train: {message}");
 }
+
+/// <summary>A training run stopped because a backward pass produced NaN or ±∞ (see <c>--no-nan-check</c>).</summary>
+public sealed class TrainingDivergedException(string message, AnomalyException inner) : Exception(message, inner);

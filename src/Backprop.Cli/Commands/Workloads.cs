@@ -9,14 +9,14 @@ namespace Backprop.Cli.Commands;
 /// </summary>
 public static class Workloads
 {
-    /// <summary>The line for one workload, or null when the library cannot run it yet.</summary>
-    public static string? Run(string name, bool reportAllocations) => name switch
+    /// <summary>The line for one workload.</summary>
+    public static string Run(string name, bool reportAllocations) => name switch
     {
         "gemm" => Gemm(),
         "mlp" => Mlp(reportAllocations),
         "xor" => Xor(reportAllocations),
         "cnn" => Cnn(reportAllocations),
-        _ => null,
+        _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Workloads: no such workload."),
     };
 
     private static string Gemm()
@@ -64,8 +64,9 @@ public static class Workloads
 
     private static string Xor(bool reportAllocations)
     {
-        Tensor.ManualSeed(0);
-        var model = new Sequential(new Linear(2, 4), new Relu(), new Linear(4, 4), new Relu(), new Linear(4, 1), new Sigmoid());
+        var generator = new Generator(0);
+        var model = new Sequential(new Linear(2, 4, generator: generator), new Relu(), new Linear(4, 4, generator: generator), new Relu(),
+            new Linear(4, 1, generator: generator), new Sigmoid());
         var x = Tensor.FromArray(new float[] { 0, 0, 0, 1, 1, 0, 1, 1 }, 4, 2);
         var y = Tensor.FromArray(new float[] { 0, 1, 1, 0 }, 4, 1);
         var step = TrainStep(model, new BceLoss(), x, y, 0.5);

@@ -60,10 +60,9 @@ internal static class Engine
         finally
         {
             (t_backwardFile, t_backwardLine) = (previousFile, previousLine);
-            scratch.Stack.Clear();
-            scratch.Ready.Clear();
-            scratch.Roots.Clear();
-            scratch.InUse = false;
+            // Clear also empties the gradient slots, which a node that threw (a non-finite check, an in-place error)
+            // leaves filled: the next backward on this thread would find them as gradients its own node never set.
+            scratch.Clear();
         }
     }
 

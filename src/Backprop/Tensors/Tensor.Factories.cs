@@ -78,9 +78,8 @@ public partial class Tensor
     public static Tensor Uniform(Shape shape, double low, double high, DType dtype = DType.Float32, Generator? generator = null,
         Device? device = null, bool requiresGrad = false)
     {
-        var g = generator ?? Generator.Default;
         var values = new double[shape.NumElements];
-        for (int i = 0; i < values.Length; i++) values[i] = low + (high - low) * g.NextDouble();
+        (generator ?? Generator.Default).FillUniform(values, low, high);
         return FromHost(values, shape.ToArray(), dtype, device, requiresGrad);
     }
 
@@ -94,9 +93,8 @@ public partial class Tensor
     public static Tensor Normal(Shape shape, double mean, double std, DType dtype = DType.Float32, Generator? generator = null,
         Device? device = null, bool requiresGrad = false)
     {
-        var g = generator ?? Generator.Default;
         var values = new double[shape.NumElements];
-        for (int i = 0; i < values.Length; i++) values[i] = mean + std * g.NextNormal();
+        (generator ?? Generator.Default).FillNormal(values, mean, std);
         return FromHost(values, shape.ToArray(), dtype, device, requiresGrad);
     }
 
@@ -104,13 +102,16 @@ public partial class Tensor
     public static Tensor RandInt(long low, long high, Shape shape, Generator? generator = null, Device? device = null)
     {
         if (high <= low) throw new ArgumentException($"RandInt: high ({high}) must exceed low ({low}).");
-        var g = generator ?? Generator.Default;
         var values = new long[shape.NumElements];
-        for (int i = 0; i < values.Length; i++) values[i] = low + g.NextInt64(high - low);
+        (generator ?? Generator.Default).FillInt64(values, low, high - low);
         return FromArray(values, shape.ToArray()).To(device ?? Device.Cpu);
     }
 
-    /// <summary>Reseeds <see cref="Generator.Default"/>, which factories and layer initialisers use unless given another.</summary>
+    /// <summary>
+    /// Reseeds <see cref="Generator.Default"/>, which factories and layer initialisers use unless given another. What
+    /// follows is repeatable only if nothing else draws from the default meanwhile (another thread, a test running in
+    /// parallel); pass a <see cref="Generator"/> of your own where that matters.
+    /// </summary>
     public static void ManualSeed(ulong seed) => Generator.Default.Seed(seed);
 
     /// <summary>

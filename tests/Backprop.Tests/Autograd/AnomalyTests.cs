@@ -29,4 +29,18 @@ public class AnomalyTests
         var error = Assert.Throws<AnomalyException>(() => (y * 0.0).Sum().Backward());
         Assert.Contains(nameof(Anomaly_mode_names_the_calling_method_after_the_jit_has_inlined_the_op_path), error.Message);
     }
+
+    [Fact]
+    public void A_backward_stopped_by_the_check_leaves_no_gradient_behind_for_the_next_backward_on_its_thread()
+    {
+        var x = Tensor.FromArray(new[] { 0.0, 1.0 });
+        var w = Tensor.FromArray(new[] { 1.0, 1.0 }).SetRequiresGrad();
+        using (Backprop.Autograd.DetectNonFinite())
+            Assert.Throws<AnomalyException>(() => (x.Log() * w).Sum().Backward()); // MulBackward's gradient for w holds −∞
+
+        // Another Mul, whose second input needs no gradient: its backward leaves that slot unset.
+        var y = Tensor.FromArray(new[] { 2.0, 3.0 }).SetRequiresGrad();
+        using (Backprop.Autograd.DetectNonFinite()) (y * Tensor.FromArray(new[] { 0.5, 0.25 })).Sum().Backward();
+        Assert.Equal([0.5, 0.25], y.Grad!.ToArray<double>());
+    }
 }

@@ -39,6 +39,14 @@ public class CliTests
         Assert.Contains("1 passed, 0 failed", secondOutput);
     }
 
+    [Theory]
+    [InlineData("lstm")]
+    [InlineData("attention")]
+    public void Bench_refuses_a_workload_that_does_not_exist_yet_listing_those_that_do(string workload)
+    {
+        CliOutput.AssertOneLineError(CliRunner.Run("bench", workload), $"unknown '{workload}'; expected one of gemm|mlp|xor|cnn|all");
+    }
+
     [Fact]
     public void Bad_options_end_with_one_clear_line_and_a_nonzero_exit()
     {

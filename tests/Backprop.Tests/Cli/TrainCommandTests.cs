@@ -185,6 +185,34 @@ public class TrainCommandTests
     }
 
     [Fact]
+    public void A_diverging_run_stops_at_the_first_nan_gradient_naming_the_op_and_the_line()
+    {
+        var (code, output) = CliRunner.Run("train", "moons", "--lr", "1e20", "--epochs", "3", "--json");
+
+        Assert.Equal(1, code);
+        var last = CliOutput.Lines(output)[^1];
+        Assert.StartsWith("backprop train: the run diverged in epoch 1, batch ", last);
+        Assert.Contains("CrossEntropyBackward produced", last);
+        Assert.Contains("NaN", last);
+        Assert.Contains("Trainer.cs:", last); // the line that called the loss
+        Assert.Contains("--no-nan-check", last);
+        Assert.DoesNotContain("test accuracy", output);
+        Assert.DoesNotContain("   at ", output);
+    }
+
+    [Fact]
+    public void No_nan_check_trains_a_diverging_run_to_the_end()
+    {
+        var (code, output) = CliRunner.Run("train", "moons", "--lr", "1e20", "--epochs", "2", "--no-nan-check", "--json");
+
+        Assert.Equal(0, code);
+        var json = CliOutput.LastJson(output);
+        Assert.Equal(2, json.GetProperty("epochs").GetInt32());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, json.GetProperty("loss").ValueKind);
+        Assert.Contains("--no-nan-check", CliRunner.Run("train", "--help").Output);
+    }
+
+    [Fact]
     public void Bad_options_and_bad_files_end_with_one_clear_line_and_a_nonzero_exit()
     {
         using var dir = new TempDirectory();

@@ -50,4 +50,25 @@ public class InPlaceDiagnosticsTests
         Assert.Contains($"MulInPlace at ", error.Message);
         Assert.Contains($"InPlaceDiagnosticsTests.cs:{changeLine}", error.Message);
     }
+
+    [Fact]
+    public void An_op_called_outside_any_module_is_named_without_a_line_unless_anomaly_mode_recorded_its_stack()
+    {
+        // Outside a module, loss or anomaly mode no line is recorded for the op that saved the tensor (that would
+        // take caller-info on every tensor op, or a stack per node), and the message says how to get it.
+        var x = Tensor.FromArray(new[] { 1.0, 2.0 }).SetRequiresGrad();
+        var e = x.Exp();
+        using (Autograd.NoGrad()) e.MulInPlace(2.0);
+        var unknown = Assert.Throws<InvalidOperationException>(() => e.Sum().Backward());
+        Assert.Contains("ExpBackward (created where no call was recorded; run the forward pass under Autograd.DetectAnomaly()", unknown.Message);
+
+        using var anomaly = Autograd.DetectAnomaly();
+        var x2 = Tensor.FromArray(new[] { 1.0, 2.0 }).SetRequiresGrad();
+        int expLine = Line() + 1;
+        var e2 = x2.Exp();
+        using (Autograd.NoGrad()) e2.MulInPlace(2.0);
+        var known = Assert.Throws<InvalidOperationException>(() => e2.Sum().Backward());
+        Assert.Contains($"ExpBackward (created at ", known.Message);
+        Assert.Contains($"InPlaceDiagnosticsTests.cs:{expLine}", known.Message);
+    }
 }

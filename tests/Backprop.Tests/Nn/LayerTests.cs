@@ -20,14 +20,11 @@ public class LayerTests
     }
 
     [Fact]
-    public void Linear_draws_from_the_generator_it_is_given_or_the_default()
+    public void Linear_draws_from_the_generator_it_is_given()
     {
+        // Seeding the shared default here would race with tests running in parallel: see DefaultGeneratorTests.
         Assert.Equal(new Linear(4, 3, generator: new Generator(9)).Weight.ToArray<float>(),
             new Linear(4, 3, generator: new Generator(9)).Weight.ToArray<float>());
-        Tensor.ManualSeed(5);
-        var first = new Linear(4, 3).Weight.ToArray<float>();
-        Tensor.ManualSeed(5);
-        Assert.Equal(first, new Linear(4, 3).Weight.ToArray<float>());
     }
 
     [Fact]
