@@ -53,17 +53,45 @@ public class ReadmeExamplesTests
             var checkpoint = new Checkpoint();
             model.SaveState(checkpoint, "model.");
             optimizer.SaveState(checkpoint, "optimizer.");
+            loader.SaveState(checkpoint, "loader.");
+            checkpoint.SetGenerator("default", Generator.Default);
             checkpoint.Save(Path.Combine(dir.FullName, "run.safetensors"));
             SafeTensors.Save(Path.Combine(dir.FullName, "model.safetensors"), model.StateDict());
+
+            var resumedModel = new Sequential(new Linear(784, 256), new Relu(), new Linear(256, 128), new Relu(), new Linear(128, 10));
+            var resumedOptimizer = new Adam(resumedModel.Parameters(), learningRate: 1e-3);
+            var resumedLoader = new DataLoader(train, batchSize: 64, shuffle: true);
+            var saved = Checkpoint.Load(Path.Combine(dir.FullName, "run.safetensors"));
+            resumedModel.LoadState(saved, "model.");
+            resumedOptimizer.LoadState(saved, "optimizer.");
+            resumedLoader.LoadState(saved, "loader.");
+            saved.RestoreGenerator("default", Generator.Default);
             // --- end ---
             var reloaded = SafeTensors.Load(Path.Combine(dir.FullName, "model.safetensors"));
             Assert.Equal(model.StateDict().Keys.Order(), reloaded.Tensors.Keys.Order());
+
+            // What the snippet saves is all a resumed run needs: one more epoch of each gives the same bits.
+            TrainEpoch(model, optimizer, loader, lossFunction);
+            TrainEpoch(resumedModel, resumedOptimizer, resumedLoader, lossFunction);
+            foreach (var (name, parameter) in model.StateDict())
+                Assert.True(parameter.ToArray<float>().AsSpan().SequenceEqual(resumedModel.StateDict()[name].ToArray<float>()),
+                    $"{name} differs after resuming");
         }
         finally
         {
             dir.Delete(recursive: true);
         }
         Assert.True(last < first / 3, $"loss went from {first} to {last}");
+    }
+
+    private static void TrainEpoch(Sequential model, Optimizer optimizer, DataLoader loader, CrossEntropyLoss lossFunction)
+    {
+        foreach (var (images, labels) in loader)
+        {
+            optimizer.ZeroGrad();
+            lossFunction.Forward(model.Forward(images), labels).Backward();
+            optimizer.Step();
+        }
     }
 
     [Fact]
