@@ -3,6 +3,33 @@ namespace Backprop.Backends.Cpu;
 internal static partial class SpecialFunctions
 {
     /// <summary>
+    /// eˣ − 1 to within a few ulps for every x, including tiny ones where exp(x) − 1 keeps no digits (the BCL's
+    /// double.ExpM1 and TensorPrimitives.ExpM1 are exp(x) − 1: 1e−10 came out as 1.00000008e−10). Kahan's trick: with
+    /// u = eˣ rounded, (u − 1)·x / ln u cancels the rounding error of u.
+    /// </summary>
+    public static double Expm1(double x)
+    {
+        double u = Math.Exp(x);
+        if (u == 1.0) return x; // |x| below half an ulp of 1 (also keeps −0)
+        double um1 = u - 1.0;
+        if (um1 == -1.0) return -1.0; // x → −∞
+        if (double.IsPositiveInfinity(u)) return u;
+        return um1 * x / Math.Log(u);
+    }
+
+    /// <summary>
+    /// ln(1 + x) to within a few ulps for every x &gt; −1 (the BCL's double.LogP1 is log(x + 1), which loses every digit
+    /// of a tiny x). Goldberg's trick: with u = 1 + x rounded, ln u · x / (u − 1) cancels the rounding error of u.
+    /// </summary>
+    public static double Log1p(double x)
+    {
+        double u = 1.0 + x;
+        if (u == 1.0) return x; // also keeps −0
+        if (double.IsPositiveInfinity(u) || u <= 0 || double.IsNaN(u)) return Math.Log(u);
+        return Math.Log(u) * x / (u - 1.0);
+    }
+
+    /// <summary>
     /// The inverse error function on [−1, 1] (±∞ at ±1, NaN outside and at NaN, −0 at −0), accurate to float64.
     /// Giles' single-precision approximation ("Approximating the erfinv function", GPU Computing Gems, 2011) gives a
     /// start within about 1e−7; Halley steps on erf(x) − y then converge cubically. For |y| ≥ ½ the residual is taken
