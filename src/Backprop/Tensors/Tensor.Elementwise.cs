@@ -36,7 +36,8 @@ public partial class Tensor
 
     /// <summary>
     /// Rounds to <paramref name="decimals"/> decimal places (negative: to tens, hundreds, …), halves to even, as
-    /// torch.round: round(x·10ᵈ)/10ᵈ in the tensor's dtype, so 2.675 in float64 (really 2.67499…) rounds to 2.67.
+    /// torch.round: round(x·10ᵈ)/10ᵈ in the tensor's dtype, so Round(2.675, 2) is 2.68 (2.675·100 rounds to 267.5)
+    /// as in torch and NumPy, where Python's decimal-exact round gives 2.67.
     /// Its gradient is zero.
     /// </summary>
     public Tensor Round(int decimals = 0) => PiecewiseConstantOp.Apply(this, UnaryOp.Round, decimals);
