@@ -55,6 +55,11 @@ public partial class Tensor
 
     public Tensor Remainder(double divisor) => Remainder(this, ScalarLike(divisor));
 
+    /// <summary>Python's and PyTorch's %: <see cref="Remainder(Tensor, Tensor)"/>, with the sign of the divisor.</summary>
+    public static Tensor operator %(Tensor a, Tensor b) => Remainder(a, b);
+    public static Tensor operator %(Tensor a, double b) => Remainder(a, a.ScalarLike(b));
+    public static Tensor operator %(double a, Tensor b) => Remainder(b.ScalarLike(a), b);
+
     /// <summary>
     /// a − trunc(a/b)·b element-wise, with the sign of the dividend a (C's fmod, torch.fmod); broadcasts. Float: NaN
     /// where b = 0. Int64: exact, and a zero divisor throws <see cref="DivideByZeroException"/>.

@@ -268,6 +268,9 @@ public class MathOpsTests
         Assert.Equal([2.0, -2, 2, -2, 1.5, 0, 0.09999999999999995], Tensor.Fmod(a, b).ToArray<double>());
         Assert.Equal([2.0, 1, 2, 1, 1.5, 0, 1], a.Remainder(3).ToArray<double>());
         Assert.Equal([-1.0, -2, -1, -2, -1.5, 0, -2], a.Remainder(-3).ToArray<double>());
+        Assert.Equal(Tensor.Remainder(a, b).ToArray<double>(), (a % b).ToArray<double>());
+        Assert.Equal([2.0, 1, 2, 1, 1.5, 0, 1], (a % 3).ToArray<double>());
+        Assert.Equal([1.0, 1, -2, -2, 1, 1, 0.09999999999999995], (1.0 % b).ToArray<double>());
     }
 
     [Fact]
