@@ -13,6 +13,11 @@ public enum UnaryOp
     Clamp,
     /// <summary>1 where x &gt; 0, else 0 (the derivative of ReLU, with ReLU′(0) = 0).</summary>
     Step,
+    Tan, Atan, Asin, Acos, Sinh, Cosh,
+    /// <summary>The inverse of erf on [−1, 1]: ±∞ at ±1, NaN outside.</summary>
+    Erfinv,
+    /// <summary>Rounds toward zero.</summary>
+    Trunc,
 }
 
 /// <summary>Element-wise functions of two inputs of equal shape (broadcast inputs arrive with stride 0).</summary>
@@ -34,6 +39,14 @@ public enum BinaryOp
     SigmoidGrad,
     /// <summary>a·(1 − b²): tanh's backward from the incoming gradient a and the saved output b.</summary>
     TanhGrad,
+    /// <summary>The angle of the point (b, a): atan2(y = a, x = b), in [−π, π].</summary>
+    Atan2,
+    /// <summary>√(a² + b²) without overflow or underflow in the squares.</summary>
+    Hypot,
+    /// <summary>a − ⌊a/b⌋·b: Python's modulo, with the sign of the divisor b (PyTorch's remainder).</summary>
+    Remainder,
+    /// <summary>a − trunc(a/b)·b: C's fmod, with the sign of the dividend a (PyTorch's fmod).</summary>
+    Fmod,
 }
 
 public partial interface IBackend

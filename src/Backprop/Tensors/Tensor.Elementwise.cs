@@ -25,12 +25,22 @@ public partial class Tensor
     public Tensor Clamp(double? min = null, double? max = null) =>
         ClampOp.Apply(this, min ?? double.NegativeInfinity, max ?? double.PositiveInfinity);
 
-    /// <summary>−1, 0 or 1 by sign (NaN stays NaN). Piecewise constant: no gradient.</summary>
-    public Tensor Sign() => Kernels.Unary(UnaryOp.Sign, this);
+    /// <summary>−1, 0 or 1 by sign (NaN stays NaN; int64 stays int64). Piecewise constant: its gradient is zero.</summary>
+    public Tensor Sign() => PiecewiseConstantOp.Apply(this, UnaryOp.Sign);
 
-    public Tensor Floor() => Kernels.Unary(UnaryOp.Floor, this);
-    public Tensor Ceil() => Kernels.Unary(UnaryOp.Ceil, this);
-    public Tensor Round() => Kernels.Unary(UnaryOp.Round, this);
+    /// <summary>Rounds down (integers are returned unchanged, in their dtype). Its gradient is zero.</summary>
+    public Tensor Floor() => PiecewiseConstantOp.Apply(this, UnaryOp.Floor);
+
+    /// <summary>Rounds up (integers are returned unchanged, in their dtype). Its gradient is zero.</summary>
+    public Tensor Ceil() => PiecewiseConstantOp.Apply(this, UnaryOp.Ceil);
+
+    /// <summary>
+    /// Rounds to <paramref name="decimals"/> decimal places (negative: to tens, hundreds, …), halves to even, as
+    /// torch.round: round(x·10ᵈ)/10ᵈ in the tensor's dtype, so Round(2.675, 2) is 2.68 (2.675·100 rounds to 267.5)
+    /// as in torch and NumPy, where Python's decimal-exact round gives 2.67.
+    /// Its gradient is zero.
+    /// </summary>
+    public Tensor Round(int decimals = 0) => PiecewiseConstantOp.Apply(this, UnaryOp.Round, decimals);
 
     /// <summary>1 where x &gt; 0 else 0: the derivative of ReLU, taking ReLU′(0) = 0. No gradient.</summary>
     public Tensor Step() => Kernels.Unary(UnaryOp.Step, this);

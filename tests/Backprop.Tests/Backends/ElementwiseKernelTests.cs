@@ -58,6 +58,14 @@ public class ElementwiseKernelTests
         UnaryOp.Elu => x > 0 ? x : Arg0 * (Math.Exp(x) - 1),
         UnaryOp.Clamp => double.IsNaN(x) ? x : Math.Min(Math.Max(x, -Arg0), Arg1),
         UnaryOp.Step => x > 0 ? 1 : 0,
+        UnaryOp.Tan => Math.Tan(x),
+        UnaryOp.Atan => Math.Atan(x),
+        UnaryOp.Asin => Math.Asin(x),
+        UnaryOp.Acos => Math.Acos(x),
+        UnaryOp.Sinh => Math.Sinh(x),
+        UnaryOp.Cosh => Math.Cosh(x),
+        UnaryOp.Erfinv => ErfinvReference(x),
+        UnaryOp.Trunc => Math.Truncate(x),
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 
@@ -82,6 +90,21 @@ public class ElementwiseKernelTests
         return 2 / Math.Sqrt(Math.PI) * sum;
     }
 
+    // erfinv by bisection on the independent erf above: 200 halvings of [−6, 6] reach the float64 resolution.
+    private static double ErfinvReference(double y)
+    {
+        if (double.IsNaN(y) || Math.Abs(y) > 1) return double.NaN;
+        if (Math.Abs(y) == 1) return y * double.PositiveInfinity;
+        double lo = -6, hi = 6;
+        for (int i = 0; i < 200 && lo < hi; i++)
+        {
+            double mid = 0.5 * (lo + hi);
+            if (mid == lo || mid == hi) break;
+            if (ErfReference(mid) < y) lo = mid; else hi = mid;
+        }
+        return 0.5 * (lo + hi);
+    }
+
     private static double BinaryReference(BinaryOp op, double a, double b) => op switch
     {
         BinaryOp.Add => a + b,
@@ -103,6 +126,11 @@ public class ElementwiseKernelTests
         BinaryOp.ReluGrad => b <= 0 ? 0 : a,
         BinaryOp.SigmoidGrad => a * b * (1 - b),
         BinaryOp.TanhGrad => a * (1 - b * b),
+        BinaryOp.Atan2 => Math.Atan2(a, b),
+        BinaryOp.Hypot => double.IsInfinity(a) || double.IsInfinity(b) ? double.PositiveInfinity : Math.Sqrt(a * a + b * b),
+        // From the definitions a − ⌊a/b⌋·b and a − trunc(a/b)·b; a finite a over an infinite b is the limit.
+        BinaryOp.Remainder => double.IsInfinity(b) && double.IsFinite(a) ? (a == 0 || a < 0 == b < 0 ? a : b) : a - b * Math.Floor(a / b),
+        BinaryOp.Fmod => double.IsInfinity(b) && double.IsFinite(a) ? a : a - b * Math.Truncate(a / b),
         _ => throw new ArgumentOutOfRangeException(nameof(op)),
     };
 

@@ -46,7 +46,7 @@ public sealed partial class CpuBackend
             case UnaryOp.LeakyRelu: RunUnary<T, FloatFunctions<T>.LeakyRelu>(new(a0), x, y); break;
             case UnaryOp.Elu: RunUnary<T, FloatFunctions<T>.Elu>(new(a0), x, y, transcendental: true); break;
             case UnaryOp.Clamp: RunUnary<T, FloatFunctions<T>.Clamp>(new(a0, a1), x, y); break;
-            default: throw new NotSupportedException($"Unary op {op} is not implemented on the CPU.");
+            default: UnaryMathFloat<T>(op, x, y); break;
         }
     }
 
@@ -119,7 +119,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: BinaryFloat<float>(op, a, b, y); break;
             case DType.Float64: BinaryFloat<double>(op, a, b, y); break;
-            default: BinaryNumber<long>(op, a, b, y); break;
+            default: BinaryInt64(op, a, b, y); break;
         }
     }
 
@@ -135,6 +135,7 @@ public sealed partial class CpuBackend
             case BinaryOp.ReluGrad: RunBinary<T, FloatBinaryFunctions<T>.ReluGrad>(default, a, b, y); break;
             case BinaryOp.SigmoidGrad: RunBinary<T, FloatBinaryFunctions<T>.SigmoidGrad>(default, a, b, y); break;
             case BinaryOp.TanhGrad: RunBinary<T, FloatBinaryFunctions<T>.TanhGrad>(default, a, b, y); break;
+            case BinaryOp.Atan2 or BinaryOp.Hypot or BinaryOp.Remainder or BinaryOp.Fmod: BinaryMathFloat<T>(op, a, b, y); break;
             default: BinaryNumber<T>(op, a, b, y); break;
         }
     }

@@ -178,16 +178,18 @@ internal static class FloatFunctions<T> where T : unmanaged, IFloatingPointIeee7
         public void Invoke(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Round(x, y);
     }
 
+    /// <summary>Computed in float64 by <see cref="SpecialFunctions.Log1p"/>: the BCL's LogP1 is log(x + 1), inaccurate for small x.</summary>
     public struct Log1p : IUnaryFunction<T>
     {
-        public T Invoke(T x) => T.LogP1(x);
-        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.LogP1(x, y);
+        public T Invoke(T x) => T.CreateTruncating(SpecialFunctions.Log1p(double.CreateTruncating(x)));
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
+    /// <summary>Computed in float64 by <see cref="SpecialFunctions.Expm1"/>: the BCL's ExpM1 is exp(x) − 1, inaccurate for small x.</summary>
     public struct Expm1 : IUnaryFunction<T>
     {
-        public T Invoke(T x) => T.ExpM1(x);
-        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.ExpM1(x, y);
+        public T Invoke(T x) => T.CreateTruncating(SpecialFunctions.Expm1(double.CreateTruncating(x)));
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
     public struct LeakyRelu(T slope) : IUnaryFunction<T>

@@ -1,7 +1,7 @@
 namespace Backprop.Backends.Cpu;
 
 /// <summary>Functions the BCL lacks, accurate to double precision so float64 gradient checks can rely on them.</summary>
-internal static class SpecialFunctions
+internal static partial class SpecialFunctions
 {
     private const double TwoOverSqrtPi = 1.1283791670955126;
 
