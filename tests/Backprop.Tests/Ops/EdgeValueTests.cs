@@ -197,6 +197,10 @@ public partial class EdgeValueTests
         // softplus = log(1 + eˣ) without overflow: x for large x, eˣ for very negative x; its gradient is σ(x).
         new(typeof(SoftplusOp), "zero, infinities, NaN, large inputs", x => x[0].Softplus(), [V(0, Inf, -Inf, NaN, 100, -100)],
             V(Math.Log(2), Inf, 0, NaN, 100, Math.Exp(-100)), [V(0.5, 1, 0, NaN, 1, Math.Exp(-100))]) { Pointwise = true },
+        // The tail relative to its own size, not to 1: softplus(x) = eˣ(1 − eˣ/2 + …) there (float32 would be subnormal).
+        new(typeof(SoftplusOp), "tiny tail is relatively accurate", x => x[0].Softplus(), [V(-30, -100, -700)],
+            V(Math.Exp(-30) - Math.Exp(-60) / 2, Math.Exp(-100), Math.Exp(-700)), [V(1 / (1 + Math.Exp(30)), Math.Exp(-100), Math.Exp(-700))])
+            { DTypes = [DType.Float64], AbsoluteFloor = 1e-310 },
         new(typeof(SoftplusOp), "beta 2 at large inputs", x => x[0].Softplus(2), [V(50, -50, 0)], V(50, Math.Exp(-100) / 2, Math.Log(2) / 2),
             [V(1, Math.Exp(-100), 0.5)]) { Pointwise = true },
 

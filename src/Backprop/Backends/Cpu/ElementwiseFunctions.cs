@@ -139,10 +139,18 @@ internal static class FloatFunctions<T> where T : unmanaged, IFloatingPointIeee7
         public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
-    /// <summary>log(1 + eˣ) computed as max(x, 0) + log1p(e^−|x|), which neither overflows nor loses small values.</summary>
+    /// <summary>
+    /// log(1 + eˣ) computed in float64 as max(x, 0) + log1p(e^−|x|), which neither overflows nor loses small values
+    /// (softplus(−100) is 3.7e-44, not 0: the runtime's LogP1 is log(1 + x), which drops such tiny arguments).
+    /// </summary>
     public struct Softplus : IUnaryFunction<T>
     {
-        public T Invoke(T x) => T.Max(x, T.Zero) + T.LogP1(T.Exp(-T.Abs(x)));
+        public T Invoke(T x)
+        {
+            double d = double.CreateTruncating(x);
+            return T.CreateTruncating(Math.Max(d, 0) + SpecialFunctions.Log1p(Math.Exp(-Math.Abs(d))));
+        }
+
         public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
