@@ -37,5 +37,17 @@ public partial class EdgeValueTests
         new(typeof(IndexAddOp), "IndexPut accumulate opposite infinities", x => x[0].IndexPut([BothFirst], x[1], accumulate: true),
             [V(1, 2), V(Inf, -Inf)], V(NaN, 2), [V(1, 1), V(1, 1)]),
         new(typeof(ScatterOp), "IndexPut empty indices", x => x[0].IndexPut([NoIndices], x[1]), [V(NaN, 1), Empty(0)], V(NaN, 1), [V(1, 1), Empty(0)]),
+
+        // ---- Norms (torch.linalg.vector_norm's backward) ----
+        new(typeof(NormOp), "p=2 of a zero vector", x => x[0].Norm(2), [V(0, 0, 0)], 0.0, [V(0, 0, 0)]),
+        new(typeof(NormOp), "p=1 kink at 0", x => x[0].Norm(1), [V(0, -2, 3)], 5.0, [V(0, -1, 1)]),
+        new(typeof(NormOp), "p=3 of a zero vector", x => x[0].Norm(3), [V(0, 0)], 0.0, [V(0, 0)]),
+        new(typeof(NormOp), "p=inf ties share the gradient", x => x[0].Norm(double.PositiveInfinity), [V(-2, 2, 1)], 2.0, [V(-0.5, 0.5, 0)]),
+        new(typeof(NormOp), "p=-inf at a zero element", x => x[0].Norm(double.NegativeInfinity), [V(0, 2)], 0.0, [V(0, 0)]),
+        new(typeof(NormOp), "p=0 counts nonzeros", x => x[0].Norm(0), [V(0, Inf, NaN, 2)], 3.0, [V(0, 0, 0, 0)]),
+        new(typeof(NormOp), "p=2 with an infinity", x => x[0].Norm(2), [V(Inf, 1)], Inf, [V(NaN, 0)]),
+        new(typeof(NormOp), "empty is 0", x => x[0].Norm(2), [Empty(0)], 0.0, [Empty(0)]),
+        new(typeof(NormOp), "CDist p=2 at zero distance", x => Tensor.CDist(x[0], x[1]), [T([1, 2], 1, 2), T([1, 2], 1, 2)], T([1, 1], 0),
+            [T([1, 2], 0, 0), T([1, 2], 0, 0)]),
     ];
 }
