@@ -49,5 +49,13 @@ public partial class EdgeValueTests
         new(typeof(NormOp), "empty is 0", x => x[0].Norm(2), [Empty(0)], 0.0, [Empty(0)]),
         new(typeof(NormOp), "CDist p=2 at zero distance", x => Tensor.CDist(x[0], x[1]), [T([1, 2], 1, 2), T([1, 2], 1, 2)], T([1, 1], 0),
             [T([1, 2], 0, 0), T([1, 2], 0, 0)]),
+
+        // ---- Einsum (lowered onto MatMul) ----
+        new(typeof(MatMulOp), "Einsum contraction over an empty dim", x => Tensor.Einsum("ij,jk->ik", x[0], x[1]), [Empty(2, 0), Empty(0, 3)],
+            Full([2, 3], 0), [Empty(2, 0), Empty(0, 3)]),
+        new(typeof(SumOp), "Einsum trace with NaN off the diagonal", x => Tensor.Einsum("ii", x[0]), [T([2, 2], 1, NaN, Inf, 2)], 3.0,
+            [T([2, 2], 1, 0, 0, 1)]),
+        new(typeof(MatMulOp), "Einsum dot with zero times infinity", x => Tensor.Einsum("i,i->", x[0], x[1]), [V(Inf, 1), V(0, 2)], NaN,
+            [V(0, 2), V(Inf, 1)]),
     ];
 }
