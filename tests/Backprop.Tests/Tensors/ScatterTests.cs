@@ -109,6 +109,18 @@ public class ScatterTests
     }
 
     [Fact]
+    public void ScatterReduce_on_int64_keeps_integers_and_floors_means()
+    {
+        var self = Tensor.FromArray(new long[] { 1, 10, 7 });
+        var source = Tensor.FromArray(new long[] { -4, 2, 3, 5 });
+        var index = Tensor.FromArray(new long[] { 0, 0, 1, 1 });
+        // Means (1 − 4 + 2)/3 = −1/3 → −1 and (10 + 3 + 5)/3 = 6; position 2 keeps 7.
+        Assert.Equal([-1L, 6, 7], self.ScatterReduce(0, index, source, ScatterReduction.Mean).ToArray<long>());
+        Assert.Equal([-8L, 150, 7], self.ScatterReduce(0, index, source, ScatterReduction.Prod).ToArray<long>());
+        Assert.Equal([2L, 10, 7], self.ScatterReduce(0, index, source, ScatterReduction.Amax).ToArray<long>());
+    }
+
+    [Fact]
     public void ScatterReduce_gradients_follow_torch()
     {
         var self = Tensor.FromArray(new[] { 2.0, 0, 5 });

@@ -33,7 +33,13 @@ public sealed partial class CpuBackend
         if (reduction != ScatterReduction.Mean) return;
         T self = includeSelf ? T.One : T.Zero;
         for (int i = 0; i < counts.Length; i++)
-            if (counts[i] > 0) data[i] /= T.CreateTruncating(counts[i]) + self;
+        {
+            if (counts[i] == 0) continue;
+            T divisor = T.CreateTruncating(counts[i]) + self, quotient = data[i] / divisor;
+            // An integer mean rounds down, as PyTorch's floor division does (C# division truncates towards 0).
+            if (typeof(T) == typeof(long) && quotient * divisor != data[i] && data[i] < T.Zero) quotient -= T.One;
+            data[i] = quotient;
+        }
     }
 
     private readonly struct ScatterReduceRows<T>(T[] data, long[] index, T[] source, int[] counts, int stride, int bound,
