@@ -12,6 +12,9 @@ public partial class Tensor
     public Tensor Norm(double p, int[]? dims = null, bool keepDim = false) =>
         NormOp.Apply(this, p, ReducedMask(dims ?? [], dims is null, "Norm"), keepDim);
 
+    /// <summary>The vector <paramref name="p"/>-norm along one dim; see <see cref="Norm(double, int[], bool)"/>.</summary>
+    public Tensor Norm(double p, int dim, bool keepDim = false) => Norm(p, [dim], keepDim);
+
     /// <summary>The <paramref name="p"/>-norm of this − <paramref name="other"/> (broadcast), as torch.dist.</summary>
     public Tensor Dist(Tensor other, double p = 2) => Dist(this, other, p);
 

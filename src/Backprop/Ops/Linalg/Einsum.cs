@@ -46,7 +46,15 @@ internal static class Einsum
         }
         current = SumOut(current, l => !output.Contains(l));
         var order = output.Select(l => current.Labels.IndexOf(l)).ToArray();
-        return order.Length == 0 ? current.Tensor.Reshape() : current.Tensor.Permute(order);
+        return order.Length == 0 ? current.Tensor.Reshape() : Permuted(current.Tensor, order);
+    }
+
+    /// <summary>The permuted view, or the tensor itself when the order is already the identity (no node recorded).</summary>
+    private static Tensor Permuted(Tensor tensor, int[] order)
+    {
+        for (int i = 0; i < order.Length; i++)
+            if (order[i] != i) return tensor.Permute(order);
+        return tensor;
     }
 
     private static List<int> ParseInput(string equation, string term, Tensor operand, int position)
@@ -166,7 +174,7 @@ internal static class Einsum
         int SizeOf(Term t, int label) => t.Tensor.Sizes[t.Labels.IndexOf(label)];
         var sharedSizes = shared.ToDictionary(l => l, l => Math.Max(SizeOf(a, l), SizeOf(b, l)));
         Tensor Arranged(Term t, List<int> order) =>
-            t.Tensor.Permute(order.Select(l => t.Labels.IndexOf(l)).ToArray())
+            Permuted(t.Tensor, order.Select(l => t.Labels.IndexOf(l)).ToArray())
                 .ExpandTo(order.Select(l => sharedSizes.TryGetValue(l, out int s) ? s : SizeOf(t, l)).ToArray());
 
         int Product(IEnumerable<int> labels, Term t) => labels.Aggregate(1, (p, l) => p * (sharedSizes.TryGetValue(l, out int s) ? s : SizeOf(t, l)));
