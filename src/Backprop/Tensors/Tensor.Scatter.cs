@@ -32,7 +32,7 @@ public partial class Tensor
     {
         int d = Shape.NormalizeDim(dim, Rank);
         ScatterOp.CheckIndex("Scatter", this, index);
-        return Where(ScatterOp.Targets(this, d, index), value, this);
+        return Where(ScatterOp.Targets(this, d, index), ScalarLike(value).To(DType), this);
     }
 
     /// <summary>
