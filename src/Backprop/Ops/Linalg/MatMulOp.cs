@@ -38,5 +38,6 @@ internal sealed class MatMulOp : Node, IGradchecked
         new("MatMul dot", x => x[0].Dot(x[1]), [5], [5]),
         new("MatMul batched", x => x[0].MatMul(x[1]), [2, 3, 4], [2, 4, 2]),
         new("MatMul broadcast batch", x => x[0].MatMul(x[1]), [2, 1, 3, 4], [3, 4, 2]),
+        .. Einsum.GradcheckCases,
     ];
 }
