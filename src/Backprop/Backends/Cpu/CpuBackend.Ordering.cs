@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Backprop.Backends.Cpu;
 
 // Scans and sorts walk each slice along the dimension in order, one slice after another: a scan's running value and a
@@ -85,12 +87,13 @@ public sealed partial class CpuBackend
     {
         CheckSameShape("Argsort", x, indices);
         CheckIndexOutput("Argsort", indices);
-        var order = SortedSlices("Argsort", x, dim, descending);
         var target = Data<long>(indices.Storage);
-        int n = x.Shape[dim], stride = indices.Strides[dim];
+        int stride = indices.Strides[dim];
         var bases = SliceBases(indices, dim);
-        for (int s = 0; s < bases.Length; s++)
-            for (int i = 0; i < n; i++) target[bases[s] + i * stride] = order[s * n + i];
+        ForEachSortedSlice("Argsort", x, dim, descending, (s, sorted) =>
+        {
+            for (int i = 0; i < sorted.Length; i++) target[bases[s] + i * stride] = sorted[i].Position;
+        });
     }
 
     public void RankIndex(StridedView x, int dim, int rank, bool propagateNaN, StridedView index)
@@ -99,13 +102,14 @@ public sealed partial class CpuBackend
         if ((uint)rank >= (uint)n)
             throw new ArgumentOutOfRangeException(nameof(rank), $"RankIndex: rank {rank} is out of range for a dimension of size {n}.");
         CheckIndexOutput("RankIndex", index);
-        var order = SortedSlices("RankIndex", x, dim, descending: false);
-        var nanCounts = propagateNaN ? NaNCounts(x, dim) : null;
-        WritePerSlice(index, dim, s =>
+        var target = Data<long>(index.Storage);
+        var bases = SliceBases(index, dim);
+        ForEachSortedSlice("RankIndex", x, dim, descending: false, (s, sorted) =>
         {
             // NaN sorts last, stably, so a slice's first NaN sits right after its numbers.
-            int at = nanCounts is not null && nanCounts[s] > 0 ? n - nanCounts[s] : rank;
-            return order[s * n + at];
+            int numbers = sorted.Length;
+            while (propagateNaN && numbers > 0 && sorted[numbers - 1].Key == NaNKey) numbers--;
+            target[bases[s]] = sorted[numbers < sorted.Length ? numbers : rank].Position;
         });
     }
 
@@ -114,23 +118,23 @@ public sealed partial class CpuBackend
         int n = x.Shape[dim];
         if (n == 0) throw new ArgumentException($"Mode: cannot take the mode over dimension {dim} of size 0 (shape {Shape.Format(x.Shape)}).");
         CheckIndexOutput("Mode", index);
-        var order = SortedSlices("Mode", x, dim, descending: false);
-        var same = SameValues(x, dim);
-        WritePerSlice(index, dim, s =>
+        var target = Data<long>(index.Storage);
+        var bases = SliceBases(index, dim);
+        ForEachSortedSlice("Mode", x, dim, descending: false, (s, sorted) =>
         {
-            long best = order[s * n];
-            int bestCount = 0, count = 0;
-            for (int i = 0; i < n; i++)
+            int best = 0, bestCount = 0, count = 0;
+            for (int i = 0; i < sorted.Length; i++)
             {
                 count++;
-                // A run of equal values ends here: it wins only with strictly more elements, so the smallest value wins ties.
-                if (i == n - 1 || !same(s, order[s * n + i], order[s * n + i + 1]))
+                // A run of equal values (NaN equals nothing) ends here: it wins only with strictly more elements, so
+                // the smallest value wins a tie; its position is the run's last.
+                if (i == sorted.Length - 1 || sorted[i].Key != sorted[i + 1].Key || sorted[i].Key == NaNKey)
                 {
-                    if (count > bestCount) (best, bestCount) = (order[s * n + i], count);
+                    if (count > bestCount) (best, bestCount) = (i, count);
                     count = 0;
                 }
             }
-            return best;
+            target[bases[s]] = sorted[best].Position;
         });
     }
 
@@ -139,80 +143,63 @@ public sealed partial class CpuBackend
         if (index.DType != DType.Int64) throw new ArgumentException($"{op}: the index output must be int64; got {index.DType.DisplayName()}.");
     }
 
-    private static void WritePerSlice(in StridedView index, int dim, Func<int, long> value)
+    /// <summary>An element of a slice: its order key and its position along the dimension.</summary>
+    private readonly record struct SortEntry(ulong Key, int Position);
+
+    /// <summary>By key, then by position: a total order, so the result is the stable sort whatever the algorithm.</summary>
+    private readonly struct StableOrder : IComparer<SortEntry>
     {
-        var target = Data<long>(index.Storage);
-        var bases = SliceBases(index, dim);
-        for (int s = 0; s < bases.Length; s++) target[bases[s]] = value(s);
+        public int Compare(SortEntry a, SortEntry b) => a.Key != b.Key ? a.Key.CompareTo(b.Key) : a.Position.CompareTo(b.Position);
     }
 
-    /// <summary>For each slice (row-major over the other dims), the positions along dim in sorted order, concatenated.</summary>
-    private static long[] SortedSlices(string op, in StridedView x, int dim, bool descending) => x.DType switch
-    {
-        DType.Float32 => SortedSlicesTyped<float>(x, dim, descending),
-        DType.Float64 => SortedSlicesTyped<double>(x, dim, descending),
-        DType.Int64 => SortedSlicesTyped<long>(x, dim, descending),
-        _ => throw new NotSupportedException($"{op}: dtype {x.DType.DisplayName()} is not supported."),
-    };
+    private delegate void SortedSliceAction(int slice, ReadOnlySpan<SortEntry> sorted);
 
-    private static long[] SortedSlicesTyped<T>(in StridedView x, int dim, bool descending) where T : unmanaged, INumber<T>
+    /// <summary>Sorts each slice along <paramref name="dim"/> (row-major over the other dims) and hands it to <paramref name="action"/>.</summary>
+    private static void ForEachSortedSlice(string op, in StridedView x, int dim, bool descending, SortedSliceAction action)
+    {
+        switch (x.DType)
+        {
+            case DType.Float32: ForEachSortedSliceTyped<float>(x, dim, descending, action); break;
+            case DType.Float64: ForEachSortedSliceTyped<double>(x, dim, descending, action); break;
+            case DType.Int64: ForEachSortedSliceTyped<long>(x, dim, descending, action); break;
+            default: throw new NotSupportedException($"{op}: dtype {x.DType.DisplayName()} is not supported.");
+        }
+    }
+
+    private static void ForEachSortedSliceTyped<T>(in StridedView x, int dim, bool descending, SortedSliceAction action)
+        where T : unmanaged, INumber<T>
     {
         var source = Data<T>(x.Storage);
         int n = x.Shape[dim], stride = x.Strides[dim];
         var bases = SliceBases(x, dim);
-        var order = new long[bases.Length * n];
-        var values = new T[n];
-        var positions = new int[n];
-        // Ties are broken by position, which makes the order total: the result is the stable sort whatever the algorithm.
-        Comparison<int> compare = descending
-            ? (a, b) => CompareNaNLast(values[b], values[a]) is var c && c != 0 ? c : a.CompareTo(b)
-            : (a, b) => CompareNaNLast(values[a], values[b]) is var c && c != 0 ? c : a.CompareTo(b);
+        var entries = new SortEntry[n];
         for (int s = 0; s < bases.Length; s++)
         {
             for (int i = 0; i < n; i++)
             {
-                values[i] = source[bases[s] + i * stride];
-                positions[i] = i;
+                var key = OrderKey(source[bases[s] + i * stride]);
+                // Complementing the key reverses the order (NaN first) and leaves the tie-break by position ascending.
+                entries[i] = new SortEntry(descending ? ~key : key, i);
             }
-            Array.Sort(positions, compare);
-            for (int i = 0; i < n; i++) order[s * n + i] = positions[i];
+            entries.AsSpan().Sort(new StableOrder());
+            action(s, entries);
         }
-        return order;
     }
 
-    /// <summary>Numbers by value (−0 equals +0), NaN after all of them and equal to each other.</summary>
-    private static int CompareNaNLast<T>(T a, T b) where T : INumber<T>
-    {
-        bool aNaN = T.IsNaN(a), bNaN = T.IsNaN(b);
-        if (aNaN || bNaN) return aNaN == bNaN ? 0 : aNaN ? 1 : -1;
-        return a < b ? -1 : a > b ? 1 : 0;
-    }
+    /// <summary>The key of NaN: above every number's key.</summary>
+    private const ulong NaNKey = ulong.MaxValue;
 
-    private static int[] NaNCounts(in StridedView x, int dim)
+    /// <summary>
+    /// An unsigned key in the order of the values: −0 and +0 share a key, every NaN has <see cref="NaNKey"/>.
+    /// Int64 keeps its full range (it is not widened to double).
+    /// </summary>
+    private static ulong OrderKey<T>(T value) where T : unmanaged, INumber<T>
     {
-        var same = SameValues(x, dim);
-        var bases = SliceBases(x, dim);
-        var counts = new int[bases.Length];
-        // A NaN is the only value not equal to itself.
-        for (int s = 0; s < bases.Length; s++)
-            for (int i = 0; i < x.Shape[dim]; i++)
-                if (!same(s, i, i)) counts[s]++;
-        return counts;
-    }
-
-    /// <summary>Whether positions a and b of slice s hold equal values (by ==: NaN equals nothing).</summary>
-    private static Func<int, long, long, bool> SameValues(StridedView x, int dim) => x.DType switch
-    {
-        DType.Float32 => SameValuesTyped<float>(x, dim),
-        DType.Float64 => SameValuesTyped<double>(x, dim),
-        _ => SameValuesTyped<long>(x, dim),
-    };
-
-    private static Func<int, long, long, bool> SameValuesTyped<T>(StridedView x, int dim) where T : unmanaged, INumber<T>
-    {
-        var source = Data<T>(x.Storage);
-        var bases = SliceBases(x, dim);
-        int stride = x.Strides[dim];
-        return (s, a, b) => source[bases[s] + (int)a * stride] == source[bases[s] + (int)b * stride];
+        if (typeof(T) == typeof(long)) return (ulong)Unsafe.As<T, long>(ref value) ^ 0x8000_0000_0000_0000;
+        double v = double.CreateTruncating(value);
+        if (double.IsNaN(v)) return NaNKey;
+        long bits = BitConverter.DoubleToInt64Bits(v == 0 ? 0.0 : v);
+        // IEEE order: positive numbers sort by their bits; negative numbers in reverse, below all positives.
+        return bits < 0 ? ~(ulong)bits : (ulong)bits | 0x8000_0000_0000_0000;
     }
 }
