@@ -183,6 +183,44 @@ public class OrderingTests
         Assert.Equal(Longs(downIndices), Longs(x.Argsort(descending: true)));
     }
 
+    /// <summary>Ascending order by value with NaN after every number and −0 equal to +0, ties by position.</summary>
+    private sealed class NaNLast : IComparer<double>
+    {
+        public int Compare(double a, double b) =>
+            double.IsNaN(a) || double.IsNaN(b) ? double.IsNaN(a).CompareTo(double.IsNaN(b)) : a < b ? -1 : a > b ? 1 : 0;
+    }
+
+    [Theory]
+    [InlineData(DType.Float64, false)]
+    [InlineData(DType.Float64, true)]
+    [InlineData(DType.Float32, false)]
+    [InlineData(DType.Float32, true)]
+    public void Sort_matches_a_stable_reference_sort_on_rows_with_repeats_and_special_values(DType dtype, bool descending)
+    {
+        // Few distinct values, so every row has long runs of ties, plus ±0, ±Inf and NaN.
+        double[] pool = [0.0, -0.0, 1.5, -1.5, 2.25, Inf, -Inf, NaN, 1e-30, -7];
+        var generator = new Generator(7);
+        var picks = Tensor.RandInt(0, pool.Length, new Shape(5, 40), generator).ToArray<long>();
+        var data = picks.Select(p => pool[p]).ToArray();
+        var x = Tensor.FromArray(data, 5, 40).To(dtype);
+        var (values, indices) = x.Sort(1, descending);
+        var sortedValues = Values(values);
+        var sortedIndices = Longs(indices);
+        for (int r = 0; r < 5; r++)
+        {
+            var row = Enumerable.Range(0, 40).Select(i => (Value: (double)(dtype == DType.Float32 ? (float)data[r * 40 + i] : data[r * 40 + i]), Index: i));
+            // LINQ's OrderBy and OrderByDescending are stable: equal keys keep their order.
+            var expected = (descending ? row.OrderByDescending(e => e.Value, new NaNLast()) : row.OrderBy(e => e.Value, new NaNLast())).ToArray();
+            for (int i = 0; i < 40; i++)
+            {
+                Assert.True(expected[i].Index == sortedIndices[r * 40 + i], $"row {r}, position {i}: index {sortedIndices[r * 40 + i]}, expected {expected[i].Index}");
+                Assert.True(expected[i].Value.Equals(sortedValues[r * 40 + i]), $"row {r}, position {i}: value {sortedValues[r * 40 + i]}, expected {expected[i].Value}");
+            }
+        }
+        // The same rows down the columns of the transpose sort the same way.
+        Assert.Equal(sortedIndices, Longs(x.T.Contiguous().Sort(0, descending).Indices.T));
+    }
+
     [Fact]
     public void Sort_along_dim_0_of_a_transposed_matrix_and_of_int64_labels()
     {
@@ -271,6 +309,7 @@ public class OrderingTests
         Assert.Equal(-Inf, Tensor.FromArray(new[] { -Inf, -Inf, 1 }).Median().Item<double>());
         Assert.True(double.IsNaN(Tensor.FromArray(new[] { 1, NaN, 3 }).Median().Item<double>()));
         Assert.True(double.IsNaN(Tensor.Zeros(0).Median().Item<double>()));
+        Assert.Throws<InvalidOperationException>(() => Tensor.Zeros(0).To(DType.Int64).Median());
         Assert.Equal(7.0, Tensor.FromArray(new long[] { 9, 7, 1, 7 }).Median().Item<long>());
         // The gradient is shared by the elements equal to the median, as torch's evenly_distribute_backward.
         var x = Leaf(2, 5, 2, 1, 9);
@@ -335,6 +374,9 @@ public class OrderingTests
         Assert.Equal([3L, 2, 1], Longs(Tensor.FromArray(new long[] { 1, 2, 3 }).Flip(0)));
         Assert.Equal(new Shape(2, 0), Tensor.Zeros(2, 0).Flip(0, 1).Shape);
         Assert.Throws<ArgumentException>(() => x.Flip(1, -1));
+        // A broadcast (stride 0) input and a strided slice.
+        Assert.Equal([3.0, 2, 1, 3, 2, 1], Values(Tensor.FromArray(new[] { 1.0, 2, 3 }).Expand(2, 3).Flip(1)));
+        Assert.Equal([6.0, 4], Values(x.Slice(1, 0, 3, step: 2).Flip(0, 1).Reshape(-1).Slice(0, 0, 2)));
         var leaf = Leaf(1, 2, 3);
         Assert.Equal([30.0, 20, 10], Values(Autograd.Grad([leaf.Flip(0)], [leaf], [Tensor.FromArray(new[] { 10.0, 20, 30 })])[0]!));
     }

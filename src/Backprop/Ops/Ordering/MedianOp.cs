@@ -22,7 +22,12 @@ internal sealed class MedianOp : Node, IGradchecked
         using (Autograd.NoGrad())
         {
             var flat = x.Reshape(-1);
-            if (flat.NumElements == 0) y = Tensor.Full(Shape.Wrap([]), double.NaN, x.DType, x.Device);
+            if (flat.NumElements == 0)
+            {
+                if (x.DType == DType.Int64)
+                    throw new InvalidOperationException($"Median: an empty int64 tensor (shape {x.Shape}) has no median, and NaN is not an int64.");
+                y = Tensor.Full(Shape.Wrap([]), double.NaN, x.DType, x.Device);
+            }
             else
             {
                 var index = Tensor.Empty([1], DType.Int64, x.Backend);
