@@ -23,17 +23,18 @@ public partial class Tensor
         return (GatherAlong(dim, indices), indices);
     }
 
-    /// <summary>The Int64 positions that sort this tensor along <paramref name="dim"/> (torch.argsort); stable, NaN largest.</summary>
-    public Tensor Argsort(int dim = -1, bool descending = false, bool stable = false)
-    {
-        _ = stable;
-        return OnAtLeastOneDim(dim, "Argsort", (t, d) =>
+    /// <summary>
+    /// The Int64 positions that sort this tensor along <paramref name="dim"/> (torch.argsort), NaN as the largest
+    /// value. The sort is always stable: <paramref name="stable"/> is there for PyTorch's signature, and the stable
+    /// order is one of those an unstable sort may return.
+    /// </summary>
+    public Tensor Argsort(int dim = -1, bool descending = false, bool stable = false) =>
+        OnAtLeastOneDim(dim, "Argsort", (t, d) =>
         {
             var indices = Empty(t.Sizes, DType.Int64, t.Backend);
             t.Backend.Argsort(t.Strided, d, descending, indices.Strided);
             return indices;
         });
-    }
 
     /// <summary>
     /// The <paramref name="k"/> largest (or smallest) elements along <paramref name="dim"/> and their Int64 positions
@@ -42,7 +43,6 @@ public partial class Tensor
     /// </summary>
     public (Tensor Values, Tensor Indices) TopK(int k, int dim = -1, bool largest = true, bool sorted = true)
     {
-        _ = sorted;
         int size = Rank == 0 ? 1 : Size(dim);
         if (k < 0 || k > size)
             throw new ArgumentOutOfRangeException(nameof(k), $"TopK: k = {k} is out of range for dimension {dim} of size {size} (shape {Shape}).");
