@@ -154,7 +154,10 @@ public sealed partial class CpuBackend
 
     private delegate void SortedSliceAction(int slice, ReadOnlySpan<SortEntry> sorted);
 
-    /// <summary>Sorts each slice along <paramref name="dim"/> (row-major over the other dims) and hands it to <paramref name="action"/>.</summary>
+    /// <summary>
+    /// Sorts each slice along <paramref name="dim"/> (numbered row-major over the other dims) and hands it to
+    /// <paramref name="action"/>, possibly on several threads at once: each call must write only its own slice's output.
+    /// </summary>
     private static void ForEachSortedSlice(string op, in StridedView x, int dim, bool descending, SortedSliceAction action)
     {
         switch (x.DType)
@@ -169,20 +172,32 @@ public sealed partial class CpuBackend
     private static void ForEachSortedSliceTyped<T>(in StridedView x, int dim, bool descending, SortedSliceAction action)
         where T : unmanaged, INumber<T>
     {
-        var source = Data<T>(x.Storage);
-        int n = x.Shape[dim], stride = x.Strides[dim];
         var bases = SliceBases(x, dim);
-        var entries = new SortEntry[n];
-        for (int s = 0; s < bases.Length; s++)
+        var body = new SortSlices<T>(Data<T>(x.Storage), bases, x.Shape[dim], x.Strides[dim], descending, action);
+        // Slices are independent and each is sorted whole by one thread, so the result does not depend on the split.
+        CpuParallel.For(bases.Length, ref body, grain: Math.Max(1, ParallelSortMin / Math.Max(x.Shape[dim], 1)));
+    }
+
+    /// <summary>About the elements worth a thread of their own when sorting.</summary>
+    private const int ParallelSortMin = 1 << 14;
+
+    private readonly struct SortSlices<T>(T[] source, int[] bases, int n, int stride, bool descending, SortedSliceAction action)
+        : IParallelBody where T : unmanaged, INumber<T>
+    {
+        public void Execute(int start, int end)
         {
-            for (int i = 0; i < n; i++)
+            var entries = new SortEntry[n];
+            for (int s = start; s < end; s++)
             {
-                var key = OrderKey(source[bases[s] + i * stride]);
-                // Complementing the key reverses the order (NaN first) and leaves the tie-break by position ascending.
-                entries[i] = new SortEntry(descending ? ~key : key, i);
+                for (int i = 0; i < n; i++)
+                {
+                    var key = OrderKey(source[bases[s] + i * stride]);
+                    // Complementing the key reverses the order (NaN first) and leaves the tie-break by position ascending.
+                    entries[i] = new SortEntry(descending ? ~key : key, i);
+                }
+                entries.AsSpan().Sort(new StableOrder());
+                action(s, entries);
             }
-            entries.AsSpan().Sort(new StableOrder());
-            action(s, entries);
         }
     }
 
