@@ -36,5 +36,8 @@ internal sealed class ExpandOp : Node, IGradchecked
         new("Expand", x => x[0].Expand(3, 4) * x[1], [4], [3, 4]),
         new("Expand middle", x => x[0].Expand(2, 3, 4).Sin(), [2, 1, 4]),
         new("ExpandAs transposed", x => x[0].ExpandAs(x[1]) * x[1], GradcheckInput.Transposed(4, 1), [4, 3]),
+        // Repeat and Tile expand a size-1 dim beside each dim, then merge the pair.
+        new("Repeat with new leading dim", x => x[0].Repeat(2, 1, 3) * x[1], [2, 3], [2, 2, 9]),
+        new("Tile transposed", x => x[0].Tile(2).Sin(), GradcheckInput.Transposed(3, 2)),
     ];
 }

@@ -39,5 +39,12 @@ internal sealed class GatherOp : Node, IGradchecked
         new("NllLoss ignore index", x => Nn.Functional.NllLoss(x[0], NllTargets), [4, 3]),
         new("NllLoss class weights", x => Nn.Functional.NllLoss(x[0], NllTargets, NllWeights), GradcheckInput.Transposed(4, 3)),
         new("NllLoss weighted sum", x => Nn.Functional.NllLoss(x[0], NllTargets, NllWeights, Nn.Reduction.Sum), [4, 3]),
+        // Sort, TopK, Kthvalue, Median(dim) and Mode gather their values at the positions the kernels pick.
+        new("Sort values descending", x => x[0].Sort(1, descending: true).Values * x[0], [3, 4]),
+        new("Sort values dim 0 transposed", x => x[0].Sort(0).Values, GradcheckInput.Transposed(4, 3)),
+        new("TopK values", x => x[0].TopK(2, dim: 0, largest: false).Values, GradcheckInput.Strided(4, 3)),
+        new("Kthvalue values keepDim", x => x[0].Kthvalue(2, 1, keepDim: true).Values, [3, 4]),
+        new("Median dim values", x => x[0].Median(0).Values, GradcheckInput.Transposed(4, 3)),
+        new("Mode values", x => x[0].Mode(1).Values, [3, 4]),
     ];
 }
