@@ -35,6 +35,18 @@ public partial class Tensor
         ViewBase = source.ViewBase;
     }
 
+    /// <summary>
+    /// Throws unless every one of <paramref name="others"/> (nulls skipped) is on <paramref name="input"/>'s device: a
+    /// kernel receives the views of one backend only, and another device's storage must fail here with the op's name,
+    /// not inside a kernel.
+    /// </summary>
+    internal static void CheckSameDevice(string op, Tensor input, params ReadOnlySpan<(string Name, Tensor? Tensor)> others)
+    {
+        foreach (var (name, other) in others)
+            if (other is not null && other.Device != input.Device)
+                throw new ArgumentException($"{op}: {name} is on {other.Device} but the input is on {input.Device}. Move it with .To(device).");
+    }
+
     /// <summary>The backend of <paramref name="device"/>, or of the default device (the CPU) when none is given.</summary>
     internal static IBackend BackendFor(Device? device) => BackendRegistry.For(device ?? Device.Cpu);
 
