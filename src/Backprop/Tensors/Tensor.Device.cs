@@ -47,6 +47,28 @@ public partial class Tensor
                 throw new ArgumentException($"{op}: {name} is on {other.Device} but the input is on {input.Device}. Move it with .To(device).");
     }
 
+    /// <summary>
+    /// A storage on the default device that takes ownership of host values, without a copy while that device is the
+    /// CPU: how decoders (safetensors, IDX, CSV, synthetic data) hand over the arrays they fill.
+    /// </summary>
+    internal static Storage AdoptHostArray<T>(T[] values) where T : unmanaged => Backends.Cpu.CpuBackend.Wrap(values);
+
+    /// <summary>
+    /// The array behind this tensor's storage when that storage is host memory of <typeparamref name="T"/> (a CPU fast
+    /// path for readers such as safetensors writing and anomaly scans); false on any other device, whose data is
+    /// read through its backend instead.
+    /// </summary>
+    internal bool TryGetHostArray<T>(out T[] array) where T : unmanaged
+    {
+        if (Storage is Backends.Cpu.CpuStorage<T> host)
+        {
+            array = host.Data;
+            return true;
+        }
+        array = [];
+        return false;
+    }
+
     /// <summary>The backend of <paramref name="device"/>, or of the default device (the CPU) when none is given.</summary>
     internal static IBackend BackendFor(Device? device) => BackendRegistry.For(device ?? Device.Cpu);
 

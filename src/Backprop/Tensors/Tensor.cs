@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Backprop.Backends.Cpu;
 
 namespace Backprop;
 
