@@ -69,6 +69,9 @@ public partial class Tensor
         return false;
     }
 
+    /// <summary>Whether the storage is on the CPU (printing shows the device otherwise, as PyTorch does).</summary>
+    internal bool IsOnCpu => Device == Device.Cpu;
+
     /// <summary>The backend of <paramref name="device"/>, or of the default device (the CPU) when none is given.</summary>
     internal static IBackend BackendFor(Device? device) => BackendRegistry.For(device ?? Device.Cpu);
 

@@ -171,6 +171,8 @@ public class CountingBackendTests
         Assert.Equal((Device.Cpu, DType.Float32), (leaf.Grad!.Device, leaf.Grad.DType));
         Assert.Equal(new[] { 2f, -4f }, leaf.Grad.ToArray<float>());
         Assert.Same(source, source.To(source));
+        Assert.Equal("tensor([[1., 2., 3.],\n        [4., 5., 6.]], device='counting:0', dtype=float64)", source.ToString());
+        Assert.Equal("tensor([0., 0.], device='counting:0')", made[1].ToString());
     }
 
     public static TheoryData<string> Layers => [.. LayerZoo().Select(l => l.Name)];
