@@ -1,3 +1,4 @@
+using Backprop.Data;
 using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Optim;
@@ -272,6 +273,29 @@ public class CountingBackendTests
             AssertAllOn(Counting, model, optimizer, optimizer.GetType().Name + " after loading its checkpoint");
             optimizer.Step();
         }
+    }
+
+    [Fact]
+    public void Data_loaders_batch_tensors_that_live_on_the_counting_device_and_move_cpu_batches_there()
+    {
+        var xs = Tensor.Arange(12, device: Counting).Reshape(6, 2);
+        var ys = Tensor.FromArray(new long[] { 0, 1, 2, 3, 4, 5 }, [6], device: Counting);
+        var seen = new List<long>();
+        foreach (var (x, y) in new DataLoader(new TensorDataset(xs, ys), batchSize: 4, shuffle: true, generator: new Generator(3)))
+        {
+            Assert.Equal((Counting, Counting), (x.Device, y.Device));
+            var labels = y.ToArray<long>();
+            var features = x.ToArray<float>();
+            for (int i = 0; i < labels.Length; i++) Assert.Equal(new[] { 2f * labels[i], 2f * labels[i] + 1 }, features[(2 * i)..(2 * i + 2)]);
+            seen.AddRange(labels);
+        }
+        Assert.Equal([0, 1, 2, 3, 4, 5], seen.Order());
+
+        var cpuBatch = new DataLoader(new TensorDataset(Tensor.Ones([3, 2]), Tensor.Zeros([3], DType.Int64)), batchSize: 3).Single();
+        var moved = cpuBatch.To(Counting);
+        Assert.Equal((Counting, Counting), (moved.Inputs.Device, moved.Targets.Device));
+        Assert.Equal(cpuBatch.Indices, moved.Indices);
+        Assert.Same(moved, moved.To(Counting));
     }
 
     [Fact]
