@@ -299,6 +299,40 @@ public class CountingBackendTests
     }
 
     [Fact]
+    public void Module_to_keeps_the_values_of_a_non_contiguous_parameter_and_its_gradient()
+    {
+        var module = new Sequential();
+        var transposed = new Parameter(Tensor.FromArray(new[] { 1f, 2f, 3f, 4f, 5f, 6f }, 2, 3).T);
+        module.RegisterParameter("w", transposed);
+        module.RegisterBuffer("scale", Tensor.Full([2], 0.5, DType.Float64));
+        (transposed * Tensor.FromArray(new[] { 1f, 10f }, 1, 2)).Sum().Backward();
+        Assert.False(transposed.IsContiguous);
+
+        module.To(Counting, DType.Float64);
+
+        Assert.Equal((Counting, DType.Float64), (transposed.Device, transposed.DType));
+        Assert.Equal(new[] { 1.0, 4, 2, 5, 3, 6 }, transposed.ToArray<double>());
+        Assert.Equal(new[] { 1.0, 10, 1, 10, 1, 10 }, transposed.Grad!.ToArray<double>());
+        Assert.Equal((Counting, DType.Float64), (module.GetBuffer("scale")!.Device, module.GetBuffer("scale")!.DType));
+        // The rebound leaf takes new gradients in its new dtype and device.
+        transposed.ZeroGrad();
+        (transposed * 2.0).Sum().Backward();
+        Assert.Equal((Counting, DType.Float64), (transposed.Grad!.Device, transposed.Grad.DType));
+        Assert.Equal(new[] { 2.0, 2, 2, 2, 2, 2 }, transposed.Grad.ToArray<double>());
+    }
+
+    [Fact]
+    public void A_private_use_name_must_not_shadow_a_built_in_device()
+    {
+        Assert.Throws<ArgumentException>(() => BackendRegistry.RegisterPrivateUse1("cuda", _ => CountingBackend.Instance));
+        Assert.Throws<ArgumentException>(() => BackendRegistry.RegisterPrivateUse1("Counting", _ => CountingBackend.Instance));
+        Assert.Throws<ArgumentException>(() => BackendRegistry.Register(DeviceType.Cpu, _ => CountingBackend.Instance));
+        Assert.Equal(CountingBackend.Name, BackendRegistry.PrivateUse1Name);
+        Assert.Equal(new Device(DeviceType.PrivateUse1, 2), Device.Parse("counting:2"));
+        Assert.Throws<FormatException>(() => Device.Parse("tpu"));
+    }
+
+    [Fact]
     public void The_counting_backend_refuses_an_operand_that_bypassed_it()
     {
         // What makes the model test meaningful: CPU storage reaching a counting kernel fails instead of passing silently.
