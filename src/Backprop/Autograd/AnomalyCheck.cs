@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using System.Text;
-using Backprop.Backends.Cpu;
 
 namespace Backprop;
 
@@ -71,8 +70,8 @@ internal static class NonFinite
     public static bool Any(Tensor t)
     {
         if (!t.DType.IsFloatingPoint() || t.NumElements == 0) return false;
-        if (t.Storage is CpuStorage<float> f && Span(t) is var (start, length)) return AnyIn<float>(f.Data.AsSpan(start, length)) && Exact(t);
-        if (t.Storage is CpuStorage<double> d && Span(t) is var (s, n)) return AnyIn<double>(d.Data.AsSpan(s, n)) && Exact(t);
+        if (t.TryGetHostArray<float>(out var f) && Span(t) is var (start, length)) return AnyIn<float>(f.AsSpan(start, length)) && Exact(t);
+        if (t.TryGetHostArray<double>(out var d) && Span(t) is var (s, n)) return AnyIn<double>(d.AsSpan(s, n)) && Exact(t);
         return Exact(t);
     }
 

@@ -29,7 +29,11 @@ public partial interface IBackend
     void Fill(StridedView destination, double value);
 }
 
-/// <summary>Finds the backend for a device. A GPU assembly registers its backend here when loaded.</summary>
+/// <summary>
+/// Finds the backend for a device. A backend in another assembly (a GPU one, or a test double) registers itself here
+/// when loaded; every tensor allocation goes through <see cref="For"/> or a tensor's own backend, never to a backend
+/// class by name (docs/architecture.md, Note [Adding a backend]).
+/// </summary>
 public static class BackendRegistry
 {
     private static readonly Dictionary<DeviceType, Func<int, IBackend>> Factories = new()
@@ -37,9 +41,32 @@ public static class BackendRegistry
         [DeviceType.Cpu] = _ => Backprop.Backends.Cpu.CpuBackend.Instance,
     };
 
+    private static volatile string s_privateUse1Name = "privateuseone";
+
+    /// <summary>The name <see cref="DeviceType.PrivateUse1"/> devices print and parse as ("privateuseone" until a backend renames it).</summary>
+    public static string PrivateUse1Name => s_privateUse1Name;
+
     public static void Register(DeviceType type, Func<int, IBackend> factory)
     {
+        ArgumentNullException.ThrowIfNull(factory);
+        if (type == DeviceType.Cpu) throw new ArgumentException("BackendRegistry.Register: the CPU backend is built in and cannot be replaced.");
         lock (Factories) Factories[type] = factory;
+    }
+
+    /// <summary>
+    /// Registers the backend of <see cref="DeviceType.PrivateUse1"/> devices under <paramref name="name"/> (lower case,
+    /// not "cpu" or "cuda"), as PyTorch's <c>rename_privateuse1_backend</c>: <c>Device.Parse(name)</c> then finds it.
+    /// </summary>
+    public static void RegisterPrivateUse1(string name, Func<int, IBackend> factory)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        if (name != name.ToLowerInvariant() || name.Contains(':') || name is "cpu" or "cuda")
+            throw new ArgumentException($"RegisterPrivateUse1: '{name}' is not a usable device name (lower case, no ':', not cpu or cuda).");
+        lock (Factories)
+        {
+            Factories[DeviceType.PrivateUse1] = factory ?? throw new ArgumentNullException(nameof(factory));
+            s_privateUse1Name = name;
+        }
     }
 
     public static bool IsAvailable(DeviceType type)

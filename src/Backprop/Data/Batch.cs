@@ -39,6 +39,9 @@ public sealed class Batch
     /// <summary>The dataset index of each row, in row order.</summary>
     public IReadOnlyList<int> Indices => _indices;
 
+    /// <summary>The batch with every field on <paramref name="device"/> (the same batch when all already are): <c>var (x, y) = batch.To(device);</c>.</summary>
+    public Batch To(Device device) => Array.TrueForAll(_tensors, t => t.Device == device) ? this : new Batch(Array.ConvertAll(_tensors, t => t.To(device)), _indices);
+
     public void Deconstruct(out Tensor inputs, out Tensor targets)
     {
         if (_tensors.Length != 2)

@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Backprop.Backends.Cpu;
 using Backprop.IO;
 
 namespace Backprop.Data;
@@ -32,11 +31,11 @@ public static class CsvFile
         {
             var values = new float[count];
             for (int r = 0; r < count; r++) values[r] = (float)ParseNumber(rows.TargetText[r], path, rows.TargetLines[r], targetIndex, header);
-            return new CsvTable(featureTensor, new Tensor(CpuBackend.Wrap(values), [count]), rows.FeatureNames, targetColumn, null);
+            return new CsvTable(featureTensor, new Tensor(Tensor.AdoptHostArray(values), [count]), rows.FeatureNames, targetColumn, null);
         }
 
         var (labels, names) = ClassIndices(rows.TargetText, rows.TargetLines, classNames, path, targetIndex, header);
-        return new CsvTable(featureTensor, new Tensor(CpuBackend.Wrap(labels), [count]), rows.FeatureNames, targetColumn, names);
+        return new CsvTable(featureTensor, new Tensor(Tensor.AdoptHostArray(labels), [count]), rows.FeatureNames, targetColumn, names);
     }
 
     /// <summary>
@@ -72,7 +71,7 @@ public static class CsvFile
     private sealed record Rows(List<string> Header, string[] FeatureNames, List<float> Features, int TargetIndex,
         List<string> TargetText, List<int> TargetLines, int Count)
     {
-        public Tensor FeatureTensor() => new(CpuBackend.Wrap(Features.ToArray()), [Count, FeatureNames.Length]);
+        public Tensor FeatureTensor() => new(Tensor.AdoptHostArray(Features.ToArray()), [Count, FeatureNames.Length]);
     }
 
     private static Rows ReadRows(string path, string? targetColumn, IReadOnlyList<string>? featureColumns, char separator)

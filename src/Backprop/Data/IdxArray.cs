@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Backprop.Backends.Cpu;
 
 namespace Backprop.Data;
 
@@ -54,9 +53,9 @@ public sealed class IdxArray
         });
         Storage storage = target switch
         {
-            DType.Float32 => CpuBackend.Wrap(Decode<float>()),
-            DType.Float64 => CpuBackend.Wrap(Decode<double>()),
-            _ => CpuBackend.Wrap(Decode<long>()),
+            DType.Float32 => Tensor.AdoptHostArray(Decode<float>()),
+            DType.Float64 => Tensor.AdoptHostArray(Decode<double>()),
+            _ => Tensor.AdoptHostArray(Decode<long>()),
         };
         return new Tensor(storage, (int[])_dimensions.Clone());
     }

@@ -1,4 +1,3 @@
-using Backprop.Backends.Cpu;
 using Backprop.IO;
 
 namespace Backprop.Data;
@@ -59,7 +58,7 @@ public static class Mnist
         if (normalize) TensorPrimitives.Add(pixels, (float)(-Mean / Std), pixels);
         int n = idx.Dimensions[0], rows = idx.Dimensions[1], columns = idx.Dimensions[2];
         int[] shape = flatten ? [n, rows * columns] : [n, 1, rows, columns];
-        return new Tensor(CpuBackend.Wrap(pixels), shape);
+        return new Tensor(Tensor.AdoptHostArray(pixels), shape);
     }
 
     /// <summary>Reads an IDX file of unsigned-byte digit labels [N] as Int64; every label must be 0–9.</summary>

@@ -1,4 +1,3 @@
-using Backprop.Backends.Cpu;
 
 namespace Backprop.Data;
 
@@ -88,6 +87,6 @@ public static class SyntheticData
             shuffledXs[2 * r + 1] = xs[2 * order[r] + 1];
             shuffledLabels[r] = labels[order[r]];
         }
-        return new TensorDataset(new Tensor(CpuBackend.Wrap(shuffledXs), [count, 2]), new Tensor(CpuBackend.Wrap(shuffledLabels), [count]));
+        return new TensorDataset(new Tensor(Tensor.AdoptHostArray(shuffledXs), [count, 2]), new Tensor(Tensor.AdoptHostArray(shuffledLabels), [count]));
     }
 }

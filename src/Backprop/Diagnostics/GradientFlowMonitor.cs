@@ -1,4 +1,3 @@
-using Backprop.Backends.Cpu;
 using Backprop.Nn;
 
 namespace Backprop.Diagnostics;
@@ -142,8 +141,8 @@ public sealed class GradientFlowMonitor : IDisposable
         int inner = output.NumElements / (outer * units);
         float[] values;
         using (Autograd.NoGrad())
-            values = output.IsContiguous && output.Storage is CpuStorage<float> f && output.Offset == 0 && f.Data.Length == output.NumElements
-                ? f.Data
+            values = output.IsContiguous && output.TryGetHostArray<float>(out var host) && output.Offset == 0 && host.Length == output.NumElements
+                ? host
                 : output.ToArray<float>();
         var active = layer.Active;
         for (int n = 0; n < outer; n++)

@@ -1,4 +1,3 @@
-using Backprop.Backends.Cpu;
 
 namespace Backprop.Diagnostics;
 
@@ -26,8 +25,8 @@ public readonly record struct GradientStatistics(long Count, double Sum, double 
     /// <summary>Reads a tensor in one pass (on the CPU straight from its storage when it is contiguous).</summary>
     public static GradientStatistics Of(Tensor t)
     {
-        if (t.IsContiguous && t.Storage is CpuStorage<float> f) return Of<float>(f.Data.AsSpan(t.Offset, t.NumElements));
-        if (t.IsContiguous && t.Storage is CpuStorage<double> d) return Of<double>(d.Data.AsSpan(t.Offset, t.NumElements));
+        if (t.IsContiguous && t.TryGetHostArray<float>(out var f)) return Of<float>(f.AsSpan(t.Offset, t.NumElements));
+        if (t.IsContiguous && t.TryGetHostArray<double>(out var d)) return Of<double>(d.AsSpan(t.Offset, t.NumElements));
         return Of<double>(t.ToArray<double>());
     }
 

@@ -1,6 +1,5 @@
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
-using Backprop.Backends.Cpu;
 
 namespace Backprop.IO;
 
@@ -69,14 +68,14 @@ internal sealed class ElementFormat
     {
         var values = new float[count];
         for (int i = 0; i < count; i++) values[i] = element(i);
-        return CpuBackend.Wrap(values);
+        return Tensor.AdoptHostArray(values);
     }
 
     private static Storage Longs(int count, Element<long> element)
     {
         var values = new long[count];
         for (int i = 0; i < count; i++) values[i] = element(i);
-        return CpuBackend.Wrap(values);
+        return Tensor.AdoptHostArray(values);
     }
 
     /// <summary>Reverses the bytes of each element: little-endian file order to a big-endian machine's order and back.</summary>

@@ -4,7 +4,6 @@ using System.Runtime.InteropServices;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
-using Backprop.Backends.Cpu;
 
 namespace Backprop.IO;
 
@@ -234,7 +233,7 @@ public static class SafeTensors
         var bytes = MemoryMarshal.AsBytes(values.AsSpan());
         ReadData(source, bytes, entry, name);
         if (!BitConverter.IsLittleEndian) ElementFormat.SwapBytes(bytes, entry.Format.Size);
-        return CpuBackend.Wrap(values);
+        return Tensor.AdoptHostArray(values);
     }
 
     private static void ReadData(Stream source, Span<byte> destination, Entry entry, string name)
@@ -338,8 +337,8 @@ public static class SafeTensors
 
         private static void WriteElements<T>(Stream destination, Tensor tensor) where T : unmanaged
         {
-            ReadOnlySpan<T> values = tensor.IsContiguous && tensor.Storage is CpuStorage<T>
-                ? CpuBackend.Span<T>(tensor.Strided)
+            ReadOnlySpan<T> values = tensor.IsContiguous && tensor.TryGetHostArray<T>(out var host)
+                ? host.AsSpan(tensor.Offset, tensor.NumElements)
                 : tensor.ToArray<T>();
             if (BitConverter.IsLittleEndian)
             {

@@ -3,7 +3,7 @@ namespace Backprop.Nn;
 /// <summary>Batch normalisation of [N, C] or [N, C, L] inputs per channel C (see <see cref="BatchNormBase"/>).</summary>
 /// <example><c>new Sequential(new Linear(64, 32), new BatchNorm1d(32), new Relu())</c></example>
 public sealed class BatchNorm1d(int numFeatures, double eps = 1e-5, double? momentum = 0.1, bool affine = true, bool trackRunningStats = true,
-    DType dtype = DType.Float32) : BatchNormBase(numFeatures, eps, momentum, affine, trackRunningStats, dtype)
+    DType dtype = DType.Float32, Device? device = null) : BatchNormBase(numFeatures, eps, momentum, affine, trackRunningStats, dtype, device)
 {
     protected override void CheckInput(Tensor input)
     {

@@ -21,7 +21,8 @@ public abstract class BatchNormBase : Module<Tensor, Tensor>
     /// <param name="trackRunningStats">
     /// Whether to keep running statistics; without them, evaluation mode normalises with the batch's statistics too.
     /// </param>
-    protected BatchNormBase(int numFeatures, double eps, double? momentum, bool affine, bool trackRunningStats, DType dtype)
+    protected BatchNormBase(int numFeatures, double eps, double? momentum, bool affine, bool trackRunningStats, DType dtype,
+        Device? device = null)
     {
         if (numFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(numFeatures), $"{TypeName}: numFeatures must be positive; got {numFeatures}.");
         if (!(eps >= 0)) throw new ArgumentOutOfRangeException(nameof(eps), $"{TypeName}: eps must be non-negative; got {eps}.");
@@ -33,14 +34,14 @@ public abstract class BatchNormBase : Module<Tensor, Tensor>
         TrackRunningStats = trackRunningStats;
         if (affine)
         {
-            Weight = new Parameter(Tensor.Ones([numFeatures], dtype));
-            Bias = new Parameter(Tensor.Zeros([numFeatures], dtype));
+            Weight = new Parameter(Tensor.Ones([numFeatures], dtype, device));
+            Bias = new Parameter(Tensor.Zeros([numFeatures], dtype, device));
         }
         if (trackRunningStats)
         {
-            RegisterBuffer("running_mean", Tensor.Zeros([numFeatures], dtype));
-            RegisterBuffer("running_var", Tensor.Ones([numFeatures], dtype));
-            RegisterBuffer("num_batches_tracked", Tensor.Scalar(0, DType.Int64));
+            RegisterBuffer("running_mean", Tensor.Zeros([numFeatures], dtype, device));
+            RegisterBuffer("running_var", Tensor.Ones([numFeatures], dtype, device));
+            RegisterBuffer("num_batches_tracked", Tensor.Scalar(0, DType.Int64, device));
         }
     }
 

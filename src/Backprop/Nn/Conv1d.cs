@@ -16,7 +16,7 @@ public sealed class Conv1d : Module<Tensor, Tensor>
     /// <param name="bias">Whether to learn an additive bias per output channel.</param>
     /// <param name="generator">Draws the initial values; <see cref="Generator.Default"/> when null.</param>
     public Conv1d(int inChannels, int outChannels, int kernelSize, int stride = 1, int padding = 0, int dilation = 1, int groups = 1,
-        bool bias = true, DType dtype = DType.Float32, Generator? generator = null)
+        bool bias = true, DType dtype = DType.Float32, Generator? generator = null, Device? device = null)
     {
         ConvolutionLayout.Check("Conv1d", inChannels, outChannels, groups, kernelSize, stride, padding, dilation);
         InChannels = inChannels;
@@ -26,7 +26,7 @@ public sealed class Conv1d : Module<Tensor, Tensor>
         Padding = padding;
         Dilation = dilation;
         Groups = groups;
-        Weight = new Parameter(Tensor.Empty([outChannels, inChannels / groups, kernelSize], dtype, Device.Cpu));
+        Weight = new Parameter(Tensor.Empty([outChannels, inChannels / groups, kernelSize], dtype, device));
         Bias = ConvolutionLayout.ResetParameters(Weight, bias, outChannels, generator);
     }
 

@@ -18,7 +18,7 @@ public sealed class Conv2d : Module<Tensor, Tensor>
     /// <param name="bias">Whether to learn an additive bias per output channel.</param>
     /// <param name="generator">Draws the initial values; <see cref="Generator.Default"/> when null.</param>
     public Conv2d(int inChannels, int outChannels, Size2d kernelSize, Size2d? stride = null, Size2d? padding = null,
-        Size2d? dilation = null, int groups = 1, bool bias = true, DType dtype = DType.Float32, Generator? generator = null)
+        Size2d? dilation = null, int groups = 1, bool bias = true, DType dtype = DType.Float32, Generator? generator = null, Device? device = null)
     {
         ConvolutionLayout.Check("Conv2d", inChannels, outChannels, groups, kernelSize, stride, padding, dilation);
         InChannels = inChannels;
@@ -28,7 +28,7 @@ public sealed class Conv2d : Module<Tensor, Tensor>
         Padding = padding ?? 0;
         Dilation = dilation ?? 1;
         Groups = groups;
-        Weight = new Parameter(Tensor.Empty([outChannels, inChannels / groups, kernelSize.Height, kernelSize.Width], dtype, Device.Cpu));
+        Weight = new Parameter(Tensor.Empty([outChannels, inChannels / groups, kernelSize.Height, kernelSize.Width], dtype, device));
         Bias = ConvolutionLayout.ResetParameters(Weight, bias, outChannels, generator);
     }
 

@@ -14,7 +14,7 @@ public sealed class ConvTranspose2d : Module<Tensor, Tensor>
     /// <param name="generator">Draws the initial values; <see cref="Generator.Default"/> when null.</param>
     public ConvTranspose2d(int inChannels, int outChannels, Size2d kernelSize, Size2d? stride = null, Size2d? padding = null,
         Size2d? outputPadding = null, int groups = 1, bool bias = true, Size2d? dilation = null, DType dtype = DType.Float32,
-        Generator? generator = null)
+        Generator? generator = null, Device? device = null)
     {
         ConvolutionLayout.Check("ConvTranspose2d", inChannels, outChannels, groups, kernelSize, stride, padding, dilation, outputPadding);
         InChannels = inChannels;
@@ -29,7 +29,7 @@ public sealed class ConvTranspose2d : Module<Tensor, Tensor>
             || (OutputPadding.Width >= Stride.Width && OutputPadding.Width >= Dilation.Width))
             throw new ArgumentOutOfRangeException(nameof(outputPadding),
                 $"ConvTranspose2d: outputPadding {OutputPadding} must be smaller than either the stride {Stride} or the dilation {Dilation}.");
-        Weight = new Parameter(Tensor.Empty([inChannels, outChannels / groups, kernelSize.Height, kernelSize.Width], dtype, Device.Cpu));
+        Weight = new Parameter(Tensor.Empty([inChannels, outChannels / groups, kernelSize.Height, kernelSize.Width], dtype, device));
         Bias = ConvolutionLayout.ResetParameters(Weight, bias, outChannels, generator);
     }
 

@@ -9,7 +9,7 @@ public sealed class Embedding : Module<Tensor, Tensor>
 {
     /// <param name="paddingIndex">A row (negative counts from the end) that starts at zero and gets no gradient, for padding tokens.</param>
     /// <param name="generator">Draws the initial values; <see cref="Generator.Default"/> when null.</param>
-    public Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex = null, DType dtype = DType.Float32, Generator? generator = null)
+    public Embedding(int numEmbeddings, int embeddingDim, int? paddingIndex = null, DType dtype = DType.Float32, Generator? generator = null, Device? device = null)
     {
         if (numEmbeddings <= 0 || embeddingDim <= 0)
             throw new ArgumentOutOfRangeException(nameof(numEmbeddings), $"Embedding: sizes must be positive; got {numEmbeddings} × {embeddingDim}.");
@@ -21,7 +21,7 @@ public sealed class Embedding : Module<Tensor, Tensor>
         }
         NumEmbeddings = numEmbeddings;
         EmbeddingDim = embeddingDim;
-        Weight = new Parameter(Tensor.Empty([numEmbeddings, embeddingDim], dtype, Device.Cpu));
+        Weight = new Parameter(Tensor.Empty([numEmbeddings, embeddingDim], dtype, device));
         Init.Normal(Weight, generator: generator);
         if (PaddingIndex is { } row)
             using (Autograd.NoGrad()) Weight.Select(0, row).FillInPlace(0);

@@ -1,5 +1,3 @@
-using Backprop.Backends.Cpu;
-
 namespace Backprop.Nn;
 
 public static partial class Functional
@@ -19,7 +17,7 @@ public static partial class Functional
         return input * DropoutMask(input, p, generator ?? Generator.Default);
     }
 
-    /// <summary>0 with probability p, else 1/(1 − p), in the input's dtype and shape.</summary>
+    /// <summary>0 with probability p, else 1/(1 − p), in the input's dtype and shape, on its device (drawn on the host, uploaded once).</summary>
     private static Tensor DropoutMask(Tensor input, double p, Generator generator)
     {
         int n = input.NumElements;
@@ -29,15 +27,15 @@ public static partial class Functional
         {
             var mask = new float[n];
             for (int i = 0; i < n; i++) mask[i] = generator.NextDouble() < p ? 0f : (float)scale;
-            storage = CpuBackend.Wrap(mask);
+            storage = input.Backend.Upload<float>(mask);
         }
         else
         {
             var mask = new double[n];
             for (int i = 0; i < n; i++) mask[i] = generator.NextDouble() < p ? 0 : scale;
-            storage = CpuBackend.Wrap(mask);
+            storage = input.Backend.Upload<double>(mask);
         }
-        return new Tensor(storage, input.Shape.ToArray()).To(input.Device);
+        return new Tensor(storage, input.Shape.ToArray());
     }
 
     /// <summary>

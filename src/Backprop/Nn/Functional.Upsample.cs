@@ -31,6 +31,6 @@ public static partial class Functional
         var indices = new long[output];
         for (int i = 0; i < output; i++)
             indices[i] = output == input ? i : Math.Min((long)MathF.Floor(i * scale), input - 1);
-        return Tensor.FromArray(indices).To(device);
+        return Tensor.FromArray(indices, [output], device: device);
     }
 }

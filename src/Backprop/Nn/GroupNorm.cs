@@ -10,7 +10,7 @@ namespace Backprop.Nn;
 public sealed class GroupNorm : Module<Tensor, Tensor>
 {
     /// <param name="affine">Whether to learn a per-channel <see cref="Weight"/> and <see cref="Bias"/>.</param>
-    public GroupNorm(int numGroups, int numChannels, double eps = 1e-5, bool affine = true, DType dtype = DType.Float32)
+    public GroupNorm(int numGroups, int numChannels, double eps = 1e-5, bool affine = true, DType dtype = DType.Float32, Device? device = null)
     {
         if (numGroups <= 0 || numChannels <= 0 || numChannels % numGroups != 0)
             throw new ArgumentOutOfRangeException(nameof(numGroups), $"GroupNorm: {numChannels} channels cannot be split into {numGroups} equal groups.");
@@ -20,8 +20,8 @@ public sealed class GroupNorm : Module<Tensor, Tensor>
         Eps = eps;
         if (affine)
         {
-            Weight = new Parameter(Tensor.Ones([numChannels], dtype));
-            Bias = new Parameter(Tensor.Zeros([numChannels], dtype));
+            Weight = new Parameter(Tensor.Ones([numChannels], dtype, device));
+            Bias = new Parameter(Tensor.Zeros([numChannels], dtype, device));
         }
     }
 

@@ -14,7 +14,8 @@ public sealed class LayerNorm : Module<Tensor, Tensor>
     /// <param name="normalizedShape">The trailing dims to normalise over, e.g. <c>[embeddingDim]</c> or <c>[C, H, W]</c>.</param>
     /// <param name="eps">Added to the variance before its square root.</param>
     /// <param name="elementwiseAffine">Whether to learn a weight (and, with <paramref name="bias"/>, a bias) of that shape.</param>
-    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, bool bias = true, DType dtype = DType.Float32)
+    public LayerNorm(int[] normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, bool bias = true, DType dtype = DType.Float32,
+        Device? device = null)
     {
         ArgumentNullException.ThrowIfNull(normalizedShape);
         if (normalizedShape.Length == 0 || normalizedShape.Any(d => d <= 0))
@@ -24,14 +25,15 @@ public sealed class LayerNorm : Module<Tensor, Tensor>
         Eps = eps;
         if (elementwiseAffine)
         {
-            Weight = new Parameter(Tensor.Ones(new Shape(_normalizedShape), dtype));
-            if (bias) Bias = new Parameter(Tensor.Zeros(new Shape(_normalizedShape), dtype));
+            Weight = new Parameter(Tensor.Ones(new Shape(_normalizedShape), dtype, device));
+            if (bias) Bias = new Parameter(Tensor.Zeros(new Shape(_normalizedShape), dtype, device));
         }
     }
 
     /// <summary>Normalises over the last dim, of size <paramref name="normalizedShape"/>.</summary>
-    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, bool bias = true, DType dtype = DType.Float32)
-        : this([normalizedShape], eps, elementwiseAffine, bias, dtype)
+    public LayerNorm(int normalizedShape, double eps = 1e-5, bool elementwiseAffine = true, bool bias = true, DType dtype = DType.Float32,
+        Device? device = null)
+        : this([normalizedShape], eps, elementwiseAffine, bias, dtype, device)
     {
     }
 

@@ -8,18 +8,20 @@ public sealed class Linear : Module<Tensor, Tensor>
 {
     /// <param name="bias">Whether to learn an additive bias.</param>
     /// <param name="generator">Draws the initial values; <see cref="Generator.Default"/> when null.</param>
-    public Linear(int inFeatures, int outFeatures, bool bias = true, DType dtype = DType.Float32, Generator? generator = null)
+    /// <param name="device">Where the parameters are created; the default device (the CPU) when null.</param>
+    public Linear(int inFeatures, int outFeatures, bool bias = true, DType dtype = DType.Float32, Generator? generator = null,
+        Device? device = null)
     {
         if (inFeatures <= 0 || outFeatures <= 0)
             throw new ArgumentOutOfRangeException(nameof(inFeatures), $"Linear: feature counts must be positive; got {inFeatures} → {outFeatures}.");
         InFeatures = inFeatures;
         OutFeatures = outFeatures;
-        Weight = new Parameter(Tensor.Empty([outFeatures, inFeatures], dtype, Device.Cpu));
+        Weight = new Parameter(Tensor.Empty([outFeatures, inFeatures], dtype, device));
         Init.KaimingUniform(Weight, a: Math.Sqrt(5), generator: generator);
         if (bias)
         {
             double bound = 1 / Math.Sqrt(inFeatures);
-            Bias = new Parameter(Tensor.Empty([outFeatures], dtype, Device.Cpu));
+            Bias = new Parameter(Tensor.Empty([outFeatures], dtype, device));
             Init.Uniform(Bias, -bound, bound, generator);
         }
     }

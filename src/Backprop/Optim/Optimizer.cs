@@ -38,7 +38,11 @@ public abstract class Optimizer : ICheckpointable
     /// <summary>The state of <paramref name="parameter"/>, or null before its first update.</summary>
     public ParameterState? GetState(Tensor parameter) => _state.GetValueOrDefault(parameter);
 
-    /// <summary>The state of <paramref name="parameter"/>, created empty (step 0, no buffers) on first use.</summary>
+    /// <summary>
+    /// The state of <paramref name="parameter"/>, created empty (step 0, no buffers) on first use. Buffers made before
+    /// the parameter moved (<c>model.To(device)</c> or <c>To(dtype)</c>) are moved to its device and dtype first, as
+    /// PyTorch's <c>load_state_dict</c> does with state, so an optimizer made before the move keeps working.
+    /// </summary>
     protected ParameterState State(Tensor parameter)
     {
         if (!_state.TryGetValue(parameter, out var state))
@@ -46,6 +50,9 @@ public abstract class Optimizer : ICheckpointable
             state = new ParameterState(StateNames.Count);
             _state[parameter] = state;
         }
+        for (int slot = 0; slot < state.Slots; slot++)
+            if (state[slot] is { } buffer && (buffer.Device != parameter.Device || buffer.DType != parameter.DType))
+                using (Autograd.NoGrad()) state[slot] = buffer.To(parameter.Device, parameter.DType);
         return state;
     }
 

@@ -69,6 +69,7 @@ public partial class Tensor
         const string indent = "       ";
         if (Rank == 0) sb.Append(cells[0]);
         else AppendDim(sb, cells, 0, 0, width, indent + " ", summarize);
+        if (!IsOnCpu) sb.Append(", device='").Append(Device).Append('\'');
         if (DType == DType.Float64 || (DType == DType.Int64 && NumElements == 0)) sb.Append(", dtype=").Append(DType.DisplayName());
         if (GradFn is { } fn) sb.Append(", grad_fn=<").Append(fn.Name).Append('>');
         else if (RequiresGrad) sb.Append(", requires_grad=True");

@@ -1,12 +1,10 @@
-using Backprop.Backends.Cpu;
-
 namespace Backprop;
 
 public partial class Tensor
 {
     private static Tensor Filled(Shape shape, double value, DType dtype, Device? device, bool requiresGrad)
     {
-        var backend = BackendRegistry.For(device ?? Device.Cpu);
+        var backend = BackendFor(device);
         var dims = shape.ToArray();
         var t = new Tensor(backend.Allocate(dtype, Shape.CountElements(dims), zeroed: value == 0), dims);
         if (value != 0) backend.Fill(t.Strided, value);
@@ -104,7 +102,7 @@ public partial class Tensor
         if (high <= low) throw new ArgumentException($"RandInt: high ({high}) must exceed low ({low}).");
         var values = new long[shape.NumElements];
         (generator ?? Generator.Default).FillInt64(values, low, high - low);
-        return FromArray(values, shape.ToArray()).To(device ?? Device.Cpu);
+        return FromArray(values, shape.ToArray(), device: device);
     }
 
     /// <summary>
@@ -118,36 +116,21 @@ public partial class Tensor
     /// A tensor holding a copy of <paramref name="data"/> (float, double, long or int; int becomes Int64), with the
     /// given shape, or 1-D when none is given.
     /// </summary>
-    public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged
-    {
-        int[] dims = shape.Length == 0 ? [data.Length] : (int[])shape.Clone();
-        int count = Shape.CountElements(dims);
-        if (count != data.Length)
-            throw new ShapeMismatchException("FromArray", $"{data.Length} values do not fill shape {Shape.Format(dims)} ({count} elements)");
-        if (typeof(T) == typeof(int))
-        {
-            var ints = System.Runtime.InteropServices.MemoryMarshal.Cast<T, int>(data.AsSpan());
-            var longs = new long[ints.Length];
-            for (int i = 0; i < longs.Length; i++) longs[i] = ints[i];
-            return new Tensor(CpuBackend.Wrap(longs), dims);
-        }
-        _ = DTypeExtensions.Of<T>();
-        return new Tensor(CpuBackend.Wrap((T[])data.Clone()), dims);
-    }
+    public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged => FromArray(data, shape, null, null);
 
     /// <summary>A tensor from a (possibly multi-dimensional) array, e.g. <c>new float[,] { { 1, 2 }, { 3, 4 } }</c>.</summary>
-    public static Tensor FromArray(Array data, DType? dtype = null)
+    public static Tensor FromArray(Array data, DType? dtype = null) => FromArray(data, dtype, device: null);
+
+    private static Tensor FromArray(Array data, DType? dtype, Device? device)
     {
         var dims = new int[data.Rank];
         for (int d = 0; d < data.Rank; d++) dims[d] = data.GetLength(d);
         var element = data.GetType().GetElementType()!;
-        Tensor t;
-        if (element == typeof(float)) t = new Tensor(CpuBackend.Wrap(Flatten<float>(data)), dims);
-        else if (element == typeof(double)) t = new Tensor(CpuBackend.Wrap(Flatten<double>(data)), dims);
-        else if (element == typeof(long)) t = new Tensor(CpuBackend.Wrap(Flatten<long>(data)), dims);
-        else if (element == typeof(int)) t = new Tensor(CpuBackend.Wrap(Array.ConvertAll(Flatten<int>(data), i => (long)i)), dims);
-        else throw new NotSupportedException($"FromArray: arrays of {element.Name} are not supported; use float, double, long or int.");
-        return dtype is { } wanted ? t.To(wanted) : t;
+        if (element == typeof(float)) return FromArray(Flatten<float>(data), dims, dtype, device);
+        if (element == typeof(double)) return FromArray(Flatten<double>(data), dims, dtype, device);
+        if (element == typeof(long)) return FromArray(Flatten<long>(data), dims, dtype, device);
+        if (element == typeof(int)) return FromArray(Flatten<int>(data), dims, dtype, device);
+        throw new NotSupportedException($"FromArray: arrays of {element.Name} are not supported; use float, double, long or int.");
     }
 
     private static T[] Flatten<T>(Array data)
@@ -161,7 +144,7 @@ public partial class Tensor
     /// <summary>A tensor from host values, converted to <paramref name="dtype"/>.</summary>
     internal static Tensor FromHost(double[] values, int[] dims, DType dtype, Device? device, bool requiresGrad = false)
     {
-        var backend = BackendRegistry.For(device ?? Device.Cpu);
+        var backend = BackendFor(device);
         Storage storage = dtype switch
         {
             DType.Float64 => backend.Upload<double>(values),

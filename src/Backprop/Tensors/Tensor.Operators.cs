@@ -28,19 +28,18 @@ public partial class Tensor
     public static Tensor operator >=(Tensor a, double b) => a.Ge(b);
     public static Tensor operator <=(Tensor a, double b) => a.Le(b);
 
-    [ThreadStatic] private static Dictionary<(long Bits, DType DType), Tensor>? t_constants;
+    [ThreadStatic] private static Dictionary<(long Bits, DType DType, Device Device), Tensor>? t_constants;
 
     /// <summary>
-    /// A rank-0 constant in this tensor's dtype (Float32 when this tensor is Int64 and the value is not whole).
-    /// CPU constants are cached per thread: `x * 0.5` then costs no allocation for the 0.5. They are internal and
-    /// never written to.
+    /// A rank-0 constant in this tensor's dtype (Float32 when this tensor is Int64 and the value is not whole), on this
+    /// tensor's device. Constants are cached per thread and device: `x * 0.5` then costs no allocation for the 0.5.
+    /// They are internal and never written to.
     /// </summary>
     internal Tensor ScalarLike(double value)
     {
         var dtype = DType.IsFloatingPoint() || value == Math.Floor(value) ? DType : DType.Float32;
-        if (Device.Type != DeviceType.Cpu) return Scalar(value, dtype, Device);
         var cache = t_constants ??= new();
-        var key = (BitConverter.DoubleToInt64Bits(value), dtype);
+        var key = (BitConverter.DoubleToInt64Bits(value), dtype, Device);
         if (cache.TryGetValue(key, out var constant)) return constant;
         if (cache.Count >= 256) cache.Clear();
         return cache[key] = Scalar(value, dtype, Device);

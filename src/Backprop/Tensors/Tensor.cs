@@ -1,5 +1,4 @@
 using System.Runtime.CompilerServices;
-using Backprop.Backends.Cpu;
 
 namespace Backprop;
 
@@ -10,15 +9,17 @@ namespace Backprop;
 /// <remarks>Only the library derives from it (<c>Nn.Parameter</c>); its constructors are internal.</remarks>
 public partial class Tensor
 {
-    internal readonly Storage Storage;
+    // Storage, layout and view base are rebound (never the sizes) only by ReplaceData, which moves a module's
+    // parameters and buffers to another device or dtype in place, as PyTorch's `param.data = ...`.
+    internal Storage Storage;
     internal readonly int[] Sizes;
-    internal readonly int[] StrideArray;
-    internal readonly int Offset;
-    private readonly bool _isContiguous;
+    internal int[] StrideArray;
+    internal int Offset;
+    private bool _isContiguous;
     private readonly int _numElements;
 
     /// <summary>The tensor that owns the storage this view looks into (null when this tensor is not a view).</summary>
-    internal readonly Tensor? ViewBase;
+    internal Tensor? ViewBase;
 
     private bool _requiresGrad;
     private Node? _gradFn;
@@ -55,8 +56,8 @@ public partial class Tensor
     internal Tensor(Storage storage, int[] sizes) : this(storage, sizes, Shape.ContiguousStrides(sizes), 0) { }
 
     /// <summary>A new contiguous tensor whose elements are not initialised (every kernel that uses it writes all of them).</summary>
-    internal static Tensor Empty(int[] sizes, DType dtype, Device device) =>
-        new(BackendRegistry.For(device).Allocate(dtype, Shape.CountElements(sizes), zeroed: false), sizes);
+    internal static Tensor Empty(int[] sizes, DType dtype, Device? device) =>
+        new(BackendFor(device).Allocate(dtype, Shape.CountElements(sizes), zeroed: false), sizes);
 
     /// <summary>An uninitialised contiguous tensor of t's shape and dtype (sharing t's stride array when t is contiguous).</summary>
     internal static Tensor EmptyLike(Tensor t) => EmptyLike(t, t.DType);

@@ -25,9 +25,9 @@ internal sealed class ToDeviceOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g.To(_from);
 
-    // Only the CPU is certain to exist; the case still runs the op (a same-device move goes through it).
+    // Only the input's own device is certain to exist; the case still runs the op (a same-device move goes through it).
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
-        new("ToDevice", x => Apply(x[0], Device.Cpu) * 3.0, [2, 3]),
+        new("ToDevice", x => Apply(x[0], x[0].Device) * 3.0, [2, 3]),
     ];
 }

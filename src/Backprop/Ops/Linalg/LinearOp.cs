@@ -17,6 +17,7 @@ internal sealed class LinearOp : Node, IGradchecked
     /// <param name="bias">[out] or null</param>
     public static Tensor Apply(Tensor x, Tensor weight, Tensor? bias)
     {
+        Tensor.CheckSameDevice("Linear", x, ("the weight", weight), ("the bias", bias));
         if (weight.Rank != 2 || x.Rank == 0 || x.Sizes[^1] != weight.Sizes[1])
             throw new ShapeMismatchException("Linear", $"input {x.Shape} does not match weight {weight.Shape} (expected [..., {(weight.Rank == 2 ? weight.Sizes[1] : -1)}])");
         if (bias is not null && (bias.Rank != 1 || bias.Sizes[0] != weight.Sizes[0]))

@@ -16,6 +16,7 @@ internal sealed class GatherOp : Node, IGradchecked
 
     public static Tensor Apply(Tensor x, int dim, Tensor index)
     {
+        Tensor.CheckSameDevice("Gather", x, ("index", index));
         var y = Tensor.Empty(index.Sizes, x.DType, x.Backend);
         x.Backend.Gather(x.Strided, dim, index.Strided, y.Strided);
         return Autograd.IsRecording(x) ? new GatherOp(x, dim, index).Attach(y) : y;

@@ -15,6 +15,7 @@ internal sealed class IndexAddOp : Node, IGradchecked
 
     public static Tensor Apply(Tensor x, int dim, Tensor index, Tensor source)
     {
+        Tensor.CheckSameDevice("IndexAdd", x, ("index", index), ("source", source));
         if (index.DType != DType.Int64 || index.Rank != 1)
             throw new ArgumentException($"IndexAdd: the index must be a 1-D int64 tensor; got {index.DType.DisplayName()} of shape {index.Shape}.");
         var expected = (int[])x.Sizes.Clone();

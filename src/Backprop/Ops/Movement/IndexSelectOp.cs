@@ -16,6 +16,7 @@ internal sealed class IndexSelectOp : Node, IGradchecked
 
     public static Tensor Apply(Tensor x, int dim, Tensor index)
     {
+        Tensor.CheckSameDevice("IndexSelect", x, ("index", index));
         if (index.DType != DType.Int64 || index.Rank > 1)
             throw new ArgumentException($"IndexSelect: the index must be a 1-D int64 tensor; got {index.DType.DisplayName()} of shape {index.Shape}.");
         var flat = index.Rank == 0 ? index.Reshape(1) : index;

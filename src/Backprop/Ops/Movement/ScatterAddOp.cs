@@ -15,6 +15,7 @@ internal sealed class ScatterAddOp : Node, IGradchecked
 
     public static Tensor Apply(Tensor x, int dim, Tensor index, Tensor source)
     {
+        Tensor.CheckSameDevice("ScatterAdd", x, ("index", index), ("source", source));
         if (index.Shape != source.Shape)
             throw new ShapeMismatchException("ScatterAdd", $"index has shape {index.Shape} but source has shape {source.Shape}");
         var y = CloneOp.Apply(x.Detach());

@@ -20,6 +20,7 @@ internal sealed class BinaryCrossEntropyOp : Node, IGradchecked
 
     public static Tensor Apply(Tensor p, Tensor y, Tensor? weight)
     {
+        Tensor.CheckSameDevice("BinaryCrossEntropy", p, ("the target", y), ("the weight", weight));
         if (p.Shape != y.Shape)
             throw new ShapeMismatchException("BinaryCrossEntropy", $"input {p.Shape} and target {y.Shape} must have the same shape");
         if (y.DType != p.DType) y = y.To(p.DType);

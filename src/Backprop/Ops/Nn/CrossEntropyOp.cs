@@ -23,6 +23,7 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
     /// <param name="targets">Int64 class indices, [N] or [N, d1, …]</param>
     public static Tensor Apply(Tensor logits, Tensor targets, Nn.Reduction reduction, long ignoreIndex)
     {
+        Tensor.CheckSameDevice("CrossEntropy", logits, ("the target", targets));
         CheckShapes(logits, targets);
         Tensor safeTargets, valid, loss;
         double count;
