@@ -20,7 +20,7 @@ public static partial class Functional
         int[] maskSizes = [.. input.Sizes[..^2], 1, 1];
         var mask = new double[Shape.CountElements(maskSizes)];
         double kept = p == 1 ? 0 : 1 / (1 - p);
-        for (int i = 0; i < mask.Length; i++) mask[i] = g.NextDouble() < p ? 0 : kept;
+        DrawMask(g, p, kept, mask);
         return Dropout2dOp.Apply(input, Tensor.FromArray(mask, maskSizes).To(input.DType).To(input.Device));
     }
 }

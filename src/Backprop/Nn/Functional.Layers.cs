@@ -26,16 +26,32 @@ public static partial class Functional
         if (input.DType == DType.Float32)
         {
             var mask = new float[n];
-            for (int i = 0; i < n; i++) mask[i] = generator.NextDouble() < p ? 0f : (float)scale;
+            DrawMask(generator, p, (float)scale, mask);
             storage = input.Backend.Upload<float>(mask);
         }
         else
         {
             var mask = new double[n];
-            for (int i = 0; i < n; i++) mask[i] = generator.NextDouble() < p ? 0 : scale;
+            DrawMask(generator, p, scale, mask);
             storage = input.Backend.Upload<double>(mask);
         }
         return new Tensor(storage, input.Shape.ToArray());
+    }
+
+    /// <summary>
+    /// Each element 0 with probability p, else <paramref name="kept"/>: one uniform draw per element, in order. The draws
+    /// come in chunks, so a thread-safe generator (<see cref="Generator.Default"/>) takes its lock once a chunk, not once
+    /// an element; the values are those of one NextDouble per element.
+    /// </summary>
+    internal static void DrawMask<T>(Generator generator, double p, T kept, Span<T> mask) where T : INumber<T>
+    {
+        Span<double> uniforms = stackalloc double[256];
+        for (int start = 0; start < mask.Length; start += uniforms.Length)
+        {
+            var chunk = uniforms[..Math.Min(uniforms.Length, mask.Length - start)];
+            generator.FillUniform(chunk);
+            for (int i = 0; i < chunk.Length; i++) mask[start + i] = chunk[i] < p ? T.Zero : kept;
+        }
     }
 
     /// <summary>
