@@ -50,6 +50,11 @@ public sealed partial class CpuBackend
             FillTyped(y, T.CreateTruncating((sum ? 0.0 : 1.0) / divisor));
             return;
         }
+        if (sum && x.IsContiguous && y.IsContiguous && SplitsIntoBlocks(x, y, out int blocks, out int reducedCount, out int inner))
+        {
+            SumContiguousBlocks(data, x.Offset, blocks, reducedCount, inner, output, y.Offset, divisor);
+            return;
+        }
         var kept = new List<(int Size, int XStride, int YStride)>();
         var reduced = new List<(int Size, int Stride)>();
         for (int d = 0; d < x.Rank; d++)
@@ -115,6 +120,59 @@ public sealed partial class CpuBackend
             }
             output[y.Offset + outputs.YOffset] = T.CreateTruncating(result / divisor);
         }
+    }
+
+    [ThreadStatic] private static FixedOrderColumnSums? t_columnSums;
+
+    /// <summary>
+    /// Whether a contiguous x is [outer, reduced, inner] once its size-1 dims are dropped: kept dims, then the reduced
+    /// ones, then kept dims again (a full sum, row sums, column sums). Such reductions, most of those in training
+    /// (loss means, bias gradients), take a path without per-call allocation.
+    /// </summary>
+    private static bool SplitsIntoBlocks(in StridedView x, in StridedView y, out int outer, out int reducedCount, out int inner)
+    {
+        outer = reducedCount = inner = 1;
+        int phase = 0; // 0: kept dims before the reduced ones, 1: reduced dims, 2: kept dims after them
+        for (int d = 0; d < x.Rank; d++)
+        {
+            if (x.Shape[d] == 1) continue;
+            bool isReduced = y.Shape[d] == 1;
+            if (isReduced && phase == 2) return false;
+            if (isReduced) { phase = 1; reducedCount *= x.Shape[d]; }
+            else if (phase == 0) outer *= x.Shape[d];
+            else { phase = 2; inner *= x.Shape[d]; }
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Sums over the middle dim of a contiguous [outer, reduced, inner] block into y's [outer, inner] elements, in the
+    /// same fixed order as the general path (each output's elements in row-major order of their reduced index).
+    /// </summary>
+    private static void SumContiguousBlocks<T>(T[] data, int offset, int outer, int reducedCount, int inner, T[] output, int yOffset, double divisor)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        if (inner == 1)
+        {
+            for (int o = 0; o < outer; o++)
+            {
+                var accumulator = new FixedOrderSum();
+                accumulator.Add<T>(data.AsSpan(offset + o * reducedCount, reducedCount));
+                output[yOffset + o] = T.CreateTruncating(accumulator.Total / divisor);
+            }
+            return;
+        }
+        var columns = t_columnSums ??= new FixedOrderColumnSums(FixedOrderColumnSums.MaxColumns);
+        for (int o = 0; o < outer; o++)
+            for (int c0 = 0; c0 < inner; c0 += FixedOrderColumnSums.MaxColumns)
+            {
+                int width = Math.Min(FixedOrderColumnSums.MaxColumns, inner - c0);
+                columns.Reset(width);
+                int rowStart = offset + o * reducedCount * inner + c0;
+                for (int j = 0; j < reducedCount; j++) columns.AddRow<T>(data.AsSpan(rowStart + j * inner, width));
+                var totals = columns.Totals();
+                for (int c = 0; c < width; c++) output[yOffset + o * inner + c0 + c] = T.CreateTruncating(totals[c] / divisor);
+            }
     }
 
     /// <summary>Walks a multi-index in row-major order (last dimension fastest), tracking an offset into x and into y.</summary>
