@@ -138,6 +138,17 @@ public class IndexingTests
         Assert.Equal(1.0, x[0, 0, 1].Item());
     }
 
+    [Fact]
+    public void Int64_tensors_are_indexed_and_written_alike()
+    {
+        var x = Tensor.FromArray(new long[] { 10, 11, 12, 13, 14, 15 }, 2, 3);
+        Assert.Equal(new long[] { 15, 10 }, x[Idx(1, 0), Idx(-1, 0)].ToArray<long>());
+        Assert.Equal(new long[] { 12, 11, 10 }, x[0, TensorIndex.Slice(null, null, -1)].ToArray<long>());
+        x[TensorIndex.Mask(x.Gt(12))] = Tensor.FromArray(new long[] { -1, -2, -3 });
+        x.IndexAssign([0, Idx(1)], 7);
+        Assert.Equal(new long[] { 10, 7, 12, -1, -2, -3 }, x.ToArray<long>());
+    }
+
     // ---- writes while recording (CopySlices) ----
 
     [Fact]
