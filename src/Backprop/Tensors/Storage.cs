@@ -34,4 +34,10 @@ public abstract class Storage
     /// <see cref="InPlaceCall"/> naming the user's line too. One field, so every storage stays as small as it was.
     /// </summary>
     internal object? LastWriter;
+
+    /// <summary>
+    /// Counts writes recorded on the graph (in-place ops while recording): a view made before the latest one reads
+    /// stale history and rebuilds it from its base (see Note [Writes into views]).
+    /// </summary>
+    internal int GraphWrites;
 }

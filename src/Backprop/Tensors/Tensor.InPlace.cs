@@ -126,18 +126,22 @@ public partial class Tensor
 
     /// <summary>
     /// An in-place op while gradients are recorded: computes the result out of place (recording its node), writes it
-    /// into this storage, and makes that node this tensor's producer.
+    /// into this storage, and makes that node this tensor's producer. A view is written through its base instead
+    /// (PyTorch's CopySlices, see <see cref="WriteThroughView"/>).
     /// </summary>
     private Tensor Rebase(string op, Func<Tensor> outOfPlace, string callerFile, int callerLine)
     {
-        if (IsView)
-            throw new NotSupportedException(
-                $"{op}: changing a view in place while gradients are recorded is not supported. Use the out-of-place form, or Clone() the view first.");
         Tensor result;
         using (CallSite.Enter(callerFile, callerLine)) result = outOfPlace();
         if (result.DType != DType) result = result.To(DType);
+        if (IsView)
+        {
+            WriteThroughView(result, op, callerFile, callerLine);
+            return this;
+        }
         Backend.Copy(result.Strided, Strided);
         BumpVersion(op, callerFile, callerLine);
+        Storage.GraphWrites++;
         if (result.GradFn is { } node) node.Attach(this);
         return this;
     }

@@ -157,43 +157,17 @@ public partial class Tensor
         return SliceOp.Apply(this, d, i, 1, 1).Squeeze(d);
     }
 
-    /// <summary>Indexing in NumPy style: <c>x[0]</c>, <c>x[.., 1..3]</c>, <c>x[^1]</c>. The result is a view.</summary>
+    /// <summary>
+    /// Indexing as in PyTorch: <c>x[0]</c>, <c>x[.., 1..3]</c>, <c>x[^1]</c>, <c>x[TensorIndex.NewAxis]</c>,
+    /// <c>x[rows, cols]</c> with Int64 tensors, <c>x[TensorIndex.Mask(m)]</c>. Ints, ranges, new axes and ellipses give
+    /// a view; index tensors, masks and negative steps give a copy. Assigning writes through, also while recording
+    /// (see <see cref="IndexAssign(TensorIndex[], Tensor)"/>).
+    /// </summary>
     [System.Runtime.CompilerServices.IndexerName("Elements")]
     public Tensor this[params TensorIndex[] indices]
     {
         get => ApplyIndex(indices);
-        set => ApplyIndex(indices).CopyFrom(value);
-    }
-
-    private Tensor ApplyIndex(TensorIndex[] indices)
-    {
-        int consumed = indices.Count(i => i.Kind is TensorIndex.Kinds.Single or TensorIndex.Kinds.Span);
-        if (consumed > Rank) throw new IndexOutOfRangeException($"Too many indices ({consumed}) for a tensor of rank {Rank}.");
-        var result = this;
-        int dim = 0;
-        foreach (var index in indices)
-        {
-            switch (index.Kind)
-            {
-                case TensorIndex.Kinds.Single:
-                    int size = result.Sizes[dim];
-                    result = result.Select(dim, index.Single.GetOffset(size));
-                    break;
-                case TensorIndex.Kinds.Span:
-                    var (start, length) = index.Span.GetOffsetAndLength(result.Sizes[dim]);
-                    result = result.Slice(dim, start, start + length);
-                    dim++;
-                    break;
-                case TensorIndex.Kinds.NewAxis:
-                    result = result.Unsqueeze(dim);
-                    dim++;
-                    break;
-                case TensorIndex.Kinds.Ellipsis:
-                    dim += Rank - consumed;
-                    break;
-            }
-        }
-        return result;
+        set => IndexAssign(indices, value);
     }
 
     /// <summary>Splits into <paramref name="chunks"/> nearly equal views along <paramref name="dim"/> (the last may be smaller).</summary>

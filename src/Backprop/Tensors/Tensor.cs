@@ -50,6 +50,7 @@ public partial class Tensor
         _isContiguous = StridedView.ComputeIsContiguous(sizes, strides);
         _numElements = Shape.CountElements(sizes);
         ViewBase = viewBase is null ? null : viewBase.ViewBase ?? viewBase;
+        if (ViewBase is not null) _graphWritesSeen = storage.GraphWrites;
     }
 
     /// <summary>A contiguous tensor over a whole storage.</summary>
@@ -124,7 +125,7 @@ public partial class Tensor
     /// </summary>
     public bool RequiresGrad
     {
-        get => _requiresGrad || _gradFn is not null;
+        get => _requiresGrad || History is not null;
         set
         {
             if (_gradFn is not null)
@@ -147,10 +148,10 @@ public partial class Tensor
     }
 
     /// <summary>The node that computed this tensor, or null for a leaf.</summary>
-    public Node? GradFn => _gradFn;
+    public Node? GradFn => History;
 
     /// <summary>A leaf was not computed by a recorded op: a parameter, an input, or any tensor that does not require grad.</summary>
-    public bool IsLeaf => _gradFn is null;
+    public bool IsLeaf => History is null;
 
     /// <summary>
     /// ∂L/∂(this tensor), accumulated by every <see cref="Backward(bool, bool, string, int)"/> until cleared. Filled for leaves that require
@@ -173,7 +174,7 @@ public partial class Tensor
     }
 
     /// <summary>The node gradients for this tensor flow into: its producer, or the accumulator of a leaf that requires grad.</summary>
-    internal Node? GradEdge => _gradFn ?? (_requiresGrad ? (_rare ??= new()).Accumulator ??= new AccumulateGrad(this) : null);
+    internal Node? GradEdge => History ?? (_requiresGrad ? (_rare ??= new()).Accumulator ??= new AccumulateGrad(this) : null);
 
     internal void SetGradFn(Node node) => _gradFn = node;
 

@@ -37,5 +37,13 @@ internal sealed class IndexSelectOp : Node, IGradchecked
     [
         new("IndexSelect rows with repeats", x => x[0].IndexSelect(0, Rows), [3, 4]),
         new("IndexSelect columns transposed", x => x[0].IndexSelect(1, Rows), GradcheckInput.Transposed(2, 3)),
+        // Advanced indexing through the indexer gathers with IndexSelect.
+        new("Indexer index tensors broadcast", x => x[0][Rows.Reshape(4, 1), Columns], GradcheckInput.Transposed(4, 3)),
+        new("Indexer non-adjacent index tensors", x => x[0][Columns, .., Columns], [3, 2, 3]),
+        new("Indexer mask", x => x[0][TensorIndex.Mask(Mask)], GradcheckInput.Strided(2, 3)),
+        new("Indexer reversed slice", x => x[0][TensorIndex.Slice(null, null, -1), TensorIndex.NewAxis, 1], [3, 2]),
     ];
+
+    private static readonly Tensor Columns = Tensor.FromArray(new long[] { -1, 0 });
+    private static readonly Tensor Mask = Tensor.FromArray(new double[,] { { 0, 1, 1 }, { 1, 0, 0 } });
 }

@@ -160,5 +160,29 @@ internal sealed class ScatterOp : Node, IGradchecked
         new("IndexPut", x => x[0].IndexPut([DistinctPutRows, PutCols], x[1]), [3, 4, 2], [3, 2]),
         new("IndexPut accumulate broadcast", x => x[0].IndexPut([PutRows, PutCols], x[1], accumulate: true), GradcheckInput.Strided(3, 4), [1]),
         new("IndexAdd alpha", x => x[0].IndexAdd(0, AddRows, x[1], alpha: -2.5), [2, 4], GradcheckInput.Transposed(3, 4)),
+        // Writes through the indexer while recording (CopySlices): the clone's graph is rebased onto a scatter.
+        new("Indexer write into slice", x => WrittenClone(x[0], c => c[1.., 1..3] = x[1] * 2) * x[0], [3, 4], [2, 2]),
+        new("Indexer write broadcast into strided slice", x => WrittenClone(x[0], c => c[TensorIndex.Slice(0, null, 2), 0] = x[1]).Exp(), GradcheckInput.Transposed(4, 3), []),
+        new("Indexer masked write", x => WrittenClone(x[0], c => c[TensorIndex.Mask(WriteMask)] = x[1]) * x[0], [2, 3], [3]),
+        new("Indexer index_put write", x => WrittenClone(x[0], c => c[DistinctPutRows, PutCols] = x[1]).Sum(1), [3, 4], [3]),
+        new("Indexer write reversed slice", x => WrittenClone(x[0], c => c[.., TensorIndex.Slice(null, null, -2)] = x[1]).Square(), [2, 5], GradcheckInput.Strided(2, 3)),
+        new("In-place op on a view", x => WrittenClone(x[0], c => c[0].AddInPlace(x[1].Square())) * x[0], [2, 3], [3]),
+        new("View of the written clone", x =>
+        {
+            var c = x[0].Clone();
+            var row = c[1];
+            row[1..] = x[1];
+            return row * c[0];
+        }, [2, 3], [2]),
     ];
+
+    private static readonly Tensor WriteMask = Tensor.FromArray(new double[,] { { 1, 0, 1 }, { 0, 0, 1 } });
+
+    /// <summary>A clone of <paramref name="x"/> after <paramref name="write"/> changed it in place.</summary>
+    private static Tensor WrittenClone(Tensor x, Action<Tensor> write)
+    {
+        var c = x.Clone();
+        write(c);
+        return c;
+    }
 }
