@@ -317,6 +317,8 @@ public class ElementwiseKernelTests
     {
         DType.Float32 => (float)v,
         DType.Int64 => (long)v,
+        DType.Int32 => (int)v,
+        DType.Bool => v != 0 ? 1 : 0,
         _ => v,
     };
 

@@ -11,7 +11,8 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: UnaryFloat<float>(op, x, y, arg0, arg1); break;
             case DType.Float64: UnaryFloat<double>(op, x, y, arg0, arg1); break;
-            default: UnaryInt64(op, x, y); break;
+            case DType.Int64: UnaryInt64(op, x, y); break;
+            default: throw Unsupported(op.ToString(), x.DType);
         }
     }
 
@@ -119,7 +120,9 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: BinaryFloat<float>(op, a, b, y); break;
             case DType.Float64: BinaryFloat<double>(op, a, b, y); break;
-            default: BinaryInt64(op, a, b, y); break;
+            case DType.Int64: BinaryInt64(op, a, b, y); break;
+            case DType.Int32: BinaryNumber<int>(op, a, b, y); break;
+            default: throw Unsupported(op.ToString(), y.DType);
         }
     }
 
@@ -200,7 +203,9 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: AxpyTyped(x, (float)alpha, y); break;
             case DType.Float64: AxpyTyped(x, alpha, y); break;
-            default: AxpyTyped(x, (long)alpha, y); break;
+            case DType.Int64: AxpyTyped(x, (long)alpha, y); break;
+            case DType.Int32: AxpyTyped(x, (int)alpha, y); break;
+            default: throw Unsupported("Axpy", y.DType);
         }
     }
 
@@ -231,34 +236,53 @@ public sealed partial class CpuBackend
         CheckSameShape("Where", b, y);
         CheckSameDType("Where", a, y);
         CheckSameDType("Where", b, y);
-        switch (condition.DType, y.DType)
+        switch (condition.DType)
         {
-            case (DType.Float32, DType.Float32): RunWhere<float, float>(condition, a, b, y); break;
-            case (DType.Float32, DType.Float64): RunWhere<float, double>(condition, a, b, y); break;
-            case (DType.Float32, DType.Int64): RunWhere<float, long>(condition, a, b, y); break;
-            case (DType.Float64, DType.Float32): RunWhere<double, float>(condition, a, b, y); break;
-            case (DType.Float64, DType.Float64): RunWhere<double, double>(condition, a, b, y); break;
-            case (DType.Float64, DType.Int64): RunWhere<double, long>(condition, a, b, y); break;
-            case (DType.Int64, DType.Float32): RunWhere<long, float>(condition, a, b, y); break;
-            case (DType.Int64, DType.Float64): RunWhere<long, double>(condition, a, b, y); break;
-            case (DType.Int64, DType.Int64): RunWhere<long, long>(condition, a, b, y); break;
+            case DType.Float32: WhereWith<float>(condition, a, b, y); break;
+            case DType.Float64: WhereWith<double>(condition, a, b, y); break;
+            case DType.Int64: WhereWith<long>(condition, a, b, y); break;
+            case DType.Int32: WhereWith<int>(condition, a, b, y); break;
+            case DType.Bool: WhereWith<bool>(condition, a, b, y); break;
+            default: throw Unsupported("Where", condition.DType);
+        }
+    }
+
+    private static void WhereWith<TC>(in StridedView condition, in StridedView a, in StridedView b, in StridedView y) where TC : unmanaged
+    {
+        switch (y.DType)
+        {
+            case DType.Float32: RunWhere<TC, float>(condition, a, b, y); break;
+            case DType.Float64: RunWhere<TC, double>(condition, a, b, y); break;
+            case DType.Int64: RunWhere<TC, long>(condition, a, b, y); break;
+            case DType.Int32: RunWhere<TC, int>(condition, a, b, y); break;
+            case DType.Bool: RunWhere<TC, bool>(condition, a, b, y); break;
+            default: throw Unsupported("Where", y.DType);
         }
     }
 
     private static void RunWhere<TC, T>(in StridedView condition, in StridedView a, in StridedView b, in StridedView y)
-        where TC : unmanaged, INumber<TC> where T : unmanaged
+        where TC : unmanaged where T : unmanaged
     {
         var kernel = new WhereRows<TC, T>(Data<T>(y.Storage), Data<TC>(condition.Storage), Data<T>(a.Storage), Data<T>(b.Storage));
         StridedLoop.Run(ref kernel, y.Shape, y, condition, a, b);
     }
 
+    // A condition of any dtype selects where it is nonzero (true, for Bool): TC is fixed per instantiation, so the
+    // type tests fold away.
     private readonly struct WhereRows<TC, T>(T[] y, TC[] c, T[] a, T[] b) : IRowKernel
-        where TC : unmanaged, INumber<TC> where T : unmanaged
+        where TC : unmanaged where T : unmanaged
     {
+        private static bool IsSet(TC value) =>
+            typeof(TC) == typeof(bool) ? (bool)(object)value :
+            typeof(TC) == typeof(float) ? (float)(object)value != 0 :
+            typeof(TC) == typeof(double) ? (double)(object)value != 0 :
+            typeof(TC) == typeof(long) ? (long)(object)value != 0 :
+            (int)(object)value != 0;
+
         public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
         {
             for (int i = 0; i < n; i++)
-                y[o0 + i * s0] = c[o1 + i * s1] != TC.Zero ? a[o2 + i * s2] : b[o3 + i * s3];
+                y[o0 + i * s0] = IsSet(c[o1 + i * s1]) ? a[o2 + i * s2] : b[o3 + i * s3];
         }
     }
 }

@@ -17,6 +17,8 @@ public sealed partial class CpuBackend : IBackend
         DType.Float32 => NewStorage<float>(length, zeroed),
         DType.Float64 => NewStorage<double>(length, zeroed),
         DType.Int64 => NewStorage<long>(length, zeroed),
+        DType.Int32 => NewStorage<int>(length, zeroed),
+        DType.Bool => NewStorage<bool>(length, zeroed),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
@@ -45,7 +47,8 @@ public sealed partial class CpuBackend : IBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static T[] Data<T>(Storage storage) where T : unmanaged => ((CpuStorage<T>)storage).Data;
+    internal static T[] Data<T>(Storage storage) where T : unmanaged =>
+        storage is CpuStorage<T> cpu ? cpu.Data : throw Unsupported($"A {typeof(T).Name} kernel", storage.DType);
 
     /// <summary>The elements of a contiguous view.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -55,17 +58,88 @@ public sealed partial class CpuBackend : IBackend
     public void Copy(StridedView source, StridedView destination)
     {
         CheckSameShape("Copy", source, destination);
-        switch (source.DType, destination.DType)
+        switch (source.DType)
         {
-            case (DType.Float32, DType.Float32): CopyTyped<float, float>(source, destination); break;
-            case (DType.Float32, DType.Float64): CopyTyped<float, double>(source, destination); break;
-            case (DType.Float32, DType.Int64): CopyTyped<float, long>(source, destination); break;
-            case (DType.Float64, DType.Float32): CopyTyped<double, float>(source, destination); break;
-            case (DType.Float64, DType.Float64): CopyTyped<double, double>(source, destination); break;
-            case (DType.Float64, DType.Int64): CopyTyped<double, long>(source, destination); break;
-            case (DType.Int64, DType.Float32): CopyTyped<long, float>(source, destination); break;
-            case (DType.Int64, DType.Float64): CopyTyped<long, double>(source, destination); break;
-            case (DType.Int64, DType.Int64): CopyTyped<long, long>(source, destination); break;
+            case DType.Float32: CopyFrom<float>(source, destination); break;
+            case DType.Float64: CopyFrom<double>(source, destination); break;
+            case DType.Int64: CopyFrom<long>(source, destination); break;
+            case DType.Int32: CopyFrom<int>(source, destination); break;
+            case DType.Bool: CopyFromBool(source, destination); break;
+            default: throw Unsupported("Copy", source.DType);
+        }
+    }
+
+    private static void CopyFrom<TFrom>(in StridedView source, in StridedView destination) where TFrom : unmanaged, INumberBase<TFrom>
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: CopyTyped<TFrom, float>(source, destination); break;
+            case DType.Float64: CopyTyped<TFrom, double>(source, destination); break;
+            case DType.Int64: CopyTyped<TFrom, long>(source, destination); break;
+            case DType.Int32: CopyTyped<TFrom, int>(source, destination); break;
+            case DType.Bool: CopyConverted<TFrom, bool, ToBool<TFrom>>(source, destination); break;
+            default: throw Unsupported("Copy", destination.DType);
+        }
+    }
+
+    private static void CopyFromBool(in StridedView source, in StridedView destination)
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: CopyConverted<bool, float, FromBool<float>>(source, destination); break;
+            case DType.Float64: CopyConverted<bool, double, FromBool<double>>(source, destination); break;
+            case DType.Int64: CopyConverted<bool, long, FromBool<long>>(source, destination); break;
+            case DType.Int32: CopyConverted<bool, int, FromBool<int>>(source, destination); break;
+            case DType.Bool: CopyConverted<bool, bool, SameBool>(source, destination); break;
+            default: throw Unsupported("Copy", destination.DType);
+        }
+    }
+
+    /// <summary>The error of a kernel this backend has no implementation of for <paramref name="dtype"/>.</summary>
+    internal static NotSupportedException Unsupported(string kernel, DType dtype) =>
+        new($"{kernel} is not supported for dtype {dtype.DisplayName()} on the CPU backend.");
+
+    private interface IConversion<TFrom, TTo>
+    {
+        static abstract TTo Convert(TFrom value);
+    }
+
+    // Any nonzero value is true, NaN included (NaN != 0), as in PyTorch's .bool().
+    private readonly struct ToBool<TFrom> : IConversion<TFrom, bool> where TFrom : INumberBase<TFrom>
+    {
+        public static bool Convert(TFrom value) => value != TFrom.Zero;
+    }
+
+    private readonly struct FromBool<TTo> : IConversion<bool, TTo> where TTo : INumberBase<TTo>
+    {
+        public static TTo Convert(bool value) => value ? TTo.One : TTo.Zero;
+    }
+
+    private readonly struct SameBool : IConversion<bool, bool>
+    {
+        public static bool Convert(bool value) => value;
+    }
+
+    private static void CopyConverted<TFrom, TTo, TConversion>(in StridedView source, in StridedView destination)
+        where TFrom : unmanaged where TTo : unmanaged where TConversion : struct, IConversion<TFrom, TTo>
+    {
+        if (source.IsContiguous && destination.IsContiguous)
+        {
+            var from = Span<TFrom>(source);
+            var to = Span<TTo>(destination);
+            for (int i = 0; i < from.Length; i++) to[i] = TConversion.Convert(from[i]);
+            return;
+        }
+        var kernel = new ConvertRows<TFrom, TTo, TConversion>(Data<TFrom>(source.Storage), Data<TTo>(destination.Storage));
+        StridedLoop.Run(ref kernel, destination.Shape, destination, source);
+    }
+
+    private readonly struct ConvertRows<TFrom, TTo, TConversion>(TFrom[] from, TTo[] to) : IRowKernel
+        where TFrom : unmanaged where TTo : unmanaged where TConversion : struct, IConversion<TFrom, TTo>
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            for (int i = 0; i < n; i++) to[o0 + i * s0] = TConversion.Convert(from[o1 + i * s1]);
         }
     }
 
@@ -115,6 +189,9 @@ public sealed partial class CpuBackend : IBackend
             case DType.Float32: FillTyped(destination, (float)value); break;
             case DType.Float64: FillTyped(destination, value); break;
             case DType.Int64: FillTyped(destination, (long)value); break;
+            case DType.Int32: FillTyped(destination, (int)value); break;
+            case DType.Bool: FillTyped(destination, value != 0); break;
+            default: throw Unsupported("Fill", destination.DType);
         }
     }
 
