@@ -142,10 +142,18 @@ public partial class Tensor
 
     public static Tensor Where(Tensor condition, double a, Tensor b) => Where(condition, b.ScalarLike(a), b);
 
+    /// <summary>A comparison in the operands' promoted dtype, as a Bool tensor (bool operands compare as 0 and 1).</summary>
     private Tensor Compare(BinaryOp op, Tensor other)
     {
         var (a, b) = Broadcast(this, other, op.ToString());
-        return Kernels.Binary(op, a, b);
+        if (a.DType == DType.Bool)
+        {
+            a = a.To(DType.Int32);
+            b = b.To(DType.Int32);
+        }
+        var y = Empty(a.Sizes, DType.Bool, a.Backend);
+        a.Backend.Binary(op, a.Strided, b.Strided, y.Strided);
+        return y;
     }
 
     public Tensor Eq(Tensor other) => Compare(BinaryOp.Eq, other);

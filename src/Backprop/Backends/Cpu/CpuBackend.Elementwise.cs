@@ -111,6 +111,11 @@ public sealed partial class CpuBackend
 
     public void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y)
     {
+        if (y.DType == DType.Bool && IsComparison(op))
+        {
+            CompareToBool(op, a, b, y);
+            return;
+        }
         CheckSameShape(op, a, y);
         CheckSameShape(op, b, y);
         CheckSameDType(op, a, y);
