@@ -35,9 +35,8 @@ internal sealed class ElementFormat
         new("F32", 4, DType.Float32, null),
         new("F64", 8, DType.Float64, null),
         new("I64", 8, DType.Int64, null),
-        new("F16", 2, DType.Float32, (raw, n) => Floats(n, i => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i))))),
-        // bfloat16 is the top half of a float32.
-        new("BF16", 2, DType.Float32, (raw, n) => Floats(n, i => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)) << 16))),
+        new("F16", 2, DType.Float16, null),
+        new("BF16", 2, DType.BFloat16, null),
         // Any nonzero byte is true; reading through bool keeps every element a canonical 0 or 1.
         new("BOOL", 1, DType.Bool, (raw, n) => Bools(n, i => raw[i] != 0)),
         new("U8", 1, DType.Int64, (raw, n) => Longs(n, i => raw[i])),
@@ -59,6 +58,8 @@ internal sealed class ElementFormat
         DType.Int64 => "I64",
         DType.Int32 => "I32",
         DType.Bool => "BOOL",
+        DType.Float16 => "F16",
+        DType.BFloat16 => "BF16",
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "No safetensors name for this dtype."),
     };
 
@@ -66,13 +67,6 @@ internal sealed class ElementFormat
         (_widen ?? throw new InvalidOperationException($"{Name} is read in place, not widened."))(raw, count);
 
     private delegate T Element<out T>(int index);
-
-    private static Storage Floats(int count, Element<float> element)
-    {
-        var values = new float[count];
-        for (int i = 0; i < count; i++) values[i] = element(i);
-        return Tensor.AdoptHostArray(values);
-    }
 
     private static Storage Bools(int count, Element<bool> element)
     {

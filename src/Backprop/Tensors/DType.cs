@@ -14,6 +14,10 @@ public enum DType
     Bool,
     /// <summary>32-bit signed integer.</summary>
     Int32,
+    /// <summary>16-bit IEEE float (<see cref="Half"/>); element-wise ops and matmul compute in float32 and round once.</summary>
+    Float16,
+    /// <summary>bfloat16 (<see cref="Backprop.BFloat16"/>): float32's range, 8 bits of precision; computes as Float16 does.</summary>
+    BFloat16,
 }
 
 public static class DTypeExtensions
@@ -25,10 +29,14 @@ public static class DTypeExtensions
         DType.Int64 => 8,
         DType.Bool => 1,
         DType.Int32 => 4,
+        DType.Float16 or DType.BFloat16 => 2,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
-    public static bool IsFloatingPoint(this DType dtype) => dtype is DType.Float32 or DType.Float64;
+    public static bool IsFloatingPoint(this DType dtype) => dtype is DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16;
+
+    /// <summary>Whether the dtype is a 16-bit float, stored narrow and computed in float32.</summary>
+    public static bool IsHalf(this DType dtype) => dtype is DType.Float16 or DType.BFloat16;
 
     /// <summary>Whether the dtype holds signed integers (Int32, Int64); Bool is not integral, as in PyTorch.</summary>
     public static bool IsIntegral(this DType dtype) => dtype is DType.Int32 or DType.Int64;
@@ -41,6 +49,8 @@ public static class DTypeExtensions
         DType.Int64 => "int64",
         DType.Bool => "bool",
         DType.Int32 => "int32",
+        DType.Float16 => "float16",
+        DType.BFloat16 => "bfloat16",
         _ => dtype.ToString(),
     };
 
@@ -53,5 +63,7 @@ public static class DTypeExtensions
         typeof(T) == typeof(long) ? DType.Int64 :
         typeof(T) == typeof(int) ? DType.Int32 :
         typeof(T) == typeof(bool) ? DType.Bool :
-        throw new NotSupportedException($"No tensor dtype holds {typeof(T).Name}; use float, double, long, int or bool.");
+        typeof(T) == typeof(Half) ? DType.Float16 :
+        typeof(T) == typeof(BFloat16) ? DType.BFloat16 :
+        throw new NotSupportedException($"No tensor dtype holds {typeof(T).Name}; use float, double, long, int, bool, Half or BFloat16.");
 }

@@ -13,26 +13,33 @@ public static class DTypes
     {
         DType.Bool => 0,
         DType.Int32 or DType.Int64 => 1,
-        DType.Float32 or DType.Float64 => 2,
+        DType.Float32 or DType.Float64 or DType.Float16 or DType.BFloat16 => 2,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
     };
 
-    // Rank within the lattice bool < int32 < int64 < float32 < float64: the smallest dtype holding both is the higher rank.
+    // Rank within the lattice bool < int32 < int64 < {float16, bfloat16} < float32 < float64: the smallest dtype
+    // holding both is the higher rank, except that the two 16-bit floats hold neither of each other and meet in float32.
     private static int Rank(DType dtype) => dtype switch
     {
         DType.Bool => 0,
         DType.Int32 => 1,
         DType.Int64 => 2,
-        DType.Float32 => 3,
-        DType.Float64 => 4,
+        DType.Float16 or DType.BFloat16 => 3,
+        DType.Float32 => 4,
+        DType.Float64 => 5,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Unknown dtype."),
     };
 
     /// <summary>
     /// The dtype two tensors of equal standing (both with dimensions, or both 0-dim) promote to: the smallest dtype of
-    /// the lattice bool &lt; int32 &lt; int64 &lt; float32 &lt; float64 that holds both (torch.promote_types).
+    /// the lattice bool &lt; int32 &lt; int64 &lt; float16, bfloat16 &lt; float32 &lt; float64 that holds both
+    /// (torch.promote_types); float16 with bfloat16 is float32.
     /// </summary>
-    public static DType Promote(DType a, DType b) => Rank(a) >= Rank(b) ? a : b;
+    public static DType Promote(DType a, DType b)
+    {
+        if (a != b && a.IsHalf() && b.IsHalf()) return DType.Float32;
+        return Rank(a) >= Rank(b) ? a : b;
+    }
 
     /// <summary>
     /// The dtype of a binary op on <paramref name="a"/> and <paramref name="b"/> (torch.result_type): a 0-dim tensor

@@ -132,7 +132,9 @@ public partial class Tensor
         if (element == typeof(long)) return FromArray(Flatten<long>(data), dims, dtype, device);
         if (element == typeof(int)) return FromArray(Flatten<int>(data), dims, dtype, device);
         if (element == typeof(bool)) return FromArray(Flatten<bool>(data), dims, dtype, device);
-        throw new NotSupportedException($"FromArray: arrays of {element.Name} are not supported; use float, double, long, int or bool.");
+        if (element == typeof(Half)) return FromArray(Flatten<Half>(data), dims, dtype, device);
+        if (element == typeof(BFloat16)) return FromArray(Flatten<BFloat16>(data), dims, dtype, device);
+        throw new NotSupportedException($"FromArray: arrays of {element.Name} are not supported; use float, double, long, int, bool, Half or BFloat16.");
     }
 
     private static T[] Flatten<T>(Array data)
@@ -154,6 +156,8 @@ public partial class Tensor
             DType.Int64 => backend.Upload<long>(Array.ConvertAll(values, v => (long)v)),
             DType.Int32 => backend.Upload<int>(Array.ConvertAll(values, v => (int)v)),
             DType.Bool => backend.Upload<bool>(Array.ConvertAll(values, v => v != 0)),
+            DType.Float16 => backend.Upload<Half>(Array.ConvertAll(values, v => (Half)v)),
+            DType.BFloat16 => backend.Upload<BFloat16>(Array.ConvertAll(values, BFloat16.FromDouble)),
             _ => throw new NotSupportedException($"No tensor of dtype {dtype.DisplayName()} can be made from host values."),
         };
         var t = new Tensor(storage, dims);

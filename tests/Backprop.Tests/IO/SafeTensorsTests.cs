@@ -157,7 +157,9 @@ public class SafeTensorsTests
 
         var t = SafeTensors.Load(path).Tensors;
 
+        Assert.Equal(DType.Float16, t["h"].DType);
         Assert.Equal(new[] { 1.5f, -0.125f }, t["h"].ToArray<float>());
+        Assert.Equal(DType.BFloat16, t["bf"].DType);
         Assert.Equal(new[] { 3f, -1f }, t["bf"].ToArray<float>());
         Assert.Equal(DType.Int32, t["i"].DType);
         Assert.Equal(new long[] { -7, int.MaxValue }, t["i"].ToArray<long>());

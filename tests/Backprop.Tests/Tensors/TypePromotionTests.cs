@@ -24,6 +24,19 @@ public class TypePromotionTests
         { DType.Float32, DType.Float32, DType.Float32 },
         { DType.Float32, DType.Float64, DType.Float64 },
         { DType.Float64, DType.Float64, DType.Float64 },
+        { DType.Bool, DType.Float16, DType.Float16 },
+        { DType.Bool, DType.BFloat16, DType.BFloat16 },
+        { DType.Int32, DType.Float16, DType.Float16 },
+        { DType.Int64, DType.BFloat16, DType.BFloat16 },
+        { DType.Int64, DType.Float16, DType.Float16 },
+        { DType.Int32, DType.BFloat16, DType.BFloat16 },
+        { DType.Float16, DType.Float16, DType.Float16 },
+        { DType.BFloat16, DType.BFloat16, DType.BFloat16 },
+        { DType.Float16, DType.BFloat16, DType.Float32 },
+        { DType.Float16, DType.Float32, DType.Float32 },
+        { DType.BFloat16, DType.Float32, DType.Float32 },
+        { DType.Float16, DType.Float64, DType.Float64 },
+        { DType.BFloat16, DType.Float64, DType.Float64 },
     };
 
     [Fact]
@@ -64,6 +77,10 @@ public class TypePromotionTests
         { DType.Bool, DType.Float64, DType.Float64 },
         { DType.Float32, DType.Int64, DType.Float32 },
         { DType.Int32, DType.Bool, DType.Int32 },
+        { DType.Float16, DType.Float64, DType.Float16 },
+        { DType.BFloat16, DType.Float32, DType.BFloat16 },
+        { DType.Float16, DType.BFloat16, DType.Float16 },
+        { DType.Int64, DType.Float16, DType.Float16 },
     };
 
     [Theory]
@@ -98,6 +115,8 @@ public class TypePromotionTests
         { DType.Float32, 1e300, DType.Float32 },
         { DType.Float32, 2, DType.Float32 },
         { DType.Float64, 0.1, DType.Float64 },
+        { DType.Float16, 0.5, DType.Float16 },
+        { DType.BFloat16, 3, DType.BFloat16 },
     };
 
     [Theory]
@@ -112,6 +131,8 @@ public class TypePromotionTests
         var expectedValue = expected switch
         {
             DType.Float32 => (double)(float)(1f + (float)scalar),
+            DType.Float16 => (double)(Half)(1f + (float)scalar),
+            DType.BFloat16 => BFloat16.FromSingle(1f + (float)scalar),
             DType.Int32 => (int)one + (int)scalar,
             DType.Int64 => 1L + (long)scalar,
             _ => one + scalar,

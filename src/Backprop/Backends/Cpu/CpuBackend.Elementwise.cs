@@ -4,6 +4,11 @@ public sealed partial class CpuBackend
 {
     public void Unary(UnaryOp op, StridedView x, StridedView y, double arg0 = 0, double arg1 = 0)
     {
+        if (x.DType.IsHalf())
+        {
+            UnaryInFloat32(op, x, y, arg0, arg1);
+            return;
+        }
         CheckSameShape(op, x, y);
         CheckSameDType(op, x, y);
         if (y.NumElements == 0) return; // some TensorPrimitives functions reject empty spans
@@ -111,6 +116,11 @@ public sealed partial class CpuBackend
 
     public void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y)
     {
+        if (a.DType.IsHalf())
+        {
+            BinaryInFloat32(op, a, b, y);
+            return;
+        }
         if (y.DType == DType.Bool && IsComparison(op))
         {
             CompareToBool(op, a, b, y);
@@ -204,6 +214,11 @@ public sealed partial class CpuBackend
         CheckSameShape("Axpy", x, y);
         CheckSameDType("Axpy", x, y);
         if (y.NumElements == 0) return;
+        if (y.DType.IsHalf())
+        {
+            AxpyInFloat32(alpha, x, y);
+            return;
+        }
         switch (y.DType)
         {
             case DType.Float32: AxpyTyped(x, (float)alpha, y); break;
@@ -248,6 +263,7 @@ public sealed partial class CpuBackend
             case DType.Int64: WhereWith<long>(condition, a, b, y); break;
             case DType.Int32: WhereWith<int>(condition, a, b, y); break;
             case DType.Bool: WhereWith<bool>(condition, a, b, y); break;
+            case DType.Float16 or DType.BFloat16: WhereWith<float>(Widened(condition), a, b, y); break;
             default: throw Unsupported("Where", condition.DType);
         }
     }
@@ -261,6 +277,8 @@ public sealed partial class CpuBackend
             case DType.Int64: RunWhere<TC, long>(condition, a, b, y); break;
             case DType.Int32: RunWhere<TC, int>(condition, a, b, y); break;
             case DType.Bool: RunWhere<TC, bool>(condition, a, b, y); break;
+            case DType.Float16: RunWhere<TC, Half>(condition, a, b, y); break;
+            case DType.BFloat16: RunWhere<TC, BFloat16>(condition, a, b, y); break;
             default: throw Unsupported("Where", y.DType);
         }
     }

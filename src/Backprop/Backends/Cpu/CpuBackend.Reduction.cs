@@ -8,6 +8,11 @@ public sealed partial class CpuBackend
 
     private static void Reduce(ReduceOp op, in StridedView x, in StridedView y, double divisor)
     {
+        if (x.DType.IsHalf())
+        {
+            ReduceInFloat32(op, x, y, divisor);
+            return;
+        }
         CheckSameDType(op, x, y);
         if (x.Rank != y.Rank)
             throw new ShapeMismatchException(op.ToString(), $"reduction output {Shape.Format(y.Shape)} must keep the rank of input {Shape.Format(x.Shape)}");

@@ -19,6 +19,8 @@ public sealed partial class CpuBackend : IBackend
         DType.Int64 => NewStorage<long>(length, zeroed),
         DType.Int32 => NewStorage<int>(length, zeroed),
         DType.Bool => NewStorage<bool>(length, zeroed),
+        DType.Float16 => NewStorage<Half>(length, zeroed),
+        DType.BFloat16 => NewStorage<BFloat16>(length, zeroed),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
@@ -65,6 +67,8 @@ public sealed partial class CpuBackend : IBackend
             case DType.Int64: CopyFrom<long>(source, destination); break;
             case DType.Int32: CopyFrom<int>(source, destination); break;
             case DType.Bool: CopyFromBool(source, destination); break;
+            case DType.Float16: CopyFrom<Half>(source, destination); break;
+            case DType.BFloat16: CopyFromBFloat16(source, destination); break;
             default: throw Unsupported("Copy", source.DType);
         }
     }
@@ -78,6 +82,8 @@ public sealed partial class CpuBackend : IBackend
             case DType.Int64: CopyTyped<TFrom, long>(source, destination); break;
             case DType.Int32: CopyTyped<TFrom, int>(source, destination); break;
             case DType.Bool: CopyConverted<TFrom, bool, ToBool<TFrom>>(source, destination); break;
+            case DType.Float16: CopyTyped<TFrom, Half>(source, destination); break;
+            case DType.BFloat16: CopyConverted<TFrom, BFloat16, ToBFloat16<TFrom>>(source, destination); break;
             default: throw Unsupported("Copy", destination.DType);
         }
     }
@@ -91,6 +97,23 @@ public sealed partial class CpuBackend : IBackend
             case DType.Int64: CopyConverted<bool, long, FromBool<long>>(source, destination); break;
             case DType.Int32: CopyConverted<bool, int, FromBool<int>>(source, destination); break;
             case DType.Bool: CopyConverted<bool, bool, SameBool>(source, destination); break;
+            case DType.Float16: CopyConverted<bool, Half, FromBool<Half>>(source, destination); break;
+            case DType.BFloat16: CopyConverted<bool, BFloat16, BoolToBFloat16>(source, destination); break;
+            default: throw Unsupported("Copy", destination.DType);
+        }
+    }
+
+    private static void CopyFromBFloat16(in StridedView source, in StridedView destination)
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: CopyConverted<BFloat16, float, FromBFloat16<float>>(source, destination); break;
+            case DType.Float64: CopyConverted<BFloat16, double, FromBFloat16<double>>(source, destination); break;
+            case DType.Int64: CopyConverted<BFloat16, long, FromBFloat16<long>>(source, destination); break;
+            case DType.Int32: CopyConverted<BFloat16, int, FromBFloat16<int>>(source, destination); break;
+            case DType.Float16: CopyConverted<BFloat16, Half, FromBFloat16<Half>>(source, destination); break;
+            case DType.Bool: CopyConverted<BFloat16, bool, BFloat16ToBool>(source, destination); break;
+            case DType.BFloat16: CopyConverted<BFloat16, BFloat16, SameBFloat16>(source, destination); break;
             default: throw Unsupported("Copy", destination.DType);
         }
     }
@@ -118,6 +141,32 @@ public sealed partial class CpuBackend : IBackend
     private readonly struct SameBool : IConversion<bool, bool>
     {
         public static bool Convert(bool value) => value;
+    }
+
+    // Through double, which holds every source value exactly but int64's largest; BFloat16.FromDouble rounds once.
+    private readonly struct ToBFloat16<TFrom> : IConversion<TFrom, BFloat16> where TFrom : INumberBase<TFrom>
+    {
+        public static BFloat16 Convert(TFrom value) => BFloat16.FromDouble(double.CreateTruncating(value));
+    }
+
+    private readonly struct FromBFloat16<TTo> : IConversion<BFloat16, TTo> where TTo : INumberBase<TTo>
+    {
+        public static TTo Convert(BFloat16 value) => TTo.CreateTruncating(value.ToSingle());
+    }
+
+    private readonly struct BFloat16ToBool : IConversion<BFloat16, bool>
+    {
+        public static bool Convert(BFloat16 value) => value.ToSingle() != 0;
+    }
+
+    private readonly struct BoolToBFloat16 : IConversion<bool, BFloat16>
+    {
+        public static BFloat16 Convert(bool value) => BFloat16.FromSingle(value ? 1f : 0f);
+    }
+
+    private readonly struct SameBFloat16 : IConversion<BFloat16, BFloat16>
+    {
+        public static BFloat16 Convert(BFloat16 value) => value;
     }
 
     private static void CopyConverted<TFrom, TTo, TConversion>(in StridedView source, in StridedView destination)
@@ -191,6 +240,8 @@ public sealed partial class CpuBackend : IBackend
             case DType.Int64: FillTyped(destination, (long)value); break;
             case DType.Int32: FillTyped(destination, (int)value); break;
             case DType.Bool: FillTyped(destination, value != 0); break;
+            case DType.Float16: FillTyped(destination, (Half)value); break;
+            case DType.BFloat16: FillTyped(destination, BFloat16.FromDouble(value)); break;
             default: throw Unsupported("Fill", destination.DType);
         }
     }
