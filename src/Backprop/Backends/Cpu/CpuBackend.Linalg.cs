@@ -25,7 +25,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: MatMulTyped<float>(a, b, c, m, n, k, batch, accumulate); break;
             case DType.Float64: MatMulTyped<double>(a, b, c, m, n, k, batch, accumulate); break;
-            default: throw new NotSupportedException("MatMul needs floating-point tensors.");
+            default: throw Unsupported("MatMul", c.DType);
         }
     }
 

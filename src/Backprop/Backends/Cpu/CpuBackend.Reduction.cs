@@ -35,7 +35,9 @@ public sealed partial class CpuBackend
             case (DType.Float32, _): ReduceTyped<float>(op, x, y, target); break;
             case (DType.Float64, _): ReduceTyped<double>(op, x, y, target); break;
             // Integer sums and products wrap exactly, in any order.
-            default: ReduceTyped<long>(op, x, y, target); break;
+            case (DType.Int64, _): ReduceTyped<long>(op, x, y, target); break;
+            case (DType.Int32, _): ReduceTyped<int>(op, x, y, target); break;
+            default: throw Unsupported(op.ToString(), x.DType);
         }
     }
 
@@ -264,7 +266,9 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: ArgReduceTyped<float>(max, x, dim, indices); break;
             case DType.Float64: ArgReduceTyped<double>(max, x, dim, indices); break;
-            default: ArgReduceTyped<long>(max, x, dim, indices); break;
+            case DType.Int64: ArgReduceTyped<long>(max, x, dim, indices); break;
+            case DType.Int32: ArgReduceTyped<int>(max, x, dim, indices); break;
+            default: throw Unsupported(max ? "ArgMax" : "ArgMin", x.DType);
         }
     }
 
@@ -314,7 +318,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: SoftmaxTyped<float>(x, dim, y, log); break;
             case DType.Float64: SoftmaxTyped<double>(x, dim, y, log); break;
-            default: throw new NotSupportedException("Softmax needs a floating-point tensor.");
+            default: throw Unsupported("Softmax", x.DType);
         }
     }
 
