@@ -11,7 +11,6 @@ public static class DTypeSupport
     private static readonly DType[] Floats = [DType.Float32, DType.Float64, DType.Float16, DType.BFloat16];
     private static readonly DType[] WideFloats = [DType.Float32, DType.Float64];
     private static readonly DType[] Numbers = [DType.Float32, DType.Float64, DType.Float16, DType.BFloat16, DType.Int64, DType.Int32];
-    private static readonly DType[] SignedInt64AndFloats = [DType.Float32, DType.Float64, DType.Float16, DType.BFloat16, DType.Int64];
     private static readonly DType[] WideNumbers = [DType.Float32, DType.Float64, DType.Int64, DType.Int32];
 
     /// <summary>Op name → the dtypes it accepts.</summary>
@@ -38,8 +37,8 @@ public static class DTypeSupport
         ["Sum"] = All,
         ["Mean"] = All,
         ["Max"] = Numbers,
-        ["Neg"] = SignedInt64AndFloats,
-        ["Abs"] = SignedInt64AndFloats,
+        ["Neg"] = Numbers,
+        ["Abs"] = Numbers,
         // Floating-point functions.
         ["Exp"] = Floats,
         ["Sqrt"] = Floats,

@@ -70,6 +70,19 @@ public class DTypeTests
         Assert.Equal(new[] { 7, 7, 7 }, Tensor.Full([3], 7.9, DType.Int32).ToArray<int>());
     }
 
+    [Fact]
+    public void Integer_neg_abs_and_sign_keep_the_dtype_and_wrap_at_the_minimum()
+    {
+        int[] values = [-7, 0, 5, int.MinValue, int.MaxValue];
+        var ints = Tensor.FromArray(values, [5], DType.Int32);
+        Assert.Equal(DType.Int32, ints.Neg().DType);
+        Assert.Equal(values.Select(v => unchecked(-v)).ToArray(), ints.Neg().ToArray<int>());
+        Assert.Equal(values.Select(v => v < 0 ? unchecked(-v) : v).ToArray(), ints.Abs().ToArray<int>());
+        Assert.Equal(values.Select(Math.Sign).ToArray(), ints.Sign().ToArray<int>());
+        var longs = Tensor.FromArray(new[] { long.MinValue, -3, 4 });
+        Assert.Equal(new[] { long.MinValue, 3, 4 }, longs.Abs().ToArray<long>());
+    }
+
     public static TheoryData<string, Func<Tensor>> Printed => new()
     {
         { "tensor([ True, False,  True])", () => Tensor.FromArray(new[] { true, false, true }) },

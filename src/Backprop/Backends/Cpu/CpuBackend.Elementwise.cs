@@ -16,7 +16,8 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: UnaryFloat<float>(op, x, y, arg0, arg1); break;
             case DType.Float64: UnaryFloat<double>(op, x, y, arg0, arg1); break;
-            case DType.Int64: UnaryInt64(op, x, y); break;
+            case DType.Int64: UnaryInteger<long>(op, x, y); break;
+            case DType.Int32: UnaryInteger<int>(op, x, y); break;
             default: throw Unsupported(op.ToString(), x.DType);
         }
     }
@@ -56,14 +57,14 @@ public sealed partial class CpuBackend
         }
     }
 
-    private static void UnaryInt64(UnaryOp op, in StridedView x, in StridedView y)
+    private static void UnaryInteger<T>(UnaryOp op, in StridedView x, in StridedView y) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
     {
         switch (op)
         {
-            case UnaryOp.Neg: RunUnary<long, Int64Functions.Neg>(default, x, y); break;
-            case UnaryOp.Abs: RunUnary<long, Int64Functions.Abs>(default, x, y); break;
-            case UnaryOp.Sign: RunUnary<long, Int64Functions.Sign>(default, x, y); break;
-            default: throw new NotSupportedException($"{op} needs a floating-point tensor; this one is int64. Convert it with .To(DType.Float32) first.");
+            case UnaryOp.Neg: RunUnary<T, SignedIntegerFunctions<T>.Neg>(default, x, y); break;
+            case UnaryOp.Abs: RunUnary<T, SignedIntegerFunctions<T>.Abs>(default, x, y); break;
+            case UnaryOp.Sign: RunUnary<T, SignedIntegerFunctions<T>.Sign>(default, x, y); break;
+            default: throw new NotSupportedException($"{op} needs a floating-point tensor; this one is {x.DType.DisplayName()}. Convert it with .To(DType.Float32) first.");
         }
     }
 
@@ -310,23 +311,24 @@ public sealed partial class CpuBackend
     }
 }
 
-internal static class Int64Functions
+// Integer overflow wraps (−int.MinValue is int.MinValue), as in PyTorch.
+internal static class SignedIntegerFunctions<T> where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
 {
-    public struct Neg : IUnaryFunction<long>
+    public struct Neg : IUnaryFunction<T>
     {
-        public long Invoke(long x) => -x;
-        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => TensorPrimitives.Negate(x, y);
+        public T Invoke(T x) => -x;
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Negate(x, y);
     }
 
-    public struct Abs : IUnaryFunction<long>
+    public struct Abs : IUnaryFunction<T>
     {
-        public long Invoke(long x) => Math.Abs(x);
-        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => Loop.Unary(this, x, y);
+        public T Invoke(T x) => T.IsNegative(x) ? -x : x;
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
-    public struct Sign : IUnaryFunction<long>
+    public struct Sign : IUnaryFunction<T>
     {
-        public long Invoke(long x) => Math.Sign(x);
-        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => Loop.Unary(this, x, y);
+        public T Invoke(T x) => T.CreateTruncating(T.Sign(x));
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 }
