@@ -151,4 +151,22 @@ public class HalfPrecisionTests
         Assert.Equal(dtype, x.Grad!.DType);
         Assert.Equal(new[] { 1.0, -3, 4 }, x.Grad.ToArray<double>());
     }
+
+    [Theory]
+    [InlineData(DType.Float16)]
+    [InlineData(DType.BFloat16)]
+    public void A_linear_layer_trains_a_step_in_the_narrow_dtype(DType dtype)
+    {
+        var layer = Backprop.Nn.ModuleConversions.To(new Backprop.Nn.Linear(3, 2, generator: new Generator(3)), dtype);
+        Assert.Equal(dtype, layer.Weight.DType);
+        var x = Tensor.FromArray(new[] { 0.5, -1, 2, 1, 0.25, -0.5 }, 2, 3).To(dtype);
+        var y = layer.Forward(x);
+        Assert.Equal(dtype, y.DType);
+        // The reference: the same layer in float32, each output rounded once to the narrow dtype.
+        var expected = x.Float().MatMul(layer.Weight.Float().Transpose(0, 1)) + layer.Bias!.Float();
+        Assert.Equal(expected.ToArray<double>().Select(v => Round(v, dtype)).ToArray(), y.ToArray<double>());
+        y.Sum().Backward();
+        Assert.Equal(dtype, layer.Weight.Grad!.DType);
+        Assert.Equal(x.Float().Sum(0).ToArray<double>().Select(v => Round(v, dtype)), layer.Weight.Grad.ToArray<double>().Take(3));
+    }
 }
