@@ -30,9 +30,11 @@ public static class DTypeSupport
         ["Not"] = All,
         ["Any"] = All,
         ["All"] = All,
-        // Arithmetic: every number (Bool has none); half precision computes in float32. Div gives a float.
-        ["Add"] = Numbers,
-        ["Mul"] = Numbers,
+        // Arithmetic: every number, and for Bool + is or and * is and (as PyTorch); half precision computes in float32.
+        // Div gives a float.
+        ["Add"] = All,
+        ["Sub"] = Numbers,
+        ["Mul"] = All,
         ["Div"] = All,
         ["Sum"] = All,
         ["Mean"] = All,

@@ -23,6 +23,7 @@ public class DTypeSupportTests
         ["Any"] = x => x.Any(),
         ["All"] = x => x.All(1),
         ["Add"] = x => x + x.Flip(0),
+        ["Sub"] = x => x - x.Flip(0),
         ["Mul"] = x => x * x,
         ["Div"] = x => x / x.Flip(0),
         ["Sum"] = x => x.Sum(0),

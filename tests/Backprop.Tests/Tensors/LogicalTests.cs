@@ -127,4 +127,19 @@ public class LogicalTests
         Assert.Equal(DType.Float64, (positive * x.Double()).DType);
         Assert.Equal(new long[] { 1, 3, 1, 3 }, (positive * 2 + 1).ToArray<long>()); // bool with an integer gives int64
     }
+
+    [Fact]
+    public void Bool_arithmetic_is_logic_as_in_pytorch()
+    {
+        var a = Tensor.FromArray(new[] { false, false, true, true });
+        var b = Tensor.FromArray(new[] { false, true, false, true });
+        Assert.Equal(new[] { false, true, true, true }, (a + b).ToArray<bool>());
+        Assert.Equal(new[] { false, false, false, true }, (a * b).ToArray<bool>());
+        Assert.Equal(new[] { false, true, true, true }, Tensor.Maximum(a, b).ToArray<bool>());
+        Assert.Equal(new[] { false, false, false, true }, Tensor.Minimum(a, b).ToArray<bool>());
+        Assert.Equal(DType.Bool, (a + b).DType);
+        var e = Assert.Throws<NotSupportedException>(() => a - b);
+        Assert.Contains("Sub", e.Message);
+        Assert.Contains("bool", e.Message);
+    }
 }

@@ -104,4 +104,24 @@ public sealed partial class CpuBackend
             }
         }
     }
+
+    /// <summary>
+    /// Bool arithmetic as PyTorch's: + and maximum are or, * and minimum are and; subtraction and the rest are refused.
+    /// </summary>
+    private static void BinaryBool(BinaryOp op, in StridedView a, in StridedView b, in StridedView y)
+    {
+        bool isOr = op is BinaryOp.Add or BinaryOp.Maximum;
+        if (!isOr && op is not (BinaryOp.Mul or BinaryOp.Minimum)) throw Unsupported(op.ToString(), DType.Bool);
+        var kernel = new BoolRows(isOr, Data<bool>(y.Storage), Data<bool>(a.Storage), Data<bool>(b.Storage));
+        StridedLoop.Run(ref kernel, y.Shape, y, a, b);
+    }
+
+    private readonly struct BoolRows(bool isOr, bool[] y, bool[] a, bool[] b) : IRowKernel
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            if (isOr) for (int i = 0; i < n; i++) y[o0 + i * s0] = a[o1 + i * s1] | b[o2 + i * s2];
+            else for (int i = 0; i < n; i++) y[o0 + i * s0] = a[o1 + i * s1] & b[o2 + i * s2];
+        }
+    }
 }

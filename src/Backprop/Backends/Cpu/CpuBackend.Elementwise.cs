@@ -138,6 +138,7 @@ public sealed partial class CpuBackend
             case DType.Float64: BinaryFloat<double>(op, a, b, y); break;
             case DType.Int64: BinaryInt64(op, a, b, y); break;
             case DType.Int32: BinaryNumber<int>(op, a, b, y); break;
+            case DType.Bool: BinaryBool(op, a, b, y); break;
             default: throw Unsupported(op.ToString(), y.DType);
         }
     }
