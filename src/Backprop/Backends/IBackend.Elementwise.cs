@@ -24,7 +24,7 @@ public enum UnaryOp
 public enum BinaryOp
 {
     Add, Sub, Mul, Div, Pow, Maximum, Minimum,
-    /// <summary>Comparisons write 1 where true and 0 where false, in the inputs' dtype.</summary>
+    /// <summary>Comparisons write true/false into a Bool output (what the library asks for), or 1/0 into an output of the inputs' dtype.</summary>
     Eq, Ne, Lt, Le, Gt, Ge,
     /// <summary>
     /// −[b·log a + (1 − b)·log(1 − a)] with each log clamped at −100 (binary cross-entropy of probability a against
@@ -54,7 +54,7 @@ public partial interface IBackend
     /// <summary>y = op(x), with op's parameters in <paramref name="arg0"/> and <paramref name="arg1"/>.</summary>
     void Unary(UnaryOp op, StridedView x, StridedView y, double arg0 = 0, double arg1 = 0);
 
-    /// <summary>y = op(a, b); a, b and y share one shape and dtype.</summary>
+    /// <summary>y = op(a, b); a, b and y share one shape and dtype, except that a comparison's y may be Bool.</summary>
     void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y);
 
     /// <summary>y += alpha·x (BLAS axpy), in place; x has y's shape and dtype.</summary>

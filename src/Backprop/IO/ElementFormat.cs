@@ -35,15 +35,15 @@ internal sealed class ElementFormat
         new("F32", 4, DType.Float32, null),
         new("F64", 8, DType.Float64, null),
         new("I64", 8, DType.Int64, null),
-        new("F16", 2, DType.Float32, (raw, n) => Floats(n, i => (float)BitConverter.UInt16BitsToHalf(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i))))),
-        // bfloat16 is the top half of a float32.
-        new("BF16", 2, DType.Float32, (raw, n) => Floats(n, i => BitConverter.Int32BitsToSingle(BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)) << 16))),
-        new("BOOL", 1, DType.Int64, (raw, n) => Longs(n, i => raw[i] != 0 ? 1 : 0)),
+        new("F16", 2, DType.Float16, null),
+        new("BF16", 2, DType.BFloat16, null),
+        // Any nonzero byte is true; reading through bool keeps every element a canonical 0 or 1.
+        new("BOOL", 1, DType.Bool, (raw, n) => Bools(n, i => raw[i] != 0)),
         new("U8", 1, DType.Int64, (raw, n) => Longs(n, i => raw[i])),
         new("I8", 1, DType.Int64, (raw, n) => Longs(n, i => (sbyte)raw[i])),
         new("I16", 2, DType.Int64, (raw, n) => Longs(n, i => BinaryPrimitives.ReadInt16LittleEndian(raw.AsSpan(2 * i)))),
         new("U16", 2, DType.Int64, (raw, n) => Longs(n, i => BinaryPrimitives.ReadUInt16LittleEndian(raw.AsSpan(2 * i)))),
-        new("I32", 4, DType.Int64, (raw, n) => Longs(n, i => BinaryPrimitives.ReadInt32LittleEndian(raw.AsSpan(4 * i)))),
+        new("I32", 4, DType.Int32, null),
         new("U32", 4, DType.Int64, (raw, n) => Longs(n, i => BinaryPrimitives.ReadUInt32LittleEndian(raw.AsSpan(4 * i)))),
     ];
 
@@ -56,6 +56,10 @@ internal sealed class ElementFormat
         DType.Float32 => "F32",
         DType.Float64 => "F64",
         DType.Int64 => "I64",
+        DType.Int32 => "I32",
+        DType.Bool => "BOOL",
+        DType.Float16 => "F16",
+        DType.BFloat16 => "BF16",
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "No safetensors name for this dtype."),
     };
 
@@ -64,9 +68,9 @@ internal sealed class ElementFormat
 
     private delegate T Element<out T>(int index);
 
-    private static Storage Floats(int count, Element<float> element)
+    private static Storage Bools(int count, Element<bool> element)
     {
-        var values = new float[count];
+        var values = new bool[count];
         for (int i = 0; i < count; i++) values[i] = element(i);
         return Tensor.AdoptHostArray(values);
     }

@@ -218,7 +218,11 @@ public static class SafeTensors
             {
                 DType.Float32 => ReadNative<float>(source, entry, name),
                 DType.Float64 => ReadNative<double>(source, entry, name),
-                _ => ReadNative<long>(source, entry, name),
+                DType.Int64 => ReadNative<long>(source, entry, name),
+                DType.Int32 => ReadNative<int>(source, entry, name),
+                DType.Float16 => ReadNative<Half>(source, entry, name),
+                DType.BFloat16 => ReadNative<BFloat16>(source, entry, name),
+                _ => throw new InvalidOperationException($"No native safetensors read for {format.Target.DisplayName()}."),
             };
             return new Tensor(storage, entry.Shape);
         }
@@ -330,7 +334,12 @@ public static class SafeTensors
                 {
                     case DType.Float32: WriteElements<float>(destination, tensor); break;
                     case DType.Float64: WriteElements<double>(destination, tensor); break;
-                    default: WriteElements<long>(destination, tensor); break;
+                    case DType.Int64: WriteElements<long>(destination, tensor); break;
+                    case DType.Int32: WriteElements<int>(destination, tensor); break;
+                    case DType.Bool: WriteElements<bool>(destination, tensor); break;
+                    case DType.Float16: WriteElements<Half>(destination, tensor); break;
+                    case DType.BFloat16: WriteElements<BFloat16>(destination, tensor); break;
+                    default: throw new NotSupportedException($"SafeTensors: tensors of dtype {tensor.DType.DisplayName()} cannot be written.");
                 }
             }
         }

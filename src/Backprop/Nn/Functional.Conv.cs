@@ -102,12 +102,12 @@ public static partial class Functional
     {
         if (input.Rank is not (3 or 4))
             throw new ShapeMismatchException(op, $"input must be [N, C, H, W] or unbatched [C, H, W]; got {input.Shape}");
-        if (!input.DType.IsFloatingPoint()) throw new ArgumentException($"{op}: input must be floating-point; got {input.DType.DisplayName()}.");
+        if (!input.DType.IsFloatingPoint()) throw new NotSupportedException($"{op}: input must be floating-point; got {input.DType.DisplayName()}.");
         if (weight is not null)
         {
             if (weight.Device != input.Device)
                 throw new ArgumentException($"{op}: input is on {input.Device} but weight is on {weight.Device}.");
-            if (!weight.DType.IsFloatingPoint()) throw new ArgumentException($"{op}: weight must be floating-point; got {weight.DType.DisplayName()}.");
+            if (!weight.DType.IsFloatingPoint()) throw new NotSupportedException($"{op}: weight must be floating-point; got {weight.DType.DisplayName()}.");
             if (input.DType != weight.DType) input = input.To(weight.DType);
         }
         return input.Rank == 4 ? (input, true) : (input.Unsqueeze(0), false);

@@ -32,7 +32,7 @@ public static class Linalg
         CheckSquare("Solve", a);
         if (b.DType != a.DType)
         {
-            var dtype = DTypeExtensions.Promote(a.DType, b.DType);
+            var dtype = DTypes.Promote(a.DType, b.DType);
             (a, b) = (a.To(dtype), b.To(dtype));
         }
         bool vector = b.Rank == 1 || (b.Rank == a.Rank - 1 && b.Sizes.AsSpan().SequenceEqual(a.Sizes.AsSpan(0, a.Rank - 1)));
@@ -122,7 +122,7 @@ public static class Linalg
         CheckMatrices("Lstsq", a);
         if (b.DType != a.DType)
         {
-            var dtype = DTypeExtensions.Promote(a.DType, b.DType);
+            var dtype = DTypes.Promote(a.DType, b.DType);
             (a, b) = (a.To(dtype), b.To(dtype));
         }
         bool vector = b.Rank == a.Rank - 1;

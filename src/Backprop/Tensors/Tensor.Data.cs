@@ -5,7 +5,7 @@ namespace Backprop;
 
 public partial class Tensor
 {
-    /// <summary>The elements in row-major order, converted to <typeparamref name="T"/> (float, double or long).</summary>
+    /// <summary>The elements in row-major order, converted to <typeparamref name="T"/> (float, double, long, int or bool; nonzero is true).</summary>
     public T[] ToArray<T>() where T : unmanaged
     {
         var result = new T[NumElements];
@@ -57,6 +57,7 @@ public partial class Tensor
             if (double.IsNaN(v)) return "nan";
             if (double.IsPositiveInfinity(v)) return "inf";
             if (double.IsNegativeInfinity(v)) return "-inf";
+            if (DType == DType.Bool) return v != 0 ? "True" : "False";
             if (!isFloat) return ((long)v).ToString(CultureInfo.InvariantCulture);
             if (integral) return v.ToString("0", CultureInfo.InvariantCulture) + ".";
             if (scientific) return v.ToString("0." + new string('0', decimals) + "e+00", CultureInfo.InvariantCulture);
@@ -70,7 +71,9 @@ public partial class Tensor
         if (Rank == 0) sb.Append(cells[0]);
         else AppendDim(sb, cells, 0, 0, width, indent + " ", summarize);
         if (!IsOnCpu) sb.Append(", device='").Append(Device).Append('\'');
-        if (DType == DType.Float64 || (DType == DType.Int64 && NumElements == 0)) sb.Append(", dtype=").Append(DType.DisplayName());
+        // As PyTorch: the dtype is shown unless the values imply it (float32 decimals, int64 integers, True/False).
+        bool impliedByValues = DType is DType.Float32 || (DType is DType.Int64 or DType.Bool && NumElements > 0);
+        if (!impliedByValues) sb.Append(", dtype=").Append(DType.DisplayName());
         if (GradFn is { } fn) sb.Append(", grad_fn=<").Append(fn.Name).Append('>');
         else if (RequiresGrad) sb.Append(", requires_grad=True");
         sb.Append(')');

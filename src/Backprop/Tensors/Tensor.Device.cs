@@ -88,7 +88,7 @@ public partial class Tensor
             throw new ShapeMismatchException("FromArray", $"{data.Length} values do not fill shape {Shape.Format(dims)} ({count} elements)");
         var backend = BackendFor(device);
         Storage storage;
-        if (typeof(T) == typeof(int))
+        if (typeof(T) == typeof(int) && dtype != DType.Int32)
         {
             var ints = System.Runtime.InteropServices.MemoryMarshal.Cast<T, int>(data.AsSpan());
             var longs = new long[ints.Length];

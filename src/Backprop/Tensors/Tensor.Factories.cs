@@ -113,7 +113,8 @@ public partial class Tensor
     public static void ManualSeed(ulong seed) => Generator.Default.Seed(seed);
 
     /// <summary>
-    /// A tensor holding a copy of <paramref name="data"/> (float, double, long or int; int becomes Int64), with the
+    /// A tensor holding a copy of <paramref name="data"/> (float, double, long, int or bool; int becomes Int64, PyTorch's
+    /// integer default, unless Int32 is asked for with the dtype overload), with the
     /// given shape, or 1-D when none is given.
     /// </summary>
     public static Tensor FromArray<T>(T[] data, params int[] shape) where T : unmanaged => FromArray(data, shape, null, null);
@@ -130,7 +131,10 @@ public partial class Tensor
         if (element == typeof(double)) return FromArray(Flatten<double>(data), dims, dtype, device);
         if (element == typeof(long)) return FromArray(Flatten<long>(data), dims, dtype, device);
         if (element == typeof(int)) return FromArray(Flatten<int>(data), dims, dtype, device);
-        throw new NotSupportedException($"FromArray: arrays of {element.Name} are not supported; use float, double, long or int.");
+        if (element == typeof(bool)) return FromArray(Flatten<bool>(data), dims, dtype, device);
+        if (element == typeof(Half)) return FromArray(Flatten<Half>(data), dims, dtype, device);
+        if (element == typeof(BFloat16)) return FromArray(Flatten<BFloat16>(data), dims, dtype, device);
+        throw new NotSupportedException($"FromArray: arrays of {element.Name} are not supported; use float, double, long, int, bool, Half or BFloat16.");
     }
 
     private static T[] Flatten<T>(Array data)
@@ -149,7 +153,12 @@ public partial class Tensor
         {
             DType.Float64 => backend.Upload<double>(values),
             DType.Float32 => backend.Upload<float>(Array.ConvertAll(values, v => (float)v)),
-            _ => backend.Upload<long>(Array.ConvertAll(values, v => (long)v)),
+            DType.Int64 => backend.Upload<long>(Array.ConvertAll(values, v => (long)v)),
+            DType.Int32 => backend.Upload<int>(Array.ConvertAll(values, v => (int)v)),
+            DType.Bool => backend.Upload<bool>(Array.ConvertAll(values, v => v != 0)),
+            DType.Float16 => backend.Upload<Half>(Array.ConvertAll(values, v => (Half)v)),
+            DType.BFloat16 => backend.Upload<BFloat16>(Array.ConvertAll(values, BFloat16.FromDouble)),
+            _ => throw new NotSupportedException($"No tensor of dtype {dtype.DisplayName()} can be made from host values."),
         };
         var t = new Tensor(storage, dims);
         if (requiresGrad) t.RequiresGrad = true;

@@ -19,7 +19,7 @@ public partial class Tensor
             throw new ArgumentException($"MatMul: operands are on different devices ({a.Device} and {b.Device}).");
         if (a.DType != b.DType)
         {
-            var dtype = DTypeExtensions.Promote(a.DType, b.DType);
+            var dtype = DTypes.Promote(a.DType, b.DType);
             a = a.To(dtype);
             b = b.To(dtype);
         }

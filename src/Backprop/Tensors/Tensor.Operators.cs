@@ -31,13 +31,14 @@ public partial class Tensor
     [ThreadStatic] private static Dictionary<(long Bits, DType DType, Device Device), Tensor>? t_constants;
 
     /// <summary>
-    /// A rank-0 constant in this tensor's dtype (Float32 when this tensor is Int64 and the value is not whole), on this
-    /// tensor's device. Constants are cached per thread and device: `x * 0.5` then costs no allocation for the 0.5.
+    /// A rank-0 constant in the dtype a binary op of this tensor with <paramref name="value"/> computes in
+    /// (<see cref="DTypes.ResultType(DType, double)"/>: this tensor's dtype, Float32 for a fraction with an integer
+    /// tensor, Int64 for a whole number with a Bool tensor), on this tensor's device. Constants are cached per thread and device: `x * 0.5` then costs no allocation for the 0.5.
     /// They are internal and never written to.
     /// </summary>
     internal Tensor ScalarLike(double value)
     {
-        var dtype = DType.IsFloatingPoint() || value == Math.Floor(value) ? DType : DType.Float32;
+        var dtype = DTypes.ResultType(DType, value);
         var cache = t_constants ??= new();
         var key = (BitConverter.DoubleToInt64Bits(value), dtype, Device);
         if (cache.TryGetValue(key, out var constant)) return constant;
@@ -52,7 +53,7 @@ public partial class Tensor
         new(scalar.Storage, sizes, sizes.Length < ZeroStrides.Length ? ZeroStrides[sizes.Length] : new int[sizes.Length], scalar.Offset);
 
     /// <summary>
-    /// Brings two operands to one dtype (the wider float) and one shape (NumPy broadcasting, by explicit Expand views,
+    /// Brings two operands to one dtype (<see cref="DTypes.ResultType(Tensor, Tensor)"/>, PyTorch's promotion) and one shape (NumPy broadcasting, by explicit Expand views,
     /// so each binary op sees equal shapes and broadcast gradients are summed back by Expand's backward).
     /// </summary>
     internal static (Tensor, Tensor) Broadcast(Tensor a, Tensor b, string op)
@@ -61,7 +62,7 @@ public partial class Tensor
             throw new ArgumentException($"{op}: operands are on different devices ({a.Device} and {b.Device}). Move one with .To(device).");
         if (a.DType != b.DType)
         {
-            var dtype = DTypeExtensions.Promote(a.DType, b.DType);
+            var dtype = DTypes.ResultType(a, b);
             a = a.To(dtype);
             b = b.To(dtype);
         }
@@ -141,10 +142,18 @@ public partial class Tensor
 
     public static Tensor Where(Tensor condition, double a, Tensor b) => Where(condition, b.ScalarLike(a), b);
 
+    /// <summary>A comparison in the operands' promoted dtype, as a Bool tensor (bool operands compare as 0 and 1).</summary>
     private Tensor Compare(BinaryOp op, Tensor other)
     {
         var (a, b) = Broadcast(this, other, op.ToString());
-        return Kernels.Binary(op, a, b);
+        if (a.DType == DType.Bool)
+        {
+            a = a.To(DType.Int32);
+            b = b.To(DType.Int32);
+        }
+        var y = Empty(a.Sizes, DType.Bool, a.Backend);
+        a.Backend.Binary(op, a.Strided, b.Strided, y.Strided);
+        return y;
     }
 
     public Tensor Eq(Tensor other) => Compare(BinaryOp.Eq, other);

@@ -192,7 +192,7 @@ public partial class Tensor
     /// <summary>This tensor if it is contiguous, else a contiguous copy (on the graph).</summary>
     public Tensor Contiguous() => _isContiguous ? this : Clone();
 
-    /// <summary>The values converted to <paramref name="dtype"/>; gradients flow back between float dtypes.</summary>
+    /// <summary>The values converted to <paramref name="dtype"/> (to Bool: nonzero is true); gradients flow back between float dtypes.</summary>
     public Tensor To(DType dtype) => dtype == DType ? this : Ops.ConvertOp.Apply(this, dtype);
 
     /// <summary>The tensor on <paramref name="device"/> (this tensor when already there).</summary>

@@ -317,6 +317,10 @@ public class ElementwiseKernelTests
     {
         DType.Float32 => (float)v,
         DType.Int64 => (long)v,
+        DType.Int32 => (int)v,
+        DType.Bool => v != 0 ? 1 : 0,
+        DType.Float16 => (double)(Half)v,
+        DType.BFloat16 => BFloat16.FromDouble(v),
         _ => v,
     };
 

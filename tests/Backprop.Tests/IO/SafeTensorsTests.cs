@@ -131,9 +131,9 @@ public class SafeTensorsTests
 
         var test = SafeTensors.Load(path).Tensors["test"];
 
-        Assert.Equal(DType.Int64, test.DType);
+        Assert.Equal(DType.Int32, test.DType);
         Assert.Equal(new Shape(2, 2), test.Shape);
-        Assert.Equal(new long[4], test.ToArray<long>());
+        Assert.Equal(new int[4], test.ToArray<int>());
     }
 
     [Fact]
@@ -157,12 +157,16 @@ public class SafeTensorsTests
 
         var t = SafeTensors.Load(path).Tensors;
 
+        Assert.Equal(DType.Float16, t["h"].DType);
         Assert.Equal(new[] { 1.5f, -0.125f }, t["h"].ToArray<float>());
+        Assert.Equal(DType.BFloat16, t["bf"].DType);
         Assert.Equal(new[] { 3f, -1f }, t["bf"].ToArray<float>());
+        Assert.Equal(DType.Int32, t["i"].DType);
         Assert.Equal(new long[] { -7, int.MaxValue }, t["i"].ToArray<long>());
         Assert.Equal(new long[] { 200 }, t["u"].ToArray<long>());
         Assert.Equal(new long[] { -1 }, t["s"].ToArray<long>());
-        Assert.Equal(new long[] { 1, 0 }, t["mask"].ToArray<long>());
+        Assert.Equal(DType.Bool, t["mask"].DType);
+        Assert.Equal(new[] { true, false }, t["mask"].ToArray<bool>());
     }
 
     public static TheoryData<string, string, int, string> CorruptFiles => new()

@@ -23,7 +23,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: Conv2dTyped<float>(x, weight, bias, y, window, groups); break;
             case DType.Float64: Conv2dTyped<double>(x, weight, bias, y, window, groups); break;
-            default: throw new NotSupportedException("Conv2d needs floating-point tensors.");
+            default: throw Unsupported("Conv2d", x.DType);
         }
     }
 
@@ -35,7 +35,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: ConvTranspose2dTyped<float>(x, weight, bias, y, window, groups); break;
             case DType.Float64: ConvTranspose2dTyped<double>(x, weight, bias, y, window, groups); break;
-            default: throw new NotSupportedException("ConvTranspose2d needs floating-point tensors.");
+            default: throw Unsupported("ConvTranspose2d", x.DType);
         }
     }
 
@@ -46,7 +46,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: Conv2dWeightGradTyped<float>(x, gradOutput, gradWeight, window, groups); break;
             case DType.Float64: Conv2dWeightGradTyped<double>(x, gradOutput, gradWeight, window, groups); break;
-            default: throw new NotSupportedException("Conv2dWeightGrad needs floating-point tensors.");
+            default: throw Unsupported("Conv2dWeightGrad", x.DType);
         }
     }
 

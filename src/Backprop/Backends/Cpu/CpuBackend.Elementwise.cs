@@ -4,6 +4,11 @@ public sealed partial class CpuBackend
 {
     public void Unary(UnaryOp op, StridedView x, StridedView y, double arg0 = 0, double arg1 = 0)
     {
+        if (x.DType.IsHalf())
+        {
+            UnaryInFloat32(op, x, y, arg0, arg1);
+            return;
+        }
         CheckSameShape(op, x, y);
         CheckSameDType(op, x, y);
         if (y.NumElements == 0) return; // some TensorPrimitives functions reject empty spans
@@ -11,7 +16,9 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: UnaryFloat<float>(op, x, y, arg0, arg1); break;
             case DType.Float64: UnaryFloat<double>(op, x, y, arg0, arg1); break;
-            default: UnaryInt64(op, x, y); break;
+            case DType.Int64: UnaryInteger<long>(op, x, y); break;
+            case DType.Int32: UnaryInteger<int>(op, x, y); break;
+            default: throw Unsupported(op.ToString(), x.DType);
         }
     }
 
@@ -50,14 +57,14 @@ public sealed partial class CpuBackend
         }
     }
 
-    private static void UnaryInt64(UnaryOp op, in StridedView x, in StridedView y)
+    private static void UnaryInteger<T>(UnaryOp op, in StridedView x, in StridedView y) where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
     {
         switch (op)
         {
-            case UnaryOp.Neg: RunUnary<long, Int64Functions.Neg>(default, x, y); break;
-            case UnaryOp.Abs: RunUnary<long, Int64Functions.Abs>(default, x, y); break;
-            case UnaryOp.Sign: RunUnary<long, Int64Functions.Sign>(default, x, y); break;
-            default: throw new NotSupportedException($"{op} needs a floating-point tensor; this one is int64. Convert it with .To(DType.Float32) first.");
+            case UnaryOp.Neg: RunUnary<T, SignedIntegerFunctions<T>.Neg>(default, x, y); break;
+            case UnaryOp.Abs: RunUnary<T, SignedIntegerFunctions<T>.Abs>(default, x, y); break;
+            case UnaryOp.Sign: RunUnary<T, SignedIntegerFunctions<T>.Sign>(default, x, y); break;
+            default: throw new NotSupportedException($"{op} needs a floating-point tensor; this one is {x.DType.DisplayName()}. Convert it with .To(DType.Float32) first.");
         }
     }
 
@@ -110,6 +117,16 @@ public sealed partial class CpuBackend
 
     public void Binary(BinaryOp op, StridedView a, StridedView b, StridedView y)
     {
+        if (a.DType.IsHalf())
+        {
+            BinaryInFloat32(op, a, b, y);
+            return;
+        }
+        if (y.DType == DType.Bool && IsComparison(op))
+        {
+            CompareToBool(op, a, b, y);
+            return;
+        }
         CheckSameShape(op, a, y);
         CheckSameShape(op, b, y);
         CheckSameDType(op, a, y);
@@ -119,7 +136,10 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: BinaryFloat<float>(op, a, b, y); break;
             case DType.Float64: BinaryFloat<double>(op, a, b, y); break;
-            default: BinaryInt64(op, a, b, y); break;
+            case DType.Int64: BinaryInt64(op, a, b, y); break;
+            case DType.Int32: BinaryNumber<int>(op, a, b, y); break;
+            case DType.Bool: BinaryBool(op, a, b, y); break;
+            default: throw Unsupported(op.ToString(), y.DType);
         }
     }
 
@@ -196,11 +216,18 @@ public sealed partial class CpuBackend
         CheckSameShape("Axpy", x, y);
         CheckSameDType("Axpy", x, y);
         if (y.NumElements == 0) return;
+        if (y.DType.IsHalf())
+        {
+            AxpyInFloat32(alpha, x, y);
+            return;
+        }
         switch (y.DType)
         {
             case DType.Float32: AxpyTyped(x, (float)alpha, y); break;
             case DType.Float64: AxpyTyped(x, alpha, y); break;
-            default: AxpyTyped(x, (long)alpha, y); break;
+            case DType.Int64: AxpyTyped(x, (long)alpha, y); break;
+            case DType.Int32: AxpyTyped(x, (int)alpha, y); break;
+            default: throw Unsupported("Axpy", y.DType);
         }
     }
 
@@ -231,55 +258,78 @@ public sealed partial class CpuBackend
         CheckSameShape("Where", b, y);
         CheckSameDType("Where", a, y);
         CheckSameDType("Where", b, y);
-        switch (condition.DType, y.DType)
+        switch (condition.DType)
         {
-            case (DType.Float32, DType.Float32): RunWhere<float, float>(condition, a, b, y); break;
-            case (DType.Float32, DType.Float64): RunWhere<float, double>(condition, a, b, y); break;
-            case (DType.Float32, DType.Int64): RunWhere<float, long>(condition, a, b, y); break;
-            case (DType.Float64, DType.Float32): RunWhere<double, float>(condition, a, b, y); break;
-            case (DType.Float64, DType.Float64): RunWhere<double, double>(condition, a, b, y); break;
-            case (DType.Float64, DType.Int64): RunWhere<double, long>(condition, a, b, y); break;
-            case (DType.Int64, DType.Float32): RunWhere<long, float>(condition, a, b, y); break;
-            case (DType.Int64, DType.Float64): RunWhere<long, double>(condition, a, b, y); break;
-            case (DType.Int64, DType.Int64): RunWhere<long, long>(condition, a, b, y); break;
+            case DType.Float32: WhereWith<float>(condition, a, b, y); break;
+            case DType.Float64: WhereWith<double>(condition, a, b, y); break;
+            case DType.Int64: WhereWith<long>(condition, a, b, y); break;
+            case DType.Int32: WhereWith<int>(condition, a, b, y); break;
+            case DType.Bool: WhereWith<bool>(condition, a, b, y); break;
+            case DType.Float16 or DType.BFloat16: WhereWith<float>(Widened(condition), a, b, y); break;
+            default: throw Unsupported("Where", condition.DType);
+        }
+    }
+
+    private static void WhereWith<TC>(in StridedView condition, in StridedView a, in StridedView b, in StridedView y) where TC : unmanaged
+    {
+        switch (y.DType)
+        {
+            case DType.Float32: RunWhere<TC, float>(condition, a, b, y); break;
+            case DType.Float64: RunWhere<TC, double>(condition, a, b, y); break;
+            case DType.Int64: RunWhere<TC, long>(condition, a, b, y); break;
+            case DType.Int32: RunWhere<TC, int>(condition, a, b, y); break;
+            case DType.Bool: RunWhere<TC, bool>(condition, a, b, y); break;
+            case DType.Float16: RunWhere<TC, Half>(condition, a, b, y); break;
+            case DType.BFloat16: RunWhere<TC, BFloat16>(condition, a, b, y); break;
+            default: throw Unsupported("Where", y.DType);
         }
     }
 
     private static void RunWhere<TC, T>(in StridedView condition, in StridedView a, in StridedView b, in StridedView y)
-        where TC : unmanaged, INumber<TC> where T : unmanaged
+        where TC : unmanaged where T : unmanaged
     {
         var kernel = new WhereRows<TC, T>(Data<T>(y.Storage), Data<TC>(condition.Storage), Data<T>(a.Storage), Data<T>(b.Storage));
         StridedLoop.Run(ref kernel, y.Shape, y, condition, a, b);
     }
 
+    // A condition of any dtype selects where it is nonzero (true, for Bool): TC is fixed per instantiation, so the
+    // type tests fold away.
     private readonly struct WhereRows<TC, T>(T[] y, TC[] c, T[] a, T[] b) : IRowKernel
-        where TC : unmanaged, INumber<TC> where T : unmanaged
+        where TC : unmanaged where T : unmanaged
     {
+        private static bool IsSet(TC value) =>
+            typeof(TC) == typeof(bool) ? (bool)(object)value :
+            typeof(TC) == typeof(float) ? (float)(object)value != 0 :
+            typeof(TC) == typeof(double) ? (double)(object)value != 0 :
+            typeof(TC) == typeof(long) ? (long)(object)value != 0 :
+            (int)(object)value != 0;
+
         public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
         {
             for (int i = 0; i < n; i++)
-                y[o0 + i * s0] = c[o1 + i * s1] != TC.Zero ? a[o2 + i * s2] : b[o3 + i * s3];
+                y[o0 + i * s0] = IsSet(c[o1 + i * s1]) ? a[o2 + i * s2] : b[o3 + i * s3];
         }
     }
 }
 
-internal static class Int64Functions
+// Integer overflow wraps (−int.MinValue is int.MinValue), as in PyTorch.
+internal static class SignedIntegerFunctions<T> where T : unmanaged, IBinaryInteger<T>, ISignedNumber<T>
 {
-    public struct Neg : IUnaryFunction<long>
+    public struct Neg : IUnaryFunction<T>
     {
-        public long Invoke(long x) => -x;
-        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => TensorPrimitives.Negate(x, y);
+        public T Invoke(T x) => -x;
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => TensorPrimitives.Negate(x, y);
     }
 
-    public struct Abs : IUnaryFunction<long>
+    public struct Abs : IUnaryFunction<T>
     {
-        public long Invoke(long x) => Math.Abs(x);
-        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => Loop.Unary(this, x, y);
+        public T Invoke(T x) => T.IsNegative(x) ? -x : x;
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 
-    public struct Sign : IUnaryFunction<long>
+    public struct Sign : IUnaryFunction<T>
     {
-        public long Invoke(long x) => Math.Sign(x);
-        public void Invoke(ReadOnlySpan<long> x, Span<long> y) => Loop.Unary(this, x, y);
+        public T Invoke(T x) => T.CreateTruncating(T.Sign(x));
+        public void Invoke(ReadOnlySpan<T> x, Span<T> y) => Loop.Unary(this, x, y);
     }
 }

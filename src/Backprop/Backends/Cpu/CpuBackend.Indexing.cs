@@ -46,7 +46,10 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: GatherScatter<float>(x, dim, index, y, scatter: false); break;
             case DType.Float64: GatherScatter<double>(x, dim, index, y, scatter: false); break;
-            default: GatherScatter<long>(x, dim, index, y, scatter: false); break;
+            case DType.Int64: GatherScatter<long>(x, dim, index, y, scatter: false); break;
+            case DType.Int32: GatherScatter<int>(x, dim, index, y, scatter: false); break;
+            case DType.Float16: GatherScatter<Half>(x, dim, index, y, scatter: false); break;
+            default: throw Unsupported("Gather", x.DType);
         }
     }
 
@@ -58,7 +61,9 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: GatherScatter<float>(y, dim, index, source, scatter: true); break;
             case DType.Float64: GatherScatter<double>(y, dim, index, source, scatter: true); break;
-            default: GatherScatter<long>(y, dim, index, source, scatter: true); break;
+            case DType.Int64: GatherScatter<long>(y, dim, index, source, scatter: true); break;
+            case DType.Int32: GatherScatter<int>(y, dim, index, source, scatter: true); break;
+            default: throw Unsupported("ScatterAdd", y.DType);
         }
     }
 

@@ -16,11 +16,16 @@ public sealed partial class CpuBackend
         int batch = 1;
         for (int d = 0; d < rank - 2; d++) batch *= c.Shape[d];
         if (batch == 0 || m == 0 || n == 0) return;
+        if (c.DType.IsHalf())
+        {
+            MatMulInFloat32(a, b, c, accumulate);
+            return;
+        }
         switch (c.DType)
         {
             case DType.Float32: MatMulTyped<float>(a, b, c, m, n, k, batch, accumulate); break;
             case DType.Float64: MatMulTyped<double>(a, b, c, m, n, k, batch, accumulate); break;
-            default: throw new NotSupportedException("MatMul needs floating-point tensors.");
+            default: throw Unsupported("MatMul", c.DType);
         }
     }
 

@@ -18,7 +18,7 @@ public sealed partial class CpuBackend
             case DType.Float64:
                 ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPoolPlanes<double, long>.Run(x, y, indices, window, start, end));
                 break;
-            default: throw new NotSupportedException("MaxPool2d needs floating-point tensors.");
+            default: throw Unsupported("MaxPool2d", x.DType);
         }
     }
 
@@ -35,7 +35,7 @@ public sealed partial class CpuBackend
                 break;
             case DType.Float32: UnpoolTyped<float>(gradOutput, indices, gradInput); break;
             case DType.Float64: UnpoolTyped<double>(gradOutput, indices, gradInput); break;
-            default: throw new NotSupportedException("MaxPool2dBackward needs floating-point tensors.");
+            default: throw Unsupported("MaxPool2dBackward", gradInput.DType);
         }
     }
 
@@ -116,7 +116,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: AvgPoolTyped<float>(x, y, window, countIncludePad, backward: false); break;
             case DType.Float64: AvgPoolTyped<double>(x, y, window, countIncludePad, backward: false); break;
-            default: throw new NotSupportedException("AvgPool2d needs floating-point tensors.");
+            default: throw Unsupported("AvgPool2d", x.DType);
         }
     }
 
@@ -128,7 +128,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: AvgPoolTyped<float>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
             case DType.Float64: AvgPoolTyped<double>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
-            default: throw new NotSupportedException("AvgPool2dBackward needs floating-point tensors.");
+            default: throw Unsupported("AvgPool2dBackward", gradInput.DType);
         }
     }
 

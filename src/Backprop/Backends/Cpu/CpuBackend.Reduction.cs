@@ -8,6 +8,11 @@ public sealed partial class CpuBackend
 
     private static void Reduce(ReduceOp op, in StridedView x, in StridedView y, double divisor)
     {
+        if (x.DType.IsHalf())
+        {
+            ReduceInFloat32(op, x, y, divisor);
+            return;
+        }
         CheckSameDType(op, x, y);
         if (x.Rank != y.Rank)
             throw new ShapeMismatchException(op.ToString(), $"reduction output {Shape.Format(y.Shape)} must keep the rank of input {Shape.Format(x.Shape)}");
@@ -30,7 +35,9 @@ public sealed partial class CpuBackend
             case (DType.Float32, _): ReduceTyped<float>(op, x, y, target); break;
             case (DType.Float64, _): ReduceTyped<double>(op, x, y, target); break;
             // Integer sums and products wrap exactly, in any order.
-            default: ReduceTyped<long>(op, x, y, target); break;
+            case (DType.Int64, _): ReduceTyped<long>(op, x, y, target); break;
+            case (DType.Int32, _): ReduceTyped<int>(op, x, y, target); break;
+            default: throw Unsupported(op.ToString(), x.DType);
         }
     }
 
@@ -317,7 +324,9 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: ArgReduceTyped<float>(max, x, dim, indices); break;
             case DType.Float64: ArgReduceTyped<double>(max, x, dim, indices); break;
-            default: ArgReduceTyped<long>(max, x, dim, indices); break;
+            case DType.Int64: ArgReduceTyped<long>(max, x, dim, indices); break;
+            case DType.Int32: ArgReduceTyped<int>(max, x, dim, indices); break;
+            default: throw Unsupported(max ? "ArgMax" : "ArgMin", x.DType);
         }
     }
 
@@ -367,7 +376,7 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: SoftmaxTyped<float>(x, dim, y, log); break;
             case DType.Float64: SoftmaxTyped<double>(x, dim, y, log); break;
-            default: throw new NotSupportedException("Softmax needs a floating-point tensor.");
+            default: throw Unsupported("Softmax", x.DType);
         }
     }
 

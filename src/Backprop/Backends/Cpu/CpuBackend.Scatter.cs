@@ -13,7 +13,8 @@ public sealed partial class CpuBackend
         {
             case DType.Float32: RunScatterReduce<float>(y, dim, index, source, reduction, includeSelf); break;
             case DType.Float64: RunScatterReduce<double>(y, dim, index, source, reduction, includeSelf); break;
-            default: RunScatterReduce<long>(y, dim, index, source, reduction, includeSelf); break;
+            case DType.Int64: RunScatterReduce<long>(y, dim, index, source, reduction, includeSelf); break;
+            default: throw Unsupported("ScatterReduce", y.DType);
         }
     }
 

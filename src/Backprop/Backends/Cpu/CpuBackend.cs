@@ -17,6 +17,10 @@ public sealed partial class CpuBackend : IBackend
         DType.Float32 => NewStorage<float>(length, zeroed),
         DType.Float64 => NewStorage<double>(length, zeroed),
         DType.Int64 => NewStorage<long>(length, zeroed),
+        DType.Int32 => NewStorage<int>(length, zeroed),
+        DType.Bool => NewStorage<bool>(length, zeroed),
+        DType.Float16 => NewStorage<Half>(length, zeroed),
+        DType.BFloat16 => NewStorage<BFloat16>(length, zeroed),
         _ => throw new ArgumentOutOfRangeException(nameof(dtype)),
     };
 
@@ -45,7 +49,8 @@ public sealed partial class CpuBackend : IBackend
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static T[] Data<T>(Storage storage) where T : unmanaged => ((CpuStorage<T>)storage).Data;
+    internal static T[] Data<T>(Storage storage) where T : unmanaged =>
+        storage is CpuStorage<T> cpu ? cpu.Data : throw Unsupported($"A {typeof(T).Name} kernel", storage.DType);
 
     /// <summary>The elements of a contiguous view.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -55,17 +60,135 @@ public sealed partial class CpuBackend : IBackend
     public void Copy(StridedView source, StridedView destination)
     {
         CheckSameShape("Copy", source, destination);
-        switch (source.DType, destination.DType)
+        switch (source.DType)
         {
-            case (DType.Float32, DType.Float32): CopyTyped<float, float>(source, destination); break;
-            case (DType.Float32, DType.Float64): CopyTyped<float, double>(source, destination); break;
-            case (DType.Float32, DType.Int64): CopyTyped<float, long>(source, destination); break;
-            case (DType.Float64, DType.Float32): CopyTyped<double, float>(source, destination); break;
-            case (DType.Float64, DType.Float64): CopyTyped<double, double>(source, destination); break;
-            case (DType.Float64, DType.Int64): CopyTyped<double, long>(source, destination); break;
-            case (DType.Int64, DType.Float32): CopyTyped<long, float>(source, destination); break;
-            case (DType.Int64, DType.Float64): CopyTyped<long, double>(source, destination); break;
-            case (DType.Int64, DType.Int64): CopyTyped<long, long>(source, destination); break;
+            case DType.Float32: CopyFrom<float>(source, destination); break;
+            case DType.Float64: CopyFrom<double>(source, destination); break;
+            case DType.Int64: CopyFrom<long>(source, destination); break;
+            case DType.Int32: CopyFrom<int>(source, destination); break;
+            case DType.Bool: CopyFromBool(source, destination); break;
+            case DType.Float16: CopyFrom<Half>(source, destination); break;
+            case DType.BFloat16: CopyFromBFloat16(source, destination); break;
+            default: throw Unsupported("Copy", source.DType);
+        }
+    }
+
+    private static void CopyFrom<TFrom>(in StridedView source, in StridedView destination) where TFrom : unmanaged, INumberBase<TFrom>
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: CopyTyped<TFrom, float>(source, destination); break;
+            case DType.Float64: CopyTyped<TFrom, double>(source, destination); break;
+            case DType.Int64: CopyTyped<TFrom, long>(source, destination); break;
+            case DType.Int32: CopyTyped<TFrom, int>(source, destination); break;
+            case DType.Bool: CopyConverted<TFrom, bool, ToBool<TFrom>>(source, destination); break;
+            case DType.Float16: CopyTyped<TFrom, Half>(source, destination); break;
+            case DType.BFloat16: CopyConverted<TFrom, BFloat16, ToBFloat16<TFrom>>(source, destination); break;
+            default: throw Unsupported("Copy", destination.DType);
+        }
+    }
+
+    private static void CopyFromBool(in StridedView source, in StridedView destination)
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: CopyConverted<bool, float, FromBool<float>>(source, destination); break;
+            case DType.Float64: CopyConverted<bool, double, FromBool<double>>(source, destination); break;
+            case DType.Int64: CopyConverted<bool, long, FromBool<long>>(source, destination); break;
+            case DType.Int32: CopyConverted<bool, int, FromBool<int>>(source, destination); break;
+            case DType.Bool: CopyConverted<bool, bool, SameBool>(source, destination); break;
+            case DType.Float16: CopyConverted<bool, Half, FromBool<Half>>(source, destination); break;
+            case DType.BFloat16: CopyConverted<bool, BFloat16, BoolToBFloat16>(source, destination); break;
+            default: throw Unsupported("Copy", destination.DType);
+        }
+    }
+
+    private static void CopyFromBFloat16(in StridedView source, in StridedView destination)
+    {
+        switch (destination.DType)
+        {
+            case DType.Float32: CopyConverted<BFloat16, float, FromBFloat16<float>>(source, destination); break;
+            case DType.Float64: CopyConverted<BFloat16, double, FromBFloat16<double>>(source, destination); break;
+            case DType.Int64: CopyConverted<BFloat16, long, FromBFloat16<long>>(source, destination); break;
+            case DType.Int32: CopyConverted<BFloat16, int, FromBFloat16<int>>(source, destination); break;
+            case DType.Float16: CopyConverted<BFloat16, Half, FromBFloat16<Half>>(source, destination); break;
+            case DType.Bool: CopyConverted<BFloat16, bool, BFloat16ToBool>(source, destination); break;
+            case DType.BFloat16: CopyConverted<BFloat16, BFloat16, SameBFloat16>(source, destination); break;
+            default: throw Unsupported("Copy", destination.DType);
+        }
+    }
+
+    /// <summary>The error of a kernel this backend has no implementation of for <paramref name="dtype"/>.</summary>
+    internal static NotSupportedException Unsupported(string kernel, DType dtype) =>
+        new($"{kernel} is not supported for dtype {dtype.DisplayName()} on the CPU backend.");
+
+    private interface IConversion<TFrom, TTo>
+    {
+        static abstract TTo Convert(TFrom value);
+    }
+
+    // Any nonzero value is true, NaN included (NaN != 0), as in PyTorch's .bool().
+    private readonly struct ToBool<TFrom> : IConversion<TFrom, bool> where TFrom : INumberBase<TFrom>
+    {
+        public static bool Convert(TFrom value) => value != TFrom.Zero;
+    }
+
+    private readonly struct FromBool<TTo> : IConversion<bool, TTo> where TTo : INumberBase<TTo>
+    {
+        public static TTo Convert(bool value) => value ? TTo.One : TTo.Zero;
+    }
+
+    private readonly struct SameBool : IConversion<bool, bool>
+    {
+        public static bool Convert(bool value) => value;
+    }
+
+    // Through double, which holds every source value exactly but int64's largest; BFloat16.FromDouble rounds once.
+    private readonly struct ToBFloat16<TFrom> : IConversion<TFrom, BFloat16> where TFrom : INumberBase<TFrom>
+    {
+        public static BFloat16 Convert(TFrom value) => BFloat16.FromDouble(double.CreateTruncating(value));
+    }
+
+    private readonly struct FromBFloat16<TTo> : IConversion<BFloat16, TTo> where TTo : INumberBase<TTo>
+    {
+        public static TTo Convert(BFloat16 value) => TTo.CreateTruncating(value.ToSingle());
+    }
+
+    private readonly struct BFloat16ToBool : IConversion<BFloat16, bool>
+    {
+        public static bool Convert(BFloat16 value) => value.ToSingle() != 0;
+    }
+
+    private readonly struct BoolToBFloat16 : IConversion<bool, BFloat16>
+    {
+        public static BFloat16 Convert(bool value) => BFloat16.FromSingle(value ? 1f : 0f);
+    }
+
+    private readonly struct SameBFloat16 : IConversion<BFloat16, BFloat16>
+    {
+        public static BFloat16 Convert(BFloat16 value) => value;
+    }
+
+    private static void CopyConverted<TFrom, TTo, TConversion>(in StridedView source, in StridedView destination)
+        where TFrom : unmanaged where TTo : unmanaged where TConversion : struct, IConversion<TFrom, TTo>
+    {
+        if (source.IsContiguous && destination.IsContiguous)
+        {
+            var from = Span<TFrom>(source);
+            var to = Span<TTo>(destination);
+            for (int i = 0; i < from.Length; i++) to[i] = TConversion.Convert(from[i]);
+            return;
+        }
+        var kernel = new ConvertRows<TFrom, TTo, TConversion>(Data<TFrom>(source.Storage), Data<TTo>(destination.Storage));
+        StridedLoop.Run(ref kernel, destination.Shape, destination, source);
+    }
+
+    private readonly struct ConvertRows<TFrom, TTo, TConversion>(TFrom[] from, TTo[] to) : IRowKernel
+        where TFrom : unmanaged where TTo : unmanaged where TConversion : struct, IConversion<TFrom, TTo>
+    {
+        public void Row(int n, int o0, int s0, int o1, int s1, int o2, int s2, int o3, int s3)
+        {
+            for (int i = 0; i < n; i++) to[o0 + i * s0] = TConversion.Convert(from[o1 + i * s1]);
         }
     }
 
@@ -115,6 +238,11 @@ public sealed partial class CpuBackend : IBackend
             case DType.Float32: FillTyped(destination, (float)value); break;
             case DType.Float64: FillTyped(destination, value); break;
             case DType.Int64: FillTyped(destination, (long)value); break;
+            case DType.Int32: FillTyped(destination, (int)value); break;
+            case DType.Bool: FillTyped(destination, value != 0); break;
+            case DType.Float16: FillTyped(destination, (Half)value); break;
+            case DType.BFloat16: FillTyped(destination, BFloat16.FromDouble(value)); break;
+            default: throw Unsupported("Fill", destination.DType);
         }
     }
 

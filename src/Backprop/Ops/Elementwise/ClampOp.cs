@@ -24,7 +24,7 @@ internal sealed class ClampOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
         var x = Saved(0);
-        grads[0] = g * (x.Ge(_min) * x.Le(_max));
+        grads[0] = g * x.Ge(_min).And(x.Le(_max)).To(g.DType);
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

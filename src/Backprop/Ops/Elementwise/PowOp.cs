@@ -21,7 +21,7 @@ internal sealed class PowOp : Node, IGradchecked
         var a = Saved(0);
         var b = Saved(1);
         if (NeedsGrad(0)) grads[0] = Tensor.Where(b.Eq(0.0), 0.0, g * b * Tensor.Pow(a, b - 1.0));
-        if (NeedsGrad(1)) grads[1] = Tensor.Where(a.Eq(0.0) * b.Ge(0.0), 0.0, g * Saved(2) * a.Log());
+        if (NeedsGrad(1)) grads[1] = Tensor.Where(a.Eq(0.0).And(b.Ge(0.0)), 0.0, g * Saved(2) * a.Log());
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

@@ -45,7 +45,7 @@ internal sealed class RemainderOp : Node, IGradchecked
     {
         var mod = Tensor.Fmod(a, b);
         var quotient = (a - mod) / b;
-        var shifted = mod.Ne(0.0) * b.Lt(0.0).Ne(mod.Lt(0.0));
+        var shifted = mod.Ne(0.0).And(b.Lt(0.0).Ne(mod.Lt(0.0)));
         quotient = Tensor.Where(shifted, quotient - 1.0, quotient).Floor();
         return Tensor.Where(b.Eq(0.0), a / b, quotient);
     }

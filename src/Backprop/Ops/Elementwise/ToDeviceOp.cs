@@ -18,7 +18,12 @@ internal sealed class ToDeviceOp : Node, IGradchecked
         {
             case DType.Float32: y = new Tensor(target.Upload<float>(contiguous.ToArray<float>()), x.Sizes); break;
             case DType.Float64: y = new Tensor(target.Upload<double>(contiguous.ToArray<double>()), x.Sizes); break;
-            default: y = new Tensor(target.Upload<long>(contiguous.ToArray<long>()), x.Sizes); break;
+            case DType.Int64: y = new Tensor(target.Upload<long>(contiguous.ToArray<long>()), x.Sizes); break;
+            case DType.Int32: y = new Tensor(target.Upload<int>(contiguous.ToArray<int>()), x.Sizes); break;
+            case DType.Bool: y = new Tensor(target.Upload<bool>(contiguous.ToArray<bool>()), x.Sizes); break;
+            case DType.Float16: y = new Tensor(target.Upload<Half>(contiguous.ToArray<Half>()), x.Sizes); break;
+            case DType.BFloat16: y = new Tensor(target.Upload<BFloat16>(contiguous.ToArray<BFloat16>()), x.Sizes); break;
+            default: throw new NotSupportedException($"To({device}): moving {x.DType.DisplayName()} tensors between devices is not supported.");
         }
         return Autograd.IsRecording(x) ? new ToDeviceOp(x).Attach(y) : y;
     }

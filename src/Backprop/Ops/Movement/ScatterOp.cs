@@ -101,7 +101,7 @@ internal sealed class ScatterOp : Node, IGradchecked
         var maskedSelf = Tensor.Where(self.Eq(0.0), 1.0, self);
         var gradSelf = g * Apply(maskedSelf, _dim, index, source, ScatterReduction.Prod, _includeSelf) / maskedSelf;
 
-        var sourceZero = source.Eq(0.0);
+        var sourceZero = source.Eq(0.0).To(source.DType);
         var zerosPerTarget = Tensor.ZerosLike(self);
         zerosPerTarget.Backend.ScatterAdd(zerosPerTarget.Strided, _dim, index.Strided, sourceZero.Strided);
         var singleZero = sourceZero * GatherOp.Apply(zerosPerTarget, _dim, index).Eq(1.0);
@@ -117,9 +117,9 @@ internal sealed class ScatterOp : Node, IGradchecked
     private (Tensor Self, Tensor Source) ExtremumGradients(Tensor g, Tensor index, Tensor? targets)
     {
         Tensor self = Saved(1), source = Saved(2), result = Saved(3);
-        var selfIsResult = self.Eq(result);
+        var selfIsResult = self.Eq(result).To(self.DType);
         if (targets is not null) selfIsResult = Tensor.Where(targets, 0.0, selfIsResult);
-        var sourceIsResult = source.Eq(GatherOp.Apply(result.Detach(), _dim, index));
+        var sourceIsResult = source.Eq(GatherOp.Apply(result.Detach(), _dim, index)).To(source.DType);
         var ties = selfIsResult.Clone();
         ties.Backend.ScatterAdd(ties.Strided, _dim, index.Strided, sourceIsResult.Strided);
         var shared = g / ties;

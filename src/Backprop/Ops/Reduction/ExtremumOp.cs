@@ -37,7 +37,7 @@ internal sealed class ExtremumOp : Node, IGradchecked
     {
         var x = Saved(0);
         var extreme = Saved(1).ExpandTo(x.Sizes);
-        var hits = x.Eq(extreme) + x.IsNaN() * extreme.IsNaN();
+        var hits = x.Eq(extreme).Or(x.IsNaN().And(extreme.IsNaN())).To(x.DType);
         var count = SumOp.Apply(hits, _reduced, keepDim: true);
         grads[0] = Tensor.Where(hits, (g.Reshape(_keptSizes) / count).ExpandTo(x.Sizes), 0.0);
     }

@@ -63,7 +63,7 @@ internal sealed class NormOp : Node, IGradchecked
     private static Tensor InfinityGradient(Tensor x, Tensor norm, Tensor g)
     {
         var magnitude = x.Abs().Detach();
-        var extreme = magnitude.Eq(norm.Detach()) + magnitude.Ne(magnitude);
+        var extreme = magnitude.Eq(norm.Detach()).Or(magnitude.IsNaN()).To(x.DType);
         var count = SumOp.Apply(extreme, Enumerable.Range(0, x.Rank).Select(d => norm.Sizes[d] == 1 && x.Sizes[d] != 1).ToArray(), keepDim: true);
         return Sign(x) * (g / count) * extreme;
     }
@@ -72,7 +72,7 @@ internal sealed class NormOp : Node, IGradchecked
     private static Tensor Sign(Tensor x)
     {
         var v = x.Detach();
-        return Tensor.Where(v.Ne(v), v, v.Gt(0.0) - v.Lt(0.0));
+        return Tensor.Where(v.IsNaN(), v, v.Gt(0.0).To(v.DType) - v.Lt(0.0).To(v.DType));
     }
 
     private static Tensor NonZero(Tensor t) => Tensor.Where(t.Eq(0.0), 1.0, t);

@@ -24,6 +24,8 @@ internal sealed class SumOp : Node, IGradchecked
     /// <param name="divisor">What the sum is divided by (a count, for a mean); 0 gives NaN for an empty sum, as 0 / 0.</param>
     public static Tensor Apply(Tensor x, bool[] reduced, bool keepDim, double divisor = 1)
     {
+        // As PyTorch: bool and int32 sum in int64 (a count of trues, a sum that does not overflow at 2³¹).
+        if (x.DType is DType.Bool or DType.Int32) x = x.To(DType.Int64);
         // Integer sums stay exact integers; their mean is the float32 quotient, as integer division gives elsewhere.
         if (divisor != 1 && !x.DType.IsFloatingPoint()) return Apply(x, reduced, keepDim) / divisor;
         var keep = new int[x.Rank];
