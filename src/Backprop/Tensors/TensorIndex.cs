@@ -56,13 +56,17 @@ public readonly struct TensorIndex
 
     public static implicit operator TensorIndex(Range range) => new(Kinds.Span, span: range);
 
-    /// <summary>An Int64 tensor of positions along one dim (negative counts from the end); several broadcast together.</summary>
+    /// <summary>
+    /// An Int64 tensor of positions along one dim (negative counts from the end; several broadcast together), or a Bool
+    /// tensor, which is a mask (<c>x[x.Gt(0)]</c>, as in PyTorch).
+    /// </summary>
     public static implicit operator TensorIndex(Tensor indices)
     {
+        if (indices.DType == DType.Bool) return Mask(indices);
         if (indices.DType != DType.Int64)
             throw new ArgumentException(
-                $"Indexer: index tensors must be int64; got {indices.DType.DisplayName()} of shape {indices.Shape}. " +
-                "To select where a tensor is nonzero, pass TensorIndex.Mask(mask).");
+                $"Indexer: index tensors must be int64 (positions) or bool (a mask); got {indices.DType.DisplayName()} of shape {indices.Shape}. " +
+                "To select where a tensor of another dtype is nonzero, pass TensorIndex.Mask(mask).");
         return new(Kinds.Tensor, indices: indices);
     }
 

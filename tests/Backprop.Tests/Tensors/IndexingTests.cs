@@ -41,6 +41,9 @@ public class IndexingTests
         ["mask over the trailing dims"] = (x => x[.., TensorIndex.Mask((x[0] % 5).Eq(0))], [2, 3], [0, 5, 10, 12, 17, 22]),
         ["mask over every dim"] = (x => x[TensorIndex.Mask(x > 20)], [3], [21, 22, 23]),
         ["mask selecting nothing"] = (x => x[TensorIndex.Mask(x > 100)], [0], []),
+        // A Bool tensor in the indexer is a mask by itself, as in PyTorch.
+        ["bool tensor as a mask"] = (x => x[x.Gt(20)], [3], [21, 22, 23]),
+        ["bool mask over the trailing dims"] = (x => x[1, (x[0] % 5).Eq(0)], [3], [12, 17, 22]),
         ["true 0-dim mask"] = (x => x[TensorIndex.Mask(Tensor.Scalar(1))][0, 0, 0], [4], Seq(0, 4)),
         ["false 0-dim mask"] = (x => x[TensorIndex.Mask(Tensor.Scalar(0))], [0, 2, 3, 4], []),
         ["reversed"] = (x => x[0, 0, TensorIndex.Slice(null, null, -1)], [4], [3, 2, 1, 0]),
@@ -108,6 +111,16 @@ public class IndexingTests
         expected[11] = -1;
         expected[23] = -2;
         AssertTensor([2, 3, 4], expected, x, "x after writing x.T.detach()[[3], 2]");
+    }
+
+    [Fact]
+    public void A_bool_mask_writes_where_it_is_true()
+    {
+        var x = Source();
+        x[x.Lt(3)] = Tensor.Scalar(-1.0);
+        var expected = Seq(0, 24);
+        expected[0] = expected[1] = expected[2] = -1;
+        AssertTensor([2, 3, 4], expected, x, "x after x[x < 3] = -1");
     }
 
     [Fact]
