@@ -27,14 +27,24 @@ public static class BenchCommand
 
     /// <summary>
     /// Median of <paramref name="rounds"/> timings, each the mean over <paramref name="perRound"/> calls, after warm-up:
-    /// <paramref name="warm"/> calls, and then more until <see cref="WarmUpSeconds"/> have passed, because .NET
-    /// compiles hot methods again with profile-guided optimisation only after they have run for a while; timing
-    /// earlier would measure the first, unoptimised code.
+    /// <paramref name="warm"/> calls, and then more until <see cref="WarmUpSeconds"/> have passed and a window of
+    /// calls is no faster than the one before (at most <see cref="MaxWarmUpSeconds"/>), because .NET compiles hot
+    /// methods again with profile-guided optimisation only after they have run for a while, on a background thread
+    /// that shares the two cores; timing earlier would measure the first, unoptimised code.
     /// </summary>
     public static (double Seconds, long BytesPerCall) Median(Action step, int warm, int rounds, int perRound)
     {
         var warmClock = Stopwatch.StartNew();
         for (int i = 0; i < warm || warmClock.Elapsed.TotalSeconds < WarmUpSeconds; i++) step();
+        for (double previous = double.MaxValue; warmClock.Elapsed.TotalSeconds < MaxWarmUpSeconds;)
+        {
+            var window = Stopwatch.StartNew();
+            int calls = 0;
+            while (window.Elapsed.TotalSeconds < WarmUpWindowSeconds) { step(); calls++; }
+            double perCall = window.Elapsed.TotalSeconds / calls;
+            if (perCall > previous * 0.98) break;
+            previous = perCall;
+        }
         var times = new double[rounds];
         long bytes = 0;
         for (int r = 0; r < rounds; r++)
@@ -50,6 +60,8 @@ public static class BenchCommand
     }
 
     public const double WarmUpSeconds = 2.0;
+    public const double MaxWarmUpSeconds = 10.0;
+    private const double WarmUpWindowSeconds = 0.5;
 
     public static string Format(double value, string decimals) => value.ToString(decimals, CultureInfo.InvariantCulture);
 }
