@@ -11,7 +11,7 @@ public sealed record GraphSample(string Title, Module Model, Tensor Loss)
 }
 
 /// <summary>
-/// The models <c>backprop graph</c> can draw, by name: the benchmark workloads of the same names (shared/bench/WORKLOADS.md),
+/// The models <c>backprop graph</c> can draw, by name: the benchmark workloads of the same names (Workloads),
 /// each with one seeded batch. An entry without a builder says why it is not available yet.
 /// </summary>
 public static class GraphModels

@@ -4,7 +4,7 @@ using Backprop.Optim;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// The benchmark workloads of ../shared/bench/WORKLOADS.md: float32, random inputs from a fixed seed, and each training
+/// The benchmark workloads (the README's Performance table): float32, random inputs from a fixed seed, and each training
 /// step the whole of what a user's loop does (zero the gradients, forward, loss, backward, optimizer step).
 /// </summary>
 public static class Workloads
