@@ -214,7 +214,7 @@ public partial class Tensor
     /// <summary>One-hot rows of width <paramref name="classes"/> for Int64 labels, in <paramref name="dtype"/>.</summary>
     public Tensor OneHot(int classes, DType dtype = DType.Float32)
     {
-        if (DType != DType.Int64) throw new InvalidOperationException($"OneHot: labels must be int64; got {DType.DisplayName()}.");
+        if (DType != DType.Int64) throw new NotSupportedException($"OneHot: labels must be int64; got {DType.DisplayName()}.");
         var result = Zeros([.. Sizes, classes], dtype, Device);
         var index = Unsqueeze(-1);
         return result.ScatterAdd(-1, index, OnesLike(index).To(dtype));
