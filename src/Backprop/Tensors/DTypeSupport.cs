@@ -3,7 +3,8 @@ namespace Backprop;
 /// <summary>
 /// Which dtypes each op accepts on the CPU backend's kernels, as one table (docs/architecture.md, Note [Type promotion]
 /// and Note [Half precision]). An op given a dtype outside its row throws a <see cref="NotSupportedException"/> naming
-/// the op and the dtype; <c>DTypeSupportTests</c> runs every op on every dtype to keep this table true.
+/// the op and the dtype; <c>DTypeSupportTests</c> runs every op on every dtype to keep this table true. docs/ops.md
+/// lists every public op the same way, and <c>OpTableTests</c> checks that it agrees with this table.
 /// </summary>
 public static class DTypeSupport
 {
