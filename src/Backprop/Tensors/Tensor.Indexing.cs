@@ -114,22 +114,8 @@ public partial class Tensor
     /// </summary>
     private static Tensor AdvancedIndex(Tensor x, List<(int Dim, Tensor Index)> advanced)
     {
-        var batch = Shape.Wrap([]);
-        foreach (var (_, index) in advanced) batch = Shape.Broadcast(batch, index.Shape, "Indexer");
+        var (batch, linear) = RowNumbers(x, advanced, "Indexer");
         int count = batch.NumElements;
-        var linear = new long[count];
-        foreach (var (dim, index) in advanced)
-        {
-            int size = x.Sizes[dim];
-            var positions = index.ExpandTo(batch.Dims).ToArray<long>();
-            for (int j = 0; j < count; j++)
-            {
-                long p = positions[j] < 0 ? positions[j] + size : positions[j];
-                if ((ulong)p >= (ulong)size)
-                    throw new IndexOutOfRangeException($"Indexer: index {positions[j]} is out of range for dimension {dim} of size {size} (indexed shape {x.Shape}).");
-                linear[j] = linear[j] * size + p;
-            }
-        }
         var indexedDims = advanced.Select(a => a.Dim).ToArray();
         var restDims = Enumerable.Range(0, x.Rank).Where(d => !indexedDims.Contains(d)).ToArray();
         var rest = restDims.Select(d => x.Sizes[d]).ToArray();
@@ -145,6 +131,32 @@ public partial class Tensor
         for (int d = 0; d < b; d++) order.Add(d);
         for (int d = at; d < rest.Length; d++) order.Add(b + d);
         return gathered.Permute([.. order]);
+    }
+
+    /// <summary>
+    /// Int64 index tensors at some dims of <paramref name="x"/>, broadcast together to a batch shape, as one row number
+    /// per batch element into those dims flattened in the given order (negative indices count from the end); an index
+    /// out of range throws, naming <paramref name="op"/>, the dim and the shape. Shared by the indexer and IndexPut.
+    /// </summary>
+    internal static (Shape Batch, long[] Rows) RowNumbers(Tensor x, IReadOnlyList<(int Dim, Tensor Index)> advanced, string op)
+    {
+        var batch = Shape.Wrap([]);
+        foreach (var (_, index) in advanced) batch = Shape.Broadcast(batch, index.Shape, op);
+        int count = batch.NumElements;
+        var rows = new long[count];
+        foreach (var (dim, index) in advanced)
+        {
+            int size = x.Sizes[dim];
+            var positions = index.ExpandTo(batch.Dims).ToArray<long>();
+            for (int j = 0; j < count; j++)
+            {
+                long p = positions[j] < 0 ? positions[j] + size : positions[j];
+                if ((ulong)p >= (ulong)size)
+                    throw new IndexOutOfRangeException($"{op}: index {positions[j]} is out of range for dimension {dim} of size {size} (shape {x.Shape}).");
+                rows[j] = rows[j] * size + p;
+            }
+        }
+        return (batch, rows);
     }
 
     /// <summary>

@@ -71,27 +71,11 @@ public partial class Tensor
         int k = indices.Length;
         if (k == 0 || k > Rank)
             throw new ArgumentException($"IndexPut: {k} index tensors given for a tensor of shape {Shape}; give 1 to {Rank}.");
-        var batch = Shape.Wrap([]);
         foreach (var index in indices)
-        {
             if (index.DType != DType.Int64)
                 throw new ArgumentException($"IndexPut: indices must be int64; got {index.DType.DisplayName()} of shape {index.Shape}.");
-            batch = Shape.Broadcast(batch, index.Shape, "IndexPut");
-        }
+        var (batch, linear) = RowNumbers(this, [.. indices.Select((index, dim) => (dim, index))], "IndexPut");
         int count = batch.NumElements;
-        var linear = new long[count];
-        for (int i = 0; i < k; i++)
-        {
-            int size = Sizes[i];
-            var positions = indices[i].ExpandTo(batch.Dims).ToArray<long>();
-            for (int j = 0; j < count; j++)
-            {
-                long p = positions[j] < 0 ? positions[j] + size : positions[j];
-                if ((ulong)p >= (ulong)size)
-                    throw new IndexOutOfRangeException($"IndexPut: index {positions[j]} is out of range for dimension {i} of size {size} (input shape {Shape}).");
-                linear[j] = linear[j] * size + p;
-            }
-        }
         var rest = Sizes[k..];
         int leading = Shape.CountElements(Sizes[..k]);
         int[] target = [.. batch.Dims, .. rest];
