@@ -88,8 +88,10 @@ public partial class Tensor
 
     private static double[] Draws(double[] source, Func<double, double> probability, Generator generator)
     {
+        // The uniforms in one call (the values of one NextDouble each, in order): a thread-safe generator locks once.
         var outcomes = new double[source.Length];
-        for (int i = 0; i < source.Length; i++) outcomes[i] = generator.NextDouble() < probability(source[i]) ? 1 : 0;
+        generator.FillUniform(outcomes);
+        for (int i = 0; i < source.Length; i++) outcomes[i] = outcomes[i] < probability(source[i]) ? 1 : 0;
         return outcomes;
     }
 }
