@@ -143,13 +143,5 @@ public partial class Tensor
     }
 
     /// <summary>The Euclidean (L2) norm of all elements. Its gradient at zero is 0, as in PyTorch (the subgradient).</summary>
-    public Tensor Norm()
-    {
-        // d√s/ds is infinite at s = 0 and would meet ∂s/∂x = 2x = 0 as ∞·0 = NaN. Where s = 0 the square root takes
-        // 1 instead and Where sends the gradient to the constant 0, so nothing infinite is formed; the formula stays
-        // made of differentiable ops, so double backward still works.
-        var squares = Square().Sum();
-        var isZero = squares.Eq(0.0);
-        return Where(isZero, 0.0, Where(isZero, 1.0, squares).Sqrt());
-    }
+    public Tensor Norm() => Norm(2.0);
 }

@@ -162,7 +162,7 @@ public partial class EdgeValueTests
         new(typeof(SumOp), "Std of one element is NaN", x => x[0].Std(), [V(3)], NaN, [V(NaN)]),
         new(typeof(SumOp), "Var of a constant row is 0", x => x[0].Var(), [V(12345.678, 12345.678, 12345.678)], 0.0, [V(0, 0, 0)]),
         // torch.linalg.vector_norm's backward masks the zero norm: the subgradient 0, not 0/0.
-        new(typeof(SumOp), "Norm of a zero vector", x => x[0].Norm(), [V(0, 0, 0)], 0.0, [V(0, 0, 0)]),
+        new(typeof(NormOp), "Norm of a zero vector", x => x[0].Norm(), [V(0, 0, 0)], 0.0, [V(0, 0, 0)]),
         new(typeof(SumOp), "Sum with opposite infinities", x => x[0].Sum(), [V(Inf, -Inf, 1)], NaN, [V(1, 1, 1)]),
 
         // ---- Activations ----

@@ -81,6 +81,9 @@ internal sealed class NormOp : Node, IGradchecked
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
+        new("Norm", x => x[0].Norm(), [3, 4]),
+        // ‖0‖ has gradient 0 (PyTorch's subgradient), and central differences agree: ‖h‖ = ‖−h‖.
+        new("Norm at zero", x => (x[0] * 0).Norm(), [3, 4]),
         new("Norm p=2 dims", x => x[0].Norm(2, [1]), GradcheckInput.Transposed(3, 4)),
         new("Norm p=1", x => x[0].Norm(1), GradcheckInput.NonZero(3, 4)),
         new("Norm p=3 keepDim", x => x[0].Norm(3, [0], keepDim: true), [3, 4]),
