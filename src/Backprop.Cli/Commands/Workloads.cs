@@ -7,7 +7,7 @@ namespace Backprop.Cli.Commands;
 /// The benchmark workloads (the README's Performance table): float32, random inputs from a fixed seed, and each training
 /// step the whole of what a user's loop does (zero the gradients, forward, loss, backward, optimizer step).
 /// </summary>
-public static class Workloads
+public static partial class Workloads
 {
     /// <summary>The line for one workload.</summary>
     public static string Run(string name, bool reportAllocations) => name switch
@@ -16,6 +16,7 @@ public static class Workloads
         "mlp" => Mlp(reportAllocations),
         "xor" => Xor(reportAllocations),
         "cnn" => Cnn(reportAllocations),
+        "mnist" => MnistTimeToResult(),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Workloads: no such workload."),
     };
 
