@@ -209,7 +209,8 @@ internal static class Engine
                     }
                     continue;
                 }
-                bool needed = captures.ContainsKey(node);
+                // A once-differentiable op's marker has no edges but must run where reached: it is the error.
+                bool needed = captures.ContainsKey(node) || node is OnceDifferentiableBackward;
                 foreach (var next in node.Next) needed |= next is not null && next.NeededStamp == stamp;
                 if (needed) node.NeededStamp = stamp;
             }

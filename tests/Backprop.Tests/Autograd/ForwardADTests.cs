@@ -1,0 +1,192 @@
+namespace Backprop.Tests.AutogradTests;
+
+public class ForwardADTests
+{
+    private static Tensor Vector(params double[] values) => Tensor.FromArray(values);
+
+    private static void AssertClose(double[] expected, Tensor actual, double tolerance = 1e-12)
+    {
+        var values = actual.ToArray<double>();
+        Assert.Equal(expected.Length, values.Length);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(values[i] - expected[i]) <= tolerance * Math.Max(1, Math.Abs(expected[i])),
+                $"element {i}: {values[i]} vs {expected[i]}");
+    }
+
+    [Fact]
+    public void Tangent_of_sin_times_x_is_the_product_rule()
+    {
+        double[] x = [0.3, -1.2, 2.0];
+        double[] v = [1.0, 0.5, -2.0];
+        using (ForwardAD.DualLevel())
+        {
+            var dual = ForwardAD.MakeDual(Vector(x), Vector(v));
+            var (primal, tangent) = ForwardAD.UnpackDual(dual.Sin() * dual);
+            AssertClose(x.Select(a => Math.Sin(a) * a).ToArray(), primal);
+            Assert.NotNull(tangent);
+            AssertClose(x.Select((a, i) => (Math.Cos(a) * a + Math.Sin(a)) * v[i]).ToArray(), tangent);
+        }
+    }
+
+    [Fact]
+    public void One_forward_pass_gives_one_column_of_the_jacobian()
+    {
+        var a = Tensor.FromArray(new[] { 1.0, 2, 3, 4, 5, 6 }, 2, 3);
+        using (ForwardAD.DualLevel())
+        {
+            var x = ForwardAD.MakeDual(Vector(0.5, -1, 2), Vector(0, 1, 0));
+            var tangent = ForwardAD.UnpackDual(a.MatMul(x).Exp().Sum(0)).Tangent!;
+            // d/dx₁ Σᵢ exp((A·x)ᵢ) = Σᵢ exp((A·x)ᵢ)·A_i1.
+            double[] ax = [1 * 0.5 + 2 * -1 + 3 * 2, 4 * 0.5 + 5 * -1 + 6 * 2];
+            AssertClose([Math.Exp(ax[0]) * 2 + Math.Exp(ax[1]) * 5], tangent.Reshape(1));
+        }
+    }
+
+    [Fact]
+    public void Tangents_exist_only_inside_the_level()
+    {
+        Tensor dual, result;
+        using (ForwardAD.DualLevel())
+        {
+            dual = ForwardAD.MakeDual(Vector(1, 2), Vector(3, 4));
+            result = dual * 2.0;
+            Assert.NotNull(ForwardAD.UnpackDual(result).Tangent);
+        }
+        Assert.Null(ForwardAD.UnpackDual(result).Tangent);
+        using (ForwardAD.DualLevel())
+        {
+            Assert.Null(ForwardAD.UnpackDual(dual).Tangent);
+            Assert.Null(ForwardAD.UnpackDual(dual * 2.0).Tangent);
+        }
+    }
+
+    [Fact]
+    public void Make_dual_refuses_a_tangent_of_another_shape_or_outside_a_level()
+    {
+        var outside = Assert.Throws<InvalidOperationException>(() => ForwardAD.MakeDual(Vector(1, 2), Vector(1, 2)));
+        Assert.Contains("DualLevel", outside.Message);
+        using var level = ForwardAD.DualLevel();
+        var shape = Assert.Throws<ShapeMismatchException>(() => ForwardAD.MakeDual(Vector(1, 2), Vector(1, 2, 3)));
+        Assert.Contains("[3]", shape.Message);
+        Assert.Contains("[2]", shape.Message);
+        Assert.Throws<ArgumentException>(() => ForwardAD.MakeDual(Vector(1, 2), Vector(1, 2).Float()));
+        Assert.Throws<InvalidOperationException>(() => ForwardAD.DualLevel());
+    }
+
+    [Fact]
+    public void Non_differentiable_outputs_carry_no_tangent()
+    {
+        using (ForwardAD.DualLevel())
+        {
+            var x = ForwardAD.MakeDual(Vector(3, 1, 2), Vector(1, 1, 1));
+            Assert.Null(ForwardAD.UnpackDual(x.Gt(1.5)).Tangent);
+            Assert.Null(ForwardAD.UnpackDual(x.ArgMax()).Tangent);
+            Assert.Null(ForwardAD.UnpackDual(x.MaxWithIndices(0).Indices).Tangent);
+            Assert.NotNull(ForwardAD.UnpackDual(x.MaxWithIndices(0).Values).Tangent);
+        }
+    }
+
+    [Fact]
+    public void Forward_mode_needs_no_grad_and_records_no_graph()
+    {
+        using (ForwardAD.DualLevel())
+        using (Backprop.Autograd.NoGrad())
+        {
+            var x = ForwardAD.MakeDual(Vector(1, 2), Vector(1, 0));
+            var y = (x * x).Sum();
+            Assert.False(y.RequiresGrad);
+            AssertClose([2.0], ForwardAD.UnpackDual(y).Tangent!.Reshape(1));
+        }
+    }
+
+    [Fact]
+    public void Primal_that_requires_grad_keeps_its_graph_through_the_dual()
+    {
+        var p = Vector(0.5, 1.5).SetRequiresGrad();
+        using (ForwardAD.DualLevel())
+        {
+            var y = (ForwardAD.MakeDual(p, Vector(1, 1)).Exp()).Sum();
+            y.Backward();
+        }
+        AssertClose([Math.Exp(0.5), Math.Exp(1.5)], p.Grad!);
+    }
+
+    /// <summary>Forward-over-reverse: a create-graph gradient computed inside the level on dual inputs has H·v as its tangent.</summary>
+    [Theory]
+    [InlineData("rosenbrock")]
+    [InlineData("log-sum-exp of a matmul")]
+    [InlineData("tanh mlp")]
+    public void Gradient_of_a_dual_input_carries_the_hessian_vector_product(string function)
+    {
+        Func<Tensor, Tensor> f = function switch
+        {
+            "rosenbrock" => x => ((1.0 - x.Narrow(0, 0, 3)).Square() + 100.0 * (x.Narrow(0, 1, 3) - x.Narrow(0, 0, 3).Square()).Square()).Sum(),
+            "log-sum-exp of a matmul" => x => Tensor.FromArray(new[] { 1.0, -2, 0.5, 0.3, 1, -1, 2, 0.1 }, 2, 4).MatMul(x).Unsqueeze(0).LogSumExp(1).Sum(),
+            _ => x => (Tensor.FromArray(new[] { 0.4, -0.3, 1.1, 0.2, -0.7, 0.5, 0.9, -1.2 }, 2, 4).MatMul(x.Tanh()).Tanh().Square()).Sum(),
+        };
+        var point = Vector(-1.2, 1.0, 0.4, -0.3);
+        var v = Vector(0.5, -1.0, 2.0, 0.25);
+
+        // Reference: the Hessian by reverse over reverse, one row per input element.
+        var x0 = point.Clone().SetRequiresGrad();
+        var grad = Backprop.Autograd.Grad([f(x0)], [x0], createGraph: true)[0]!;
+        var hessian = new double[4, 4];
+        for (int i = 0; i < 4; i++)
+        {
+            var row = Backprop.Autograd.Grad([grad[i]], [x0], retainGraph: true)[0]!.ToArray<double>();
+            for (int j = 0; j < 4; j++) hessian[i, j] = row[j];
+        }
+        var vs = v.ToArray<double>();
+        var expected = Enumerable.Range(0, 4).Select(i => Enumerable.Range(0, 4).Sum(j => hessian[i, j] * vs[j])).ToArray();
+
+        var x = point.Clone().SetRequiresGrad();
+        using (ForwardAD.DualLevel())
+        {
+            var dual = ForwardAD.MakeDual(x, v);
+            var g = Backprop.Autograd.Grad([f(dual)], [x], createGraph: true)[0]!;
+            var (_, hvp) = ForwardAD.UnpackDual(g);
+            Assert.NotNull(hvp);
+            AssertClose(expected, hvp, 1e-10);
+        }
+    }
+
+    [Fact]
+    public void In_place_op_on_a_dual_tensor_updates_its_tangent()
+    {
+        using (ForwardAD.DualLevel())
+        {
+            var x = ForwardAD.MakeDual(Vector(1, 2, 3), Vector(1, 1, 1)).Clone();
+            x.MulInPlace(Vector(2, 3, 4));
+            AssertClose([2, 3, 4], ForwardAD.UnpackDual(x).Tangent!);
+            var plain = Vector(5, 5, 5);
+            plain.AddInPlace(x);
+            AssertClose([2, 3, 4], ForwardAD.UnpackDual(plain).Tangent!);
+        }
+    }
+
+    [Fact]
+    public void In_place_write_through_a_view_updates_the_base_and_view_tangents()
+    {
+        using (ForwardAD.DualLevel())
+        {
+            var x = Tensor.Zeros([2, 3], DType.Float64);
+            var row = x[1];
+            row.CopyFrom(ForwardAD.MakeDual(Vector(1, 2, 3), Vector(4, 5, 6)));
+            AssertClose([0, 0, 0, 4, 5, 6], ForwardAD.UnpackDual(x).Tangent!.Reshape(-1));
+            AssertClose([4, 5, 6], ForwardAD.UnpackDual(row).Tangent!);
+            AssertClose([4, 5, 6], ForwardAD.UnpackDual(x[1]).Tangent!);
+        }
+    }
+
+    [Fact]
+    public void A_write_that_bypasses_the_tangent_is_an_error_not_a_stale_tangent()
+    {
+        using (ForwardAD.DualLevel())
+        {
+            var x = ForwardAD.MakeDual(Vector(1, 2), Vector(1, 1)).Clone();
+            x.Detach().FillInPlace(3);
+            var error = Assert.Throws<InvalidOperationException>(() => ForwardAD.UnpackDual(x));
+            Assert.Contains("changed in place", error.Message);
+        }
+    }
+}
