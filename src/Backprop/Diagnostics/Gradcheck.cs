@@ -203,6 +203,9 @@ public static class Gradcheck
         return Check(testCase.Function, inputs, testCase.Eps, testCase.Atol, testCase.Rtol, checkForwardAd, seed);
     }
 
+    /// <summary>Runs one table row in forward mode: draws its inputs as <see cref="Run"/> does and checks its JVPs.</summary>
+    public static ForwardGradcheckResult RunForward(GradcheckCase testCase, ulong seed = 0) => Run(testCase, seed, checkForwardAd: true).Forward!;
+
     /// <summary>A float64 leaf that requires grad, with values from the spec's domain and memory in the spec's layout.</summary>
     public static Tensor MakeInput(GradcheckInput spec, Generator generator)
     {

@@ -189,4 +189,44 @@ public class ForwardADTests
             Assert.Contains("changed in place", error.Message);
         }
     }
+
+    [Fact]
+    public void Readme_examples_give_a_jacobian_column_and_a_hessian_vector_product()
+    {
+        var model = new Backprop.Nn.Sequential(new Backprop.Nn.Linear(3, 4, dtype: DType.Float64), new Backprop.Nn.Tanh(),
+            new Backprop.Nn.Linear(4, 2, dtype: DType.Float64));
+        var point = Vector(0.3, -0.8, 1.1).Unsqueeze(0);
+        var direction = Vector(0, 1, 0).Unsqueeze(0);
+        Tensor column;
+        // --- README: "Forward mode" ---
+        using (ForwardAD.DualLevel())
+        {
+            var x = ForwardAD.MakeDual(point, direction);
+            var (y, jvp) = ForwardAD.UnpackDual(model.Forward(x));
+            // --- end ---
+            column = jvp!;
+        }
+        var input = point.Clone().SetRequiresGrad();
+        var output = model.Forward(input);
+        for (int i = 0; i < 2; i++)
+        {
+            var row = Backprop.Autograd.Grad([output[0, i]], [input], retainGraph: true)[0]!.ToArray<double>();
+            double expected = row[1];
+            Assert.True(Math.Abs(column[0, i].Item<double>() - expected) <= 1e-12 * Math.Max(1, Math.Abs(expected)), $"output {i}");
+        }
+
+        var w = Vector(0.5, -1.0).SetRequiresGrad();
+        var v = Vector(1.0, 2.0);
+        Tensor Loss(Tensor p) => (p.Pow(3) * p.Flip(0)).Sum();   // H = [[6w₀w₁, 3w₀² + 3w₁²], [3w₀² + 3w₁², 6w₀w₁]]
+        Tensor? hv;
+        // --- README: "Forward mode", forward-over-reverse ---
+        using (ForwardAD.DualLevel())
+        {
+            var g = Backprop.Autograd.Grad([Loss(ForwardAD.MakeDual(w, v))], [w], createGraph: true)[0]!;
+            hv = ForwardAD.UnpackDual(g).Tangent;                  // H·v
+        }
+        // --- end ---
+        double a = 6 * 0.5 * -1.0, b = 3 * 0.25 + 3 * 1.0;
+        AssertClose([a * 1 + b * 2, b * 1 + a * 2], hv!);
+    }
 }
