@@ -127,14 +127,22 @@ public static class ForwardAD
     /// A view without a tangent of its own whose base was given one by an in-place write after the view was made (as
     /// <c>row = x[1]</c> before <c>x[1, 1..] = dual</c>): the view's tangent is its part of the base's.
     /// </summary>
-    private static Tensor? ViewOfWrittenBase(Level level, Tensor tensor)
+    private static Tensor? ViewOfWrittenBase(Level level, Tensor tensor) =>
+        tensor.ViewBase is { } root && level.Tangents.TryGetValue(root, out var rootEntry) && rootEntry.Version > tensor.ViewCreatedVersion &&
+        TryReadFromBase(level, tensor, out var tangent) ? tangent : null;
+
+    /// <summary>
+    /// The view's tangent read from its base's current one (zero when the base's is) and recorded as of the view's
+    /// version; false when the base has no current tangent entry.
+    /// </summary>
+    private static bool TryReadFromBase(Level level, Tensor view, out Tensor? tangent)
     {
-        if (tensor.ViewBase is not { } root || !level.Tangents.TryGetValue(root, out var rootEntry)) return null;
-        if (rootEntry.Version != root.Version || rootEntry.Version <= tensor.ViewCreatedVersion || rootEntry.Tangent is not { } rootTangent) return null;
-        Tensor tangent;
-        using (Suspend()) tangent = tensor.GatherFromBase(rootTangent);
-        level.Tangents.AddOrUpdate(tensor, new TangentEntry(tangent, tensor.Version));
-        return tangent;
+        tangent = null;
+        if (view.ViewBase is not { } root || !level.Tangents.TryGetValue(root, out var rootEntry) || rootEntry.Version != root.Version) return false;
+        if (rootEntry.Tangent is { } rootTangent)
+            using (Suspend()) tangent = view.GatherFromBase(rootTangent);
+        level.Tangents.AddOrUpdate(view, new TangentEntry(tangent, view.Version));
+        return true;
     }
 
     /// <summary>
@@ -144,14 +152,7 @@ public static class ForwardAD
     /// </summary>
     private static Tensor? RefreshStaleTangent(Level level, Tensor tensor, TangentEntry entry)
     {
-        if (tensor.ViewBase is { } root && level.Tangents.TryGetValue(root, out var rootEntry) && rootEntry.Version == root.Version)
-        {
-            Tensor? tangent = null;
-            if (rootEntry.Tangent is { } rootTangent)
-                using (Suspend()) tangent = tensor.GatherFromBase(rootTangent);
-            level.Tangents.AddOrUpdate(tensor, new TangentEntry(tangent, tensor.Version));
-            return tangent;
-        }
+        if (TryReadFromBase(level, tensor, out var tangent)) return tangent;
         // Known zero before, and still no tangent anywhere: an in-place write without tangents keeps it zero.
         if (entry.Tangent is null) return null;
         throw new InvalidOperationException(
@@ -185,12 +186,7 @@ public static class ForwardAD
     /// <summary>After an in-place write through <paramref name="view"/> into its base: its tangent is read from the base's.</summary>
     internal static void AfterWriteThroughView(Tensor view)
     {
-        if (t_level is not { } level || view.ViewBase is not { } root || !level.Tangents.TryGetValue(root, out var rootEntry)) return;
-        if (rootEntry.Version != root.Version) return;
-        Tensor? tangent = null;
-        if (rootEntry.Tangent is { } rootTangent)
-            using (Suspend()) tangent = view.GatherFromBase(rootTangent);
-        level.Tangents.AddOrUpdate(view, new TangentEntry(tangent, view.Version));
+        if (t_level is { } level) TryReadFromBase(level, view, out _);
     }
 
     /// <summary>Stops tangent propagation until disposed (while a forward-mode rule computes a tangent).</summary>

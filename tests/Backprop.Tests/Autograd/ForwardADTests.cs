@@ -155,6 +155,26 @@ public class ForwardADTests
     }
 
     [Fact]
+    public void Tangent_records_a_graph_to_the_primal_for_reverse_over_forward()
+    {
+        double[] values = [0.3, -1.2, 2.0];
+        double[] v = [1.0, 0.5, -2.0];
+        var x = Vector(values).SetRequiresGrad();
+        using (ForwardAD.DualLevel())
+        {
+            var dual = ForwardAD.MakeDual(x, Vector(v));
+            var tangent = ForwardAD.UnpackDual((dual.Sin() * dual).Exp()).Tangent!;
+            // t = e^(x sin x)·(x cos x + sin x)·v, so ∂t/∂x = e^(x sin x)·((x cos x + sin x)² + 2 cos x − x sin x)·v.
+            var gradient = Backprop.Autograd.Grad([tangent.Sum()], [x])[0]!;
+            AssertClose(values.Select((a, i) =>
+            {
+                double slope = a * Math.Cos(a) + Math.Sin(a);
+                return Math.Exp(a * Math.Sin(a)) * (slope * slope + 2 * Math.Cos(a) - a * Math.Sin(a)) * v[i];
+            }).ToArray(), gradient, 1e-12);
+        }
+    }
+
+    [Fact]
     public void In_place_op_on_a_dual_tensor_updates_its_tangent()
     {
         using (ForwardAD.DualLevel())
