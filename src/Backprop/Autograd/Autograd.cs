@@ -96,6 +96,12 @@ public static class Autograd
 
     internal static bool IsAnomalyEnabled => t_anomaly;
 
+    /// <summary>
+    /// Whether a backward formula must be written in tensor ops rather than a fused kernel: when it is recorded
+    /// (createGraph), or when tangents flow through it (forward-over-reverse), since a kernel is a constant to both.
+    /// </summary>
+    internal static bool BackwardRecords => !t_gradDisabled || ForwardAD.IsPropagating;
+
     /// <summary>Whether backward checks every gradient it computes for NaN and ±∞ (anomaly mode or the sentinel is on).</summary>
     public static bool IsCheckingNonFinite => t_checkingNonFinite;
 
@@ -142,15 +148,22 @@ public static class Autograd
         if (modes.SentinelDepth > 0) Set(modes.WithSentinelDepth(modes.SentinelDepth - 1));
     }
 
-    /// <summary>Whether recording is on and any of the tensors requires grad, i.e. whether an op should record a node.</summary>
-    internal static bool IsRecording(Tensor a) => !t_gradDisabled && a.RequiresGrad;
+    /// <summary>
+    /// Whether an op should create a node: recording is on and any of the tensors requires grad, or a dual level is
+    /// propagating tangents and any of them carries one (the node then computes the output's tangent).
+    /// </summary>
+    internal static bool IsRecording(Tensor a) =>
+        (!t_gradDisabled && a.RequiresGrad) || (ForwardAD.IsPropagating && ForwardAD.HasTangent(a));
 
-    internal static bool IsRecording(Tensor a, Tensor b) => !t_gradDisabled && (a.RequiresGrad || b.RequiresGrad);
+    internal static bool IsRecording(Tensor a, Tensor b) =>
+        (!t_gradDisabled && (a.RequiresGrad || b.RequiresGrad)) || (ForwardAD.IsPropagating && (ForwardAD.HasTangent(a) || ForwardAD.HasTangent(b)));
 
     internal static bool IsRecording(ReadOnlySpan<Tensor> tensors)
     {
-        if (t_gradDisabled) return false;
-        foreach (var t in tensors) if (t.RequiresGrad) return true;
+        if (!t_gradDisabled)
+            foreach (var t in tensors) if (t.RequiresGrad) return true;
+        if (ForwardAD.IsPropagating)
+            foreach (var t in tensors) if (ForwardAD.HasTangent(t)) return true;
         return false;
     }
 

@@ -41,7 +41,7 @@ internal sealed class LinearOp : Node, IGradchecked
     // ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x, ∂L/∂b = Σ over the batch of G: the δ·aᵀ and Σδ of the textbook.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
-        if (Autograd.IsGradEnabled) BackwardWithGraph(g, grads);
+        if (Autograd.BackwardRecords) BackwardWithGraph(g, grads);
         else BackwardKernels(g, grads);
     }
 
@@ -92,6 +92,15 @@ internal sealed class LinearOp : Node, IGradchecked
             grads[1] = Tensor.MatMul(g2.T, x2);
         }
         if (InputCount > 2 && NeedsGrad(2)) grads[2] = g2.Sum(0);
+    }
+
+    // dx·Wᵀ + x·dWᵀ + db.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var viaInput = t[0] is { } tx ? Apply(tx, x[1], null) : null;
+        var viaWeight = t[1] is { } tw ? Apply(x[0], tw, null) : null;
+        var viaBias = x.Length > 2 && t[2] is { } tb ? tb.ExpandTo(y.Sizes) : null;
+        return ForwardAD.Plus(ForwardAD.Plus(viaInput, viaWeight), viaBias);
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

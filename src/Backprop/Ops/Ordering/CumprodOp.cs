@@ -28,7 +28,7 @@ internal sealed class CumprodOp : Node, IGradchecked
         var x = Saved(0);
         bool hasZeros;
         using (Autograd.NoGrad()) hasZeros = x.NumElements > 0 && x.Eq(0.0).To(DType.Float64).Sum().Item<double>() > 0;
-        grads[0] = hasZeros && Autograd.IsGradEnabled ? QuadraticGradient(x, g, _dim) : MaskedGradient(x, g, _dim);
+        grads[0] = hasZeros && Autograd.BackwardRecords ? QuadraticGradient(x, g, _dim) : MaskedGradient(x, g, _dim);
     }
 
     /// <summary>
@@ -73,6 +73,9 @@ internal sealed class CumprodOp : Node, IGradchecked
     }
 
     private static readonly Tensor WithZeros = Tensor.FromArray(new[] { 1.5, 0, -0.7, 0, 1.2, 0.9, 0, 2, -1.1, 0.4, 0.8, -1.3 }, 3, 4);
+
+    // Through the backward, which handles zeros exactly (dividing by x would not).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => JvpThroughBackward(t, y);
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
