@@ -1,0 +1,50 @@
+using Backprop.MpiWorker;
+
+namespace Backprop.Tests.Distributed;
+
+/// <summary>Real MPI processes: two ranks started by mpirun on this machine.</summary>
+[Collection("mpirun")]
+public class MpiTests
+{
+    [Fact]
+    public void Collectives_GiveTheSameResultsOnEveryRank()
+    {
+        var ranks = MpiRun.Run("collectives");
+        for (int rank = 0; rank < 2; rank++)
+        {
+            var lines = ranks[rank].Split('\n');
+            Assert.Equal("size 2", lines[0]);
+            Assert.Equal("allreduce_float 3 30", lines[1]);
+            Assert.Equal($"allreduce_double {(3 * Math.Pow(2, -30)).ToString("R", System.Globalization.CultureInfo.InvariantCulture)}", lines[2]);
+            Assert.Equal("broadcast 3.5 -1", lines[3]);
+            // Each rank received the previous rank's number around the ring.
+            Assert.Equal($"ring {1 - rank} {1 - rank} {1 - rank}", lines[4]);
+        }
+    }
+
+    [Fact]
+    public void DataParallelSteps_MatchOneProcessOnTheGlobalBatch()
+    {
+        var ranks = MpiRun.Run("ddp");
+        // The replicas stay identical bit for bit: same broadcast start, same averaged gradients, same steps.
+        Assert.Equal(ranks[0], ranks[1]);
+        var distributed = DdpScenario.Parse(ranks[0]);
+        var single = DdpScenario.Parse(DdpScenario.Format(DdpScenario.TrainSingleProcess()));
+        Assert.Equal(single.Keys.Order(), distributed.Keys.Order());
+        foreach (var (name, expected) in single)
+        {
+            var actual = distributed[name];
+            Assert.Equal(expected.Length, actual.Length);
+            double scale = expected.Max(v => Math.Abs((double)v));
+            for (int i = 0; i < expected.Length; i++)
+            {
+                // Summation order differs (two half-batch means, two micro-batches), so float32 rounding, compounded over the steps.
+                double error = Math.Abs((double)actual[i] - expected[i]);
+                Assert.True(error <= 1e-5 * scale, $"{name}[{i}]: data-parallel {actual[i]} vs single process {expected[i]} (error {error:G3}, bound {1e-5 * scale:G3})");
+            }
+        }
+        // The training moved the parameters: an initial state that never changed could not prove anything.
+        var initial = DdpScenario.Parse(DdpScenario.Format(DdpScenario.BuildModel(seed: 7)));
+        Assert.Contains(single, p => p.Value.Zip(initial[p.Key]).Any(v => Math.Abs(v.First - v.Second) > 1e-3));
+    }
+}
