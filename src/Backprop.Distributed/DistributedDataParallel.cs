@@ -58,6 +58,12 @@ public sealed class DistributedDataParallel<TInput, TOutput> : Module<TInput, TO
         return new RemovableHandle(() => _reducer.RequireSync = previous);
     }
 
+    /// <summary>
+    /// Overwrites every rank's buffers with rank 0's (every rank must call it): before evaluating, since each
+    /// replica's running statistics last moved with its own shard.
+    /// </summary>
+    public void BroadcastBuffersFromRoot() => TensorBroadcast.FromRoot(_buffers, Group, root: 0);
+
     protected override TOutput ForwardCore(TInput input)
     {
         if (BroadcastBuffers && IsTraining && _buffers.Length > 0 && Group.Size > 1)
