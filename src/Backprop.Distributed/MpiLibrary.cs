@@ -84,7 +84,12 @@ internal sealed unsafe class MpiLibrary
     private static MpiLibrary Load()
     {
         var configured = Environment.GetEnvironmentVariable("BACKPROP_MPI_LIBRARY");
-        string[] candidates = configured is { Length: > 0 } ? [configured] : ["libmpi.so.40", "libmpi.so"];
+        return Load(configured is { Length: > 0 } ? [configured] : ["libmpi.so.40", "libmpi.so"]);
+    }
+
+    /// <summary>The first of <paramref name="candidates"/> (names or paths) that loads and is Open MPI.</summary>
+    internal static MpiLibrary Load(IReadOnlyList<string> candidates)
+    {
         if (!OperatingSystem.IsLinux())
             throw new DllNotFoundException($"MPI: the Open MPI binding supports Linux only; this is {RuntimeInformation.OSDescription}. {InstallHint}");
         foreach (var name in candidates)
