@@ -14,6 +14,7 @@ string result = args[0] switch
 {
     "ddp" => DdpScenario.Format(DdpScenario.TrainDataParallel(world)),
     "collectives" => CollectivesScenario.Run(world),
+    "pipeline" => PipelineScenario.RunPipelined(world),
     _ => throw new ArgumentException($"unknown scenario {args[0]}"),
 };
 File.WriteAllText(output, result);

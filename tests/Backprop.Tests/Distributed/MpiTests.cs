@@ -47,4 +47,28 @@ public class MpiTests
         var initial = DdpScenario.Parse(DdpScenario.Format(DdpScenario.BuildModel(seed: 7)));
         Assert.Contains(single, p => p.Value.Zip(initial[p.Key]).Any(v => Math.Abs(v.First - v.Second) > 1e-3));
     }
+
+    [Fact]
+    public void PipelineStep_GivesTheUnsplitModelsGradients()
+    {
+        var ranks = MpiRun.Run("pipeline");
+        var stage0 = DdpScenario.Parse(ranks[0]);
+        var stage1 = DdpScenario.Parse(ranks[1]);
+        // Each rank holds a nonempty, distinct part of the model, and together all of it.
+        Assert.NotEmpty(stage0);
+        Assert.NotEmpty(stage1);
+        var expected = PipelineScenario.SingleProcessGradients();
+        Assert.Equal(expected.Keys.Order(), stage0.Keys.Concat(stage1.Keys).Order());
+        foreach (var (name, actual) in stage0.Concat(stage1))
+        {
+            var reference = expected[name];
+            double scale = reference.Max(v => Math.Abs((double)v));
+            Assert.True(scale > 0, $"{name}: the reference gradient is zero, which would prove nothing");
+            for (int i = 0; i < reference.Length; i++)
+            {
+                double error = Math.Abs((double)actual[i] - reference[i]);
+                Assert.True(error <= 1e-5 * scale, $"{name}[{i}]: pipelined {actual[i]} vs unsplit {reference[i]} (error {error:G3})");
+            }
+        }
+    }
 }
