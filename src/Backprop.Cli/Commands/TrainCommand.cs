@@ -19,9 +19,9 @@ namespace Backprop.Cli.Commands;
 public static class TrainCommand
 {
     private static readonly HashSet<string> ValueOptions =
-        ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads"];
+        ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads", "bucket-mb"];
 
-    private static readonly HashSet<string> FlagOptions = ["json", "diagnose", "no-nan-check", "distributed"];
+    private static readonly HashSet<string> FlagOptions = ["json", "diagnose", "no-nan-check", "distributed", "no-overlap"];
 
     /// <summary>Options that define the run (see <see cref="TrainSettings"/>): a resumed run takes them from its checkpoint.</summary>
     private static readonly string[] SettingOptions = ["model", "hidden", "init", "optimizer", "lr", "batch-size", "seed", "limit"];
@@ -74,7 +74,11 @@ public static class TrainCommand
             throw Usage($"--hidden sets the widths of an mlp; the {fixedModel.Name} model's layers are fixed.");
         var architecture = ModelRegistry.Resolve(info, settings.Model, settings.Hidden);
         var data = DatasetCatalog.Load(info, architecture, RunSeeds.From(settings.Seed), settings.Limit, dataDirectory);
-        var trainer = new Trainer(settings, data, architecture, world);
+        if (world is null && (options.String("bucket-mb") is not null || options.Flag("no-overlap")))
+            throw Usage("--bucket-mb and --no-overlap tune --distributed training; add --distributed (under mpirun).");
+        long bucketBytes = (long)(options.Double("bucket-mb", GradientReducer.DefaultBucketCapBytes / 1048576.0) * 1048576);
+        if (bucketBytes < 1) throw Usage($"--bucket-mb must be positive; got '{options.String("bucket-mb")}'.");
+        var trainer = new Trainer(settings, data, architecture, world, bucketBytes, overlap: !options.Flag("no-overlap"));
         if (checkpoint is not null)
         {
             Restore(trainer, checkpoint, resumePath!);
@@ -130,6 +134,7 @@ public static class TrainCommand
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{info.Name}: test accuracy {TrainingReport.Percent(last.TestAccuracy)}, train accuracy {TrainingReport.Percent(last.TrainAccuracy)}, " +
             $"loss {TrainingReport.Loss(last.Loss)} after {trainer.Epoch} epochs ({trainer.Epoch - firstEpoch + 1} in this run, {seconds:F2}s)"));
+        if (trainer.DataParallel is { } ddp) console.WriteLine(CommunicationSummary(trainer, ddp.Reducer));
         if (outDirectory is not null)
         {
             var written = RunOutputs.WriteAll(outDirectory, trainer);
@@ -173,6 +178,8 @@ public static class TrainCommand
               --distributed        data-parallel over MPI, started as `mpirun -np N backprop train …`: each rank
                                    trains on its slice of every batch, gradients are averaged (all-reduce), rank 0
                                    alone prints and writes --out; a checkpoint resumes with any N (or without MPI)
+              --bucket-mb MB       with --distributed: gradient megabytes per all-reduce (default 25, as PyTorch)
+              --no-overlap         with --distributed: all-reduce after backward instead of during it (to measure)
               --json               plain progress lines, and the result as one JSON object on the last line
               --diagnose           watch the gradients: after training, a per-layer report (vanishing, exploding,
                                    dead ReLU units, non-finite values) and grad-norms.png (in --out, or here)
@@ -230,6 +237,19 @@ public static class TrainCommand
             }
         }
         return true;
+    }
+
+    /// <summary>Rank 0's share of step time in all-reduce, and how much of it backward did not have to wait for.</summary>
+    private static string CommunicationSummary(Trainer trainer, GradientReducer reducer)
+    {
+        double steps = trainer.StepSeconds, allReduce = reducer.AllReduceSeconds, waited = reducer.WaitSeconds;
+        var buckets = reducer.Buckets;
+        string sizes = string.Join("+", buckets.Select(b => (b.Bytes / 1048576.0).ToString("0.###", CultureInfo.InvariantCulture)));
+        string overlap = reducer.Overlap
+            ? FormattableString.Invariant($"backward waited {waited:F2}s for it ({Math.Max(allReduce - waited, 0):F2}s hidden by overlap)")
+            : "run after backward (--no-overlap)";
+        return FormattableString.Invariant(
+            $"rank 0: steps {steps:F2}s; all-reduce {allReduce:F2}s ({allReduce / Math.Max(steps, 1e-9):P0} of it) in {buckets.Count} bucket(s) of {sizes} MB; {overlap}");
     }
 
     /// <summary>Initializes MPI for a run started by mpirun; a missing Open MPI is a usage error saying what to install.</summary>

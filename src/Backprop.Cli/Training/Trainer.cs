@@ -36,7 +36,10 @@ public sealed class Trainer : ICheckpointable
     private readonly DistributedDataParallel<Tensor, Tensor>? _ddp;
 
     /// <param name="group">The ranks training together, or null for one process.</param>
-    public Trainer(TrainSettings settings, TrainingData data, ModelArchitecture architecture, IProcessGroup? group = null)
+    /// <param name="bucketCapBytes">Gradient bytes per all-reduce with a group.</param>
+    /// <param name="overlap">With a group: all-reduce during backward (false: after it, to measure what overlap hides).</param>
+    public Trainer(TrainSettings settings, TrainingData data, ModelArchitecture architecture, IProcessGroup? group = null,
+        long bucketCapBytes = GradientReducer.DefaultBucketCapBytes, bool overlap = true)
     {
         Settings = settings;
         Data = data;
@@ -44,7 +47,7 @@ public sealed class Trainer : ICheckpointable
         var seeds = RunSeeds.From(settings.Seed);
         Model = architecture.Build(new Generator(seeds.Model), settings.Init);
         // Rank 0's initial weights are broadcast, so a replica's own draw never matters (all draw the same anyway).
-        if (group is not null) _ddp = new DistributedDataParallel<Tensor, Tensor>(Model, group);
+        if (group is not null) _ddp = new DistributedDataParallel<Tensor, Tensor>(Model, group, bucketCapBytes, overlap);
         Group = group;
         Optimizer = Optimizers.Create(settings.Optimizer, Model.Parameters(), settings.LearningRate);
         // Tabular batches are a cheap gather; a prefetch thread per epoch would cost more than it hides.
@@ -76,13 +79,16 @@ public sealed class Trainer : ICheckpointable
     /// <summary>The model with what <c>predict</c> needs to use it.</summary>
     public Classifier Classifier { get; }
 
+    /// <summary>Seconds spent in training steps (forward, backward, all-reduce, optimizer) in this process, evaluation excluded.</summary>
+    public double StepSeconds { get; private set; }
+
     /// <summary>Epochs trained so far (resumed ones included).</summary>
     public int Epoch => _history.Count;
 
     public IReadOnlyList<EpochResult> History => _history;
 
     /// <summary>Trains one epoch, then evaluates on the whole training and test sets.</summary>
-    /// <param name="onBatch">Called after each batch with the epoch's running loss and accuracy.</param>
+    /// <param name="onBatch">Called after each batch with the epoch's running loss and accuracy (this rank's share with a group).</param>
     public EpochResult RunEpoch(Action<BatchProgress>? onBatch = null)
     {
         var clock = Stopwatch.StartNew();
@@ -90,6 +96,7 @@ public sealed class Trainer : ICheckpointable
         double lossSum = 0;
         long correct = 0;
         Model.Train();
+        var steps = Stopwatch.StartNew();
         foreach (var (inputs, labels) in Loader)
         {
             int rows = labels.Size(0);
@@ -103,10 +110,9 @@ public sealed class Trainer : ICheckpointable
                 var localSum = Loss(output, localLabels, Reduction.Sum);
                 (localSum * ((double)ddp.Group.Size / rows)).Backward();
                 Optimizer.Step();
-                double[] totals = [localSum.Item<double>(), Matches(Classifier.Decide(output, Architecture.Output), localLabels.ToArray<long>())];
-                ddp.Group.AllReduceSum(totals);
-                lossSum += totals[0];
-                correct += (long)totals[1];
+                // This rank's share; summed over the ranks once, after the epoch (every collective is a wait for the slowest rank).
+                lossSum += localSum.Item<double>();
+                correct += Matches(Classifier.Decide(output, Architecture.Output), localLabels.ToArray<long>());
             }
             else
             {
@@ -119,6 +125,13 @@ public sealed class Trainer : ICheckpointable
             }
             seen += rows;
             onBatch?.Invoke(new BatchProgress(epoch, ++batch, batches, lossSum / seen, (double)correct / seen));
+        }
+        StepSeconds += steps.Elapsed.TotalSeconds;
+        if (Group is { } group)
+        {
+            double[] totals = [lossSum, correct];
+            group.AllReduceSum(totals);
+            (lossSum, correct) = (totals[0], (long)totals[1]);
         }
         var (_, trainAccuracy) = Evaluate(_trainInputs, _trainLabels);
         var (testLoss, testAccuracy) = Evaluate(_testInputs, _testLabels);
