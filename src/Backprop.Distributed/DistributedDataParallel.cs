@@ -66,6 +66,7 @@ public sealed class DistributedDataParallel<TInput, TOutput> : Module<TInput, TO
 
     protected override TOutput ForwardCore(TInput input)
     {
+        _reducer.DiscardUnfinishedBackward();
         if (BroadcastBuffers && IsTraining && _buffers.Length > 0 && Group.Size > 1)
             TensorBroadcast.FromRoot(_buffers, Group, root: 0);
         return Module.Forward(input);

@@ -196,6 +196,18 @@ public sealed class GradientReducer : IDisposable
         }
     }
 
+    /// <summary>
+    /// Forgets a backward pass that threw before its end (its callback never ran): waits for the all-reduces it
+    /// launched and empties the buckets, so the next backward starts clean. Called before each training forward.
+    /// </summary>
+    public void DiscardUnfinishedBackward()
+    {
+        if (!_callbackQueued) return;
+        for (int i = 0; i < _launched; i++) _done.Wait();
+        (_launched, _nextToLaunch, _callbackQueued, _workerError) = (0, 0, false, null);
+        foreach (var bucket in _buckets) bucket.Reset();
+    }
+
     public void Dispose()
     {
         foreach (var hook in _hooks) hook.Dispose();

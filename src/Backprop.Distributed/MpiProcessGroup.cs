@@ -91,14 +91,10 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
             CheckOpen();
             fixed (float* p = values)
             {
+                nint address = (nint)p;
                 // An empty message is still one message: the receiver waits for it.
-                int start = 0;
-                do
-                {
-                    int count = Math.Min(MaxCount, values.Length - start);
-                    _mpi.Check(_mpi.Send(p + start, count, _mpi.Float, destination, tag, _mpi.CommWorld), "MPI_Send");
-                    start += count;
-                } while (start < values.Length);
+                InPieces(values.Length, sizeof(float), evenIfEmpty: true, "MPI_Send",
+                    (offset, count) => _mpi.Send((byte*)address + offset, count, _mpi.Float, destination, tag, _mpi.CommWorld));
             }
         }
     }
@@ -111,14 +107,10 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
             CheckOpen();
             fixed (float* p = values)
             {
-                int start = 0;
-                do
-                {
-                    int count = Math.Min(MaxCount, values.Length - start);
-                    // MPI_STATUS_IGNORE is a null pointer in Open MPI.
-                    _mpi.Check(_mpi.Recv(p + start, count, _mpi.Float, source, tag, _mpi.CommWorld, null), "MPI_Recv");
-                    start += count;
-                } while (start < values.Length);
+                nint address = (nint)p;
+                // MPI_STATUS_IGNORE is a null pointer in Open MPI.
+                InPieces(values.Length, sizeof(float), evenIfEmpty: true, "MPI_Recv",
+                    (offset, count) => _mpi.Recv((byte*)address + offset, count, _mpi.Float, source, tag, _mpi.CommWorld, null));
             }
         }
     }
@@ -136,7 +128,7 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         }
     }
 
-    /// <summary>MPI counts are 32-bit: longer buffers go in pieces of this many elements.</summary>
+    /// <summary>The most elements one MPI call is given.</summary>
     private const int MaxCount = 1 << 30;
 
     private void AllReduce<T>(Span<T> values, nint type, int elementSize) where T : unmanaged
@@ -145,11 +137,11 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         {
             CheckOpen();
             fixed (T* p = values)
-                for (int start = 0; start < values.Length; start += MaxCount)
-                {
-                    int count = Math.Min(MaxCount, values.Length - start);
-                    _mpi.Check(_mpi.Allreduce(MpiLibrary.InPlace, (byte*)p + (long)start * elementSize, count, type, _mpi.Sum, _mpi.CommWorld), "MPI_Allreduce");
-                }
+            {
+                nint address = (nint)p;
+                InPieces(values.Length, elementSize, evenIfEmpty: false, "MPI_Allreduce",
+                    (offset, count) => _mpi.Allreduce(MpiLibrary.InPlace, (byte*)address + offset, count, type, _mpi.Sum, _mpi.CommWorld));
+            }
         }
     }
 
@@ -160,12 +152,28 @@ public sealed unsafe class MpiProcessGroup : IProcessGroup
         {
             CheckOpen();
             fixed (T* p = values)
-                for (int start = 0; start < values.Length; start += MaxCount)
-                {
-                    int count = Math.Min(MaxCount, values.Length - start);
-                    _mpi.Check(_mpi.Bcast((byte*)p + (long)start * elementSize, count, type, root, _mpi.CommWorld), "MPI_Bcast");
-                }
+            {
+                nint address = (nint)p;
+                InPieces(values.Length, elementSize, evenIfEmpty: false, "MPI_Bcast",
+                    (offset, count) => _mpi.Bcast((byte*)address + offset, count, type, root, _mpi.CommWorld));
+            }
         }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="call"/>(byte offset, element count) over pieces of at most <see cref="MaxCount"/> elements
+    /// (MPI counts are 32-bit), checking each result.
+    /// </summary>
+    private void InPieces(int length, int elementSize, bool evenIfEmpty, string name, Func<long, int, int> call)
+    {
+        if (length == 0 && !evenIfEmpty) return;
+        int start = 0;
+        do
+        {
+            int count = Math.Min(MaxCount, length - start);
+            _mpi.Check(call((long)start * elementSize, count), name);
+            start += count;
+        } while (start < length);
     }
 
     private void CheckPeer(int rank, string call)

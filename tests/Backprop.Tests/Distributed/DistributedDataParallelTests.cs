@@ -129,4 +129,29 @@ public class DistributedDataParallelTests
         Assert.All(buckets, b => Assert.True(b.Bytes <= 3_000_000, $"bucket of {b.Bytes} bytes"));
         Assert.Equal(["2.bias", "2.weight", "1.bias", "1.weight", "0.bias", "0.weight"], buckets.SelectMany(b => b.Parameters));
     }
+
+    [Fact]
+    public void ABackwardThatThrew_DoesNotSpoilTheNextStep()
+    {
+        var (x, y) = DdpScenario.Batch(2);
+        var reference = DdpScenario.BuildModel(seed: 7);
+        Functional.MseLoss(reference.Forward(x), y).Backward();
+        var expected = Grads(reference);
+        var grads = LocalRanks.Run(2, group =>
+        {
+            var model = DdpScenario.BuildModel(seed: 7);
+            using var ddp = new DistributedDataParallel<Tensor, Tensor>(model, group, bucketCapBytes: 2048);
+            var rows = (group.Rank * 4)..((group.Rank + 1) * 4);
+            // A hook on the input throws once the last layers' gradients (and their buckets) are done.
+            var input = x[rows].Detach();
+            input.RequiresGrad = true;
+            using (input.RegisterHook(_ => throw new InvalidOperationException("user hook failed")))
+                Assert.ThrowsAny<InvalidOperationException>(() => Functional.MseLoss(ddp.Forward(input), y[rows]).Backward());
+            model.ZeroGrad();
+            Functional.MseLoss(ddp.Forward(x[rows]), y[rows]).Backward();
+            return Grads(model);
+        });
+        Assert.Equal(grads[0], grads[1]);
+        AssertClose(expected, grads[0], 1e-6, "gradient after a failed backward");
+    }
 }

@@ -3,7 +3,7 @@ using Backprop.MpiWorker;
 namespace Backprop.Tests.Distributed;
 
 /// <summary>Real MPI processes: two ranks started by mpirun on this machine.</summary>
-[Collection("mpirun")]
+[Collection(nameof(Backprop.Tests.Cli.CliRunner))]
 public class MpiTests
 {
     [Fact]
@@ -69,6 +69,36 @@ public class MpiTests
                 double error = Math.Abs((double)actual[i] - reference[i]);
                 Assert.True(error <= 1e-5 * scale, $"{name}[{i}]: pipelined {actual[i]} vs unsplit {reference[i]} (error {error:G3})");
             }
+        }
+    }
+
+    [Fact]
+    public void TrainDistributed_MatchesOneProcess_AndItsCheckpointResumesWithoutMpi()
+    {
+        var distributed = Directory.CreateTempSubdirectory("backprop-ddp-cli-");
+        var single = Directory.CreateTempSubdirectory("backprop-cli-");
+        try
+        {
+            string printed = MpiRun.Start(2, "backprop.dll", "train", "moons", "--distributed", "--threads", "1", "--epochs", "2", "--json", "--out", distributed.FullName);
+            // Rank 0 alone prints: one header (after the terminal-mode escape .NET writes to mpirun's pseudo-terminal).
+            Assert.Single(printed.Split('\n'), l => l.Contains("train moons:", StringComparison.Ordinal));
+            Assert.Contains("2 ranks (MPI)", printed);
+            Assert.Contains("rank 0: steps", printed);
+
+            // The distributed checkpoint resumes in one process (no MPI) to epoch 3 …
+            var (code, resumed) = Backprop.Tests.Cli.CliRunner.Run("train", "--resume", distributed.FullName, "--epochs", "3", "--json");
+            Assert.Equal(0, code);
+            // … and ends where three single-process epochs end, up to float32 rounding (the sums run in another order).
+            var (code2, once) = Backprop.Tests.Cli.CliRunner.Run("train", "moons", "--epochs", "3", "--json", "--out", single.FullName);
+            Assert.Equal(0, code2);
+            double expected = Backprop.Tests.Cli.CliOutput.LastJson(once).GetProperty("loss").GetDouble();
+            double actual = Backprop.Tests.Cli.CliOutput.LastJson(resumed).GetProperty("loss").GetDouble();
+            Assert.True(Math.Abs(actual - expected) <= 1e-4 * Math.Abs(expected), $"resumed distributed run: loss {actual}; single process: {expected}");
+        }
+        finally
+        {
+            distributed.Delete(recursive: true);
+            single.Delete(recursive: true);
         }
     }
 }
