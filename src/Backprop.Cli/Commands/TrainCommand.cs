@@ -261,7 +261,7 @@ public static class TrainCommand
         }
         catch (DllNotFoundException e)
         {
-            throw Usage($"--distributed needs MPI: {e.Message}");
+            throw Usage($"--distributed: {e.Message}");
         }
     }
 
