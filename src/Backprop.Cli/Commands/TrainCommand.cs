@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json;
 using Backprop.Backends.Cpu;
 using Backprop.Cli.Training;
+using Backprop.Distributed;
 using Backprop.IO;
 using Spectre.Console;
 
@@ -18,9 +19,9 @@ namespace Backprop.Cli.Commands;
 public static class TrainCommand
 {
     private static readonly HashSet<string> ValueOptions =
-        ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads"];
+        ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads", "bucket-mb"];
 
-    private static readonly HashSet<string> FlagOptions = ["json", "diagnose", "no-nan-check"];
+    private static readonly HashSet<string> FlagOptions = ["json", "diagnose", "no-nan-check", "distributed", "no-overlap"];
 
     /// <summary>Options that define the run (see <see cref="TrainSettings"/>): a resumed run takes them from its checkpoint.</summary>
     private static readonly string[] SettingOptions = ["model", "hidden", "init", "optimizer", "lr", "batch-size", "seed", "limit"];
@@ -40,6 +41,13 @@ public static class TrainCommand
         }
         var options = new CliArguments("train", args, ValueOptions, FlagOptions);
         if (options.String("threads") is not null) CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
+        using var world = options.Flag("distributed") ? JoinWorld() : null;
+        if (world is { Rank: > 0 })
+        {
+            // Every rank trains; rank 0 alone prints, plots and writes files (the others' views are rank 0's anyway).
+            Console.SetOut(TextWriter.Null);
+            AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(TextWriter.Null) });
+        }
 
         var resumePath = options.String("resume");
         Checkpoint? checkpoint = null;
@@ -59,14 +67,18 @@ public static class TrainCommand
         var dataDirectory = options.String("data");
         if (dataDirectory is not null && info.Kind != DatasetKind.Images)
             throw Usage($"--data applies to mnist only; the {info.Name} set is generated from the seed.");
-        var outDirectory = options.String("out");
+        var outDirectory = world is { Rank: > 0 } ? null : options.String("out");
         bool json = options.Flag("json");
 
         if (options.String("hidden") is not null && ModelRegistry.For(info.Kind).FirstOrDefault(e => e.Name == settings.Model) is { TakesHidden: false } fixedModel)
             throw Usage($"--hidden sets the widths of an mlp; the {fixedModel.Name} model's layers are fixed.");
         var architecture = ModelRegistry.Resolve(info, settings.Model, settings.Hidden);
         var data = DatasetCatalog.Load(info, architecture, RunSeeds.From(settings.Seed), settings.Limit, dataDirectory);
-        var trainer = new Trainer(settings, data, architecture);
+        if (world is null && (options.String("bucket-mb") is not null || options.Flag("no-overlap")))
+            throw Usage("--bucket-mb and --no-overlap tune --distributed training; add --distributed (under mpirun).");
+        long bucketBytes = (long)(options.Double("bucket-mb", GradientReducer.DefaultBucketCapBytes / 1048576.0) * 1048576);
+        if (bucketBytes < 1) throw Usage($"--bucket-mb must be positive; got '{options.String("bucket-mb")}'.");
+        var trainer = new Trainer(settings, data, architecture, world, bucketBytes, overlap: !options.Flag("no-overlap"));
         if (checkpoint is not null)
         {
             Restore(trainer, checkpoint, resumePath!);
@@ -80,7 +92,7 @@ public static class TrainCommand
         var console = Console.Out;
         console.WriteLine(Header(trainer, lastEpoch, resumePath));
 
-        bool live = !json && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi && AnsiConsole.Profile.Capabilities.Interactive;
+        bool live = !json && world is null && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Ansi && AnsiConsole.Profile.Capabilities.Interactive;
         using var stop = new CancellationTokenSource();
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
@@ -122,6 +134,7 @@ public static class TrainCommand
         console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"{info.Name}: test accuracy {TrainingReport.Percent(last.TestAccuracy)}, train accuracy {TrainingReport.Percent(last.TrainAccuracy)}, " +
             $"loss {TrainingReport.Loss(last.Loss)} after {trainer.Epoch} epochs ({trainer.Epoch - firstEpoch + 1} in this run, {seconds:F2}s)"));
+        if (trainer.DataParallel is { } ddp) console.WriteLine(CommunicationSummary(trainer, ddp.Reducer));
         if (outDirectory is not null)
         {
             var written = RunOutputs.WriteAll(outDirectory, trainer);
@@ -161,7 +174,12 @@ public static class TrainCommand
               --data DIR           mnist only: a directory of MNIST IDX files (default: the bundled 10k subset)
               --out DIR            save model.safetensors, checkpoint.safetensors and PNG charts there
               --resume FILE        continue the run saved in a checkpoint (or a run's --out DIR), bit for bit
-              --threads N          CPU threads
+              --threads N          CPU threads (per rank with --distributed)
+              --distributed        data-parallel over MPI, started as `mpirun -np N backprop train …`: each rank
+                                   trains on its slice of every batch, gradients are averaged (all-reduce), rank 0
+                                   alone prints and writes --out; a checkpoint resumes with any N (or without MPI)
+              --bucket-mb MB       with --distributed: gradient megabytes per all-reduce (default 25, as PyTorch)
+              --no-overlap         with --distributed: all-reduce after backward instead of during it (to measure)
               --json               plain progress lines, and the result as one JSON object on the last line
               --diagnose           watch the gradients: after training, a per-layer report (vanishing, exploding,
                                    dead ReLU units, non-finite values) and grad-norms.png (in --out, or here)
@@ -209,7 +227,8 @@ public static class TrainCommand
                     "Lower --lr (or change the model); --no-nan-check trains on regardless.", e);
             }
             view.EpochFinished(result);
-            if (stop.IsCancellationRequested) return trainer.Epoch >= lastEpoch;
+            // Ranks stop together: one that left the loop alone would leave the others waiting in an all-reduce.
+            if (AnyRank(trainer.Group, stop.IsCancellationRequested)) return trainer.Epoch >= lastEpoch;
             // The final checkpoint is written with the other files; in between, often enough that a crash loses little.
             if (outDirectory is not null && trainer.Epoch < lastEpoch && sinceSave.Elapsed >= CheckpointInterval)
             {
@@ -218,6 +237,40 @@ public static class TrainCommand
             }
         }
         return true;
+    }
+
+    /// <summary>Rank 0's share of step time in all-reduce, and how much of it backward did not have to wait for.</summary>
+    private static string CommunicationSummary(Trainer trainer, GradientReducer reducer)
+    {
+        double steps = trainer.StepSeconds, allReduce = reducer.AllReduceSeconds, waited = reducer.WaitSeconds;
+        var buckets = reducer.Buckets;
+        string sizes = string.Join("+", buckets.Select(b => (b.Bytes / 1048576.0).ToString("0.###", CultureInfo.InvariantCulture)));
+        string overlap = reducer.Overlap
+            ? FormattableString.Invariant($"backward waited {waited:F2}s for it ({Math.Max(allReduce - waited, 0):F2}s hidden by overlap)")
+            : "run after backward (--no-overlap)";
+        return FormattableString.Invariant(
+            $"rank 0: steps {steps:F2}s; all-reduce {allReduce:F2}s ({allReduce / Math.Max(steps, 1e-9):P0} of it) in {buckets.Count} bucket(s) of {sizes} MB; {overlap}");
+    }
+
+    /// <summary>Initializes MPI for a run started by mpirun; a missing Open MPI is a usage error saying what to install.</summary>
+    private static MpiProcessGroup JoinWorld()
+    {
+        try
+        {
+            return MpiProcessGroup.Initialize();
+        }
+        catch (DllNotFoundException e)
+        {
+            throw Usage($"--distributed: {e.Message}");
+        }
+    }
+
+    private static bool AnyRank(IProcessGroup? group, bool value)
+    {
+        if (group is null) return value;
+        double[] flag = [value ? 1 : 0];
+        group.AllReduceSum(flag);
+        return flag[0] > 0;
     }
 
     private static string OneLine(string text) => string.Join(" ", text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
@@ -332,6 +385,8 @@ public static class TrainCommand
         sb.Append(CultureInfo.InvariantCulture, $"  model {a.Name}: {a.Describe()} ({a.ParameterCount:N0} parameters, {TrainSettings.NameOf(s.Init)} init)\n");
         sb.Append(CultureInfo.InvariantCulture,
             $"  {Optimizers.NameOf(s.Optimizer)} lr {TrainSettings.Number(s.LearningRate)}, batch {s.BatchSize}, {lastEpoch} epochs, seed {s.Seed}, {CpuBackend.ThreadCount} threads");
+        if (trainer.Group is { } group)
+            sb.Append(CultureInfo.InvariantCulture, $" per rank, {group.Size} ranks (MPI): each step splits the batch of {s.BatchSize} across them");
         if (resumedFrom is not null) sb.Append(CultureInfo.InvariantCulture, $"\n  resuming {resumedFrom} after epoch {trainer.Epoch}");
         return sb.ToString();
     }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Globalization;
 using Backprop.Data;
+using Backprop.Distributed;
 using Backprop.IO;
 using Backprop.Nn;
 using Backprop.Optim;
@@ -18,6 +19,10 @@ namespace Backprop.Cli.Training;
 /// The checkpoint stores the loader's generator, position and epoch; the weights; the optimizer's buffers, step
 /// counts and hyperparameters in round-trip form; and the history. Nothing draws from <see cref="Generator.Default"/>.
 /// The CPU kernels sum in an order that does not depend on the thread count, so the arithmetic repeats exactly.
+/// <para>Given a process group (<c>--distributed</c> under mpirun), every rank runs the same loader over the whole set and
+/// trains on its slice of each global batch through <see cref="DistributedDataParallel{TInput, TOutput}"/>; the loss is
+/// the global batch's mean, so the run is the same computation for any number of ranks (up to float rounding) and its
+/// checkpoint, identical in form to a single process's, resumes with any number.</para>
 /// </remarks>
 public sealed class Trainer : ICheckpointable
 {
@@ -28,14 +33,22 @@ public sealed class Trainer : ICheckpointable
 
     private readonly List<EpochResult> _history = [];
     private readonly Tensor _trainInputs, _trainLabels, _testInputs, _testLabels;
+    private readonly DistributedDataParallel<Tensor, Tensor>? _ddp;
 
-    public Trainer(TrainSettings settings, TrainingData data, ModelArchitecture architecture)
+    /// <param name="group">The ranks training together, or null for one process.</param>
+    /// <param name="bucketCapBytes">Gradient bytes per all-reduce with a group.</param>
+    /// <param name="overlap">With a group: all-reduce during backward (false: after it, to measure what overlap hides).</param>
+    public Trainer(TrainSettings settings, TrainingData data, ModelArchitecture architecture, IProcessGroup? group = null,
+        long bucketCapBytes = GradientReducer.DefaultBucketCapBytes, bool overlap = true)
     {
         Settings = settings;
         Data = data;
         Architecture = architecture;
         var seeds = RunSeeds.From(settings.Seed);
         Model = architecture.Build(new Generator(seeds.Model), settings.Init);
+        // Rank 0's initial weights are broadcast, so a replica's own draw never matters (all draw the same anyway).
+        if (group is not null) _ddp = new DistributedDataParallel<Tensor, Tensor>(Model, group, bucketCapBytes, overlap);
+        Group = group;
         Optimizer = Optimizers.Create(settings.Optimizer, Model.Parameters(), settings.LearningRate);
         // Tabular batches are a cheap gather; a prefetch thread per epoch would cost more than it hides.
         Loader = new DataLoader(data.Train, settings.BatchSize, shuffle: data.Info.Defaults.Shuffle, generator: new Generator(seeds.Loader),
@@ -53,6 +66,12 @@ public sealed class Trainer : ICheckpointable
 
     public Sequential Model { get; }
 
+    /// <summary>The ranks training together, or null for one process.</summary>
+    public IProcessGroup? Group { get; }
+
+    /// <summary>The data-parallel wrapper of <see cref="Model"/> when <see cref="Group"/> is set.</summary>
+    public DistributedDataParallel<Tensor, Tensor>? DataParallel => _ddp;
+
     public Optimizer Optimizer { get; }
 
     public DataLoader Loader { get; }
@@ -60,13 +79,16 @@ public sealed class Trainer : ICheckpointable
     /// <summary>The model with what <c>predict</c> needs to use it.</summary>
     public Classifier Classifier { get; }
 
+    /// <summary>Seconds spent in training steps (forward, backward, all-reduce, optimizer) in this process, evaluation excluded.</summary>
+    public double StepSeconds { get; private set; }
+
     /// <summary>Epochs trained so far (resumed ones included).</summary>
     public int Epoch => _history.Count;
 
     public IReadOnlyList<EpochResult> History => _history;
 
     /// <summary>Trains one epoch, then evaluates on the whole training and test sets.</summary>
-    /// <param name="onBatch">Called after each batch with the epoch's running loss and accuracy.</param>
+    /// <param name="onBatch">Called after each batch with the epoch's running loss and accuracy (this rank's share with a group).</param>
     public EpochResult RunEpoch(Action<BatchProgress>? onBatch = null)
     {
         var clock = Stopwatch.StartNew();
@@ -74,19 +96,42 @@ public sealed class Trainer : ICheckpointable
         double lossSum = 0;
         long correct = 0;
         Model.Train();
+        var steps = Stopwatch.StartNew();
         foreach (var (inputs, labels) in Loader)
         {
-            Optimizer.ZeroGrad();
-            var output = Model.Forward(inputs);
-            var loss = Loss(output, labels, Reduction.Mean);
-            loss.Backward();
-            Optimizer.Step();
-
             int rows = labels.Size(0);
-            lossSum += (double)loss.Item<float>() * rows;
-            correct += Matches(Classifier.Decide(output, Architecture.Output), labels.ToArray<long>());
+            Optimizer.ZeroGrad();
+            if (_ddp is { } ddp)
+            {
+                var (first, count) = Slice(rows);
+                var localLabels = labels.Narrow(0, first, count);
+                var output = ddp.Forward(inputs.Narrow(0, first, count));
+                // The global batch's mean: this slice's sum over all rows, times the ranks that DDP's average divides by.
+                var localSum = Loss(output, localLabels, Reduction.Sum);
+                (localSum * ((double)ddp.Group.Size / rows)).Backward();
+                Optimizer.Step();
+                // This rank's share; summed over the ranks once, after the epoch (every collective is a wait for the slowest rank).
+                lossSum += localSum.Item<double>();
+                correct += Matches(Classifier.Decide(output, Architecture.Output), localLabels.ToArray<long>());
+            }
+            else
+            {
+                var output = Model.Forward(inputs);
+                var loss = Loss(output, labels, Reduction.Mean);
+                loss.Backward();
+                Optimizer.Step();
+                lossSum += (double)loss.Item<float>() * rows;
+                correct += Matches(Classifier.Decide(output, Architecture.Output), labels.ToArray<long>());
+            }
             seen += rows;
             onBatch?.Invoke(new BatchProgress(epoch, ++batch, batches, lossSum / seen, (double)correct / seen));
+        }
+        StepSeconds += steps.Elapsed.TotalSeconds;
+        if (Group is { } group)
+        {
+            double[] totals = [lossSum, correct];
+            group.AllReduceSum(totals);
+            (lossSum, correct) = (totals[0], (long)totals[1]);
         }
         var (_, trainAccuracy) = Evaluate(_trainInputs, _trainLabels);
         var (testLoss, testAccuracy) = Evaluate(_testInputs, _testLabels);
@@ -95,19 +140,25 @@ public sealed class Trainer : ICheckpointable
         return result;
     }
 
-    /// <summary>Mean loss and accuracy of the model on <paramref name="inputs"/>, in evaluation mode without a graph.</summary>
+    /// <summary>
+    /// Mean loss and accuracy of the model on <paramref name="inputs"/>, in evaluation mode without a graph. With a
+    /// group, every rank must call it: each evaluates its slice of the rows with rank 0's buffers, and the sums are all-reduced.
+    /// </summary>
     public (double Loss, double Accuracy) Evaluate(Tensor inputs, Tensor labels)
     {
         int n = inputs.Size(0), chunk = Architecture.InferenceRows;
+        var (begin, count) = Slice(n);
         double lossSum = 0;
         long correct = 0;
+        // Each replica's running statistics last moved with its own slice; evaluate all with rank 0's.
+        _ddp?.BroadcastBuffersFromRoot();
         Model.Eval();
         try
         {
             using var noGrad = Autograd.NoGrad();
-            for (int start = 0; start < n; start += chunk)
+            for (int start = begin; start < begin + count; start += chunk)
             {
-                int rows = Math.Min(chunk, n - start);
+                int rows = Math.Min(chunk, begin + count - start);
                 var x = inputs.Narrow(0, start, rows);
                 var y = labels.Narrow(0, start, rows);
                 var output = Model.Forward(x);
@@ -119,7 +170,21 @@ public sealed class Trainer : ICheckpointable
         {
             Model.Train();
         }
+        if (Group is { } group)
+        {
+            double[] totals = [lossSum, correct];
+            group.AllReduceSum(totals);
+            (lossSum, correct) = (totals[0], (long)totals[1]);
+        }
         return (lossSum / Math.Max(n, 1), (double)correct / Math.Max(n, 1));
+    }
+
+    /// <summary>This rank's rows of <paramref name="rows"/>: contiguous, as even as integers allow (all of them without a group).</summary>
+    private (int First, int Count) Slice(int rows)
+    {
+        if (Group is not { } group) return (0, rows);
+        int first = (int)((long)rows * group.Rank / group.Size), end = (int)((long)rows * (group.Rank + 1) / group.Size);
+        return (first, end - first);
     }
 
     private Tensor Loss(Tensor output, Tensor labels, Reduction reduction) => Architecture.Output == ModelOutput.Sigmoid

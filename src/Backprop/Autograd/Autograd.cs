@@ -198,6 +198,13 @@ public static class Autograd
         return result;
     }
 
+    /// <summary>
+    /// Runs <paramref name="callback"/> once the backward pass now running on this thread has finished (PyTorch's
+    /// <c>queue_callback</c>); call it from a gradient hook. Data-parallel training waits there for the gradient
+    /// all-reduces its hooks started. A backward that throws drops its callbacks.
+    /// </summary>
+    public static void QueueCallback(Action callback) => Engine.QueueCallback(callback);
+
     internal static Tensor[] RootGradients(IReadOnlyList<Tensor> outputs, IReadOnlyList<Tensor>? gradOutputs)
     {
         if (gradOutputs is not null && gradOutputs.Count != outputs.Count)

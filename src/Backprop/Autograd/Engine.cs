@@ -16,6 +16,24 @@ internal static class Engine
     [ThreadStatic] private static string? t_backwardFile;
     [ThreadStatic] private static int t_backwardLine;
 
+    /// <summary>Backward passes running on this thread (a hook may start another), and what runs when the outermost ends.</summary>
+    [ThreadStatic] private static int t_depth;
+    [ThreadStatic] private static List<Action>? t_callbacks;
+
+    /// <summary>Queues <paramref name="callback"/> to run when the outermost backward pass running on this thread has finished.</summary>
+    internal static void QueueCallback(Action callback)
+    {
+        if (t_depth == 0)
+            throw new InvalidOperationException("QueueCallback: no backward pass is running on this thread; queue callbacks from a gradient hook.");
+        (t_callbacks ??= []).Add(callback);
+    }
+
+    private static void RunCallbacks()
+    {
+        // A callback may queue another; each runs once, in the order queued.
+        for (int i = 0; t_callbacks is { } callbacks && i < callbacks.Count; i++) callbacks[i]();
+    }
+
     internal static CallSite? CurrentBackwardSite => t_backwardFile is { } file ? new CallSite(file, t_backwardLine) : null;
 
     private sealed class Scratch
@@ -53,12 +71,16 @@ internal static class Engine
         scratch.InUse = true;
         var (previousFile, previousLine) = (t_backwardFile, t_backwardLine);
         (t_backwardFile, t_backwardLine) = (callerFile, callerLine);
+        t_depth++;
         try
         {
             Run(scratch, roots, rootGrads, retainGraph, createGraph, captures);
+            if (t_depth == 1) RunCallbacks();
         }
         finally
         {
+            // A pass that threw drops what it queued: the callbacks finish work a complete pass started.
+            if (--t_depth == 0) t_callbacks?.Clear();
             (t_backwardFile, t_backwardLine) = (previousFile, previousLine);
             // Clear also empties the gradient slots, which a node that threw (a non-finite check, an in-place error)
             // leaves filled: the next backward on this thread would find them as gradients its own node never set.
@@ -149,7 +171,8 @@ internal static class Engine
                     else node.Backward(grad, inputGrads);
                     if (checkFinite) AnomalyCheck.AfterBackward(node, grad, inputGrads);
                 }
-                if (node.PostHooks is { } postHooks)
+                // A leaf left untouched (functional Grad) accumulated nothing, so its post-accumulate hooks stay quiet.
+                if (node.PostHooks is { } postHooks && !leafUntouched)
                 {
                     foreach (var g in inputGrads) if (g is not null) g.IsExclusiveGradient = false;
                     foreach (var hook in postHooks.ToArray())
