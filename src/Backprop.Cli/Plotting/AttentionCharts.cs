@@ -34,7 +34,7 @@ public static class AttentionCharts
                 if (time <= 40)
                 {
                     plot.Axes.Bottom.SetTicks(ticks, tickLabels);
-                    plot.Axes.Left.SetTicks(ticks, tickLabels);
+                    plot.Axes.Left.SetTicks(ticks, tickLabels.Reverse().ToArray()); // row 0 is drawn at the top, where y is largest
                 }
             }
         }
