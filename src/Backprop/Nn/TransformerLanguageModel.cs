@@ -3,7 +3,7 @@ namespace Backprop.Nn;
 /// <summary>
 /// A small GPT: a decoder-only transformer language model. Token and learned position embeddings are added, go
 /// through <see cref="Blocks"/> (pre-norm: x + attention(LayerNorm(x)), then x + MLP(LayerNorm(x)), with causal
-/// multi-head self-attention on scaled dot-product attention and a GELU MLP), a final
+/// multi-head self-attention on <see cref="Functional.ScaledDotProductAttention"/> and a GELU MLP), a final
 /// LayerNorm, and an output head tied to the token embedding: logits = h·Eᵀ with E = <see cref="TokenEmbedding"/>'s
 /// weight, one Parameter serving both (as in GPT-2), so the state dict has no separate head weight.
 /// </summary>
@@ -201,7 +201,7 @@ public sealed class TransformerBlock : Module
 
 /// <summary>
 /// Multi-head causal self-attention: one Linear makes queries, keys and values (<c>qkv</c>, dModel → 3·dModel),
-/// scaled dot-product attention mixes each head, and <c>proj</c> maps the heads back.
+/// <see cref="Functional.ScaledDotProductAttention"/> (one fused op) mixes each head, and <c>proj</c> maps the heads back.
 /// </summary>
 public sealed class CausalSelfAttention : Module
 {
@@ -241,10 +241,10 @@ public sealed class CausalSelfAttention : Module
         // Query i sits at position past + i and sees keys 0..past + i. With no past that is SDPA's (top-left) causal
         // mask; a single new token sees everything cached; a chunk after a cache needs the shifted mask spelled out.
         Tensor attended = past == 0
-            ? Attend(q, k, v, isCausal: time > 1)
+            ? Functional.ScaledDotProductAttention(q, k, v, isCausal: time > 1)
             : time == 1
-                ? Attend(q, k, v)
-                : Attend(q, k, v, attnMask: Tensor.Ones(new Shape([time, past + time]), DType.Bool).Tril(past));
+                ? Functional.ScaledDotProductAttention(q, k, v)
+                : Functional.ScaledDotProductAttention(q, k, v, attnMask: CausalMask(time, past));
         var merged = attended.Transpose(1, 2).Reshape(x.Size(0), time, NumHeads * HeadDim);
         return (Proj.Forward(merged), new KeyValueCache(k, v));
     }
@@ -255,17 +255,15 @@ public sealed class CausalSelfAttention : Module
         var (q, k, _) = Project(x);
         int time = x.Size(1);
         var scores = q.MatMul(k.Transpose(2, 3)) * (1 / Math.Sqrt(HeadDim));
-        var future = Tensor.Ones(new Shape([time, time]), DType.Bool).Triu(1);
-        return scores.MaskedFill(future, double.NegativeInfinity).Softmax(-1);
+        return scores.MaskedFill(CausalMask(time, 0).Eq(0), double.NegativeInfinity).Softmax(-1);
     }
 
-    /// <summary>softmax(Q·Kᵀ/√d + mask)·V from primitive ops; a Bool mask is true where a query may attend.</summary>
-    private static Tensor Attend(Tensor q, Tensor k, Tensor v, Tensor? attnMask = null, bool isCausal = false)
+    /// <summary>Bool [time, past + time]: true where query i (at position past + i) may attend key j, i.e. j ≤ past + i.</summary>
+    private static Tensor CausalMask(int time, int past)
     {
-        var scores = q.MatMul(k.Transpose(-2, -1)) * (1 / Math.Sqrt(q.Size(-1)));
-        if (isCausal) attnMask = Tensor.Ones(new Shape([q.Size(-2), k.Size(-2)]), DType.Bool).Tril();
-        if (attnMask is not null) scores = scores.MaskedFill(attnMask.Eq(0), double.NegativeInfinity);
-        return scores.Softmax(-1).MatMul(v);
+        var keys = Tensor.Arange(past + time, DType.Int64);
+        var queries = Tensor.Arange(past, past + time, dtype: DType.Int64).Unsqueeze(1);
+        return keys.Le(queries);
     }
 
     /// <summary>Queries, keys and values, each [batch, heads, time, headDim].</summary>
