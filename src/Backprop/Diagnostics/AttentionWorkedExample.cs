@@ -21,6 +21,7 @@ public sealed class AttentionWorkedExample
         foreach (var t in new[] { Scores, Weights, Output }) t.RetainGrad();
         Loss.Backward();
         SoftmaxJacobians = Enumerable.Range(0, Scores.Size(0)).Select(SoftmaxJacobian).ToArray();
+        FusedOpDifference = CompareWithFusedOp();
     }
 
     /// <summary>The example the command shows: queries, keys and values of two tokens, and the target output.</summary>
@@ -92,6 +93,23 @@ public sealed class AttentionWorkedExample
     /// output element (row j of J is the gradient of a_j).
     /// </summary>
     public IReadOnlyList<Tensor> SoftmaxJacobians { get; }
+
+    /// <summary>
+    /// The largest absolute difference between this step-by-step graph and the fused
+    /// <see cref="Nn.Functional.ScaledDotProductAttention"/> op (which training uses) over O, ∂L/∂Q, ∂L/∂K and ∂L/∂V.
+    /// </summary>
+    public double FusedOpDifference { get; }
+
+    private double CompareWithFusedOp()
+    {
+        var q = Query.Detach().SetRequiresGrad();
+        var k = Key.Detach().SetRequiresGrad();
+        var v = Value.Detach().SetRequiresGrad();
+        var output = Nn.Functional.ScaledDotProductAttention(q, k, v);
+        ((output - Target).Square().Sum() * 0.5).Backward();
+        return new[] { (output, Output), (q.Grad!, GradQuery), (k.Grad!, GradKey), (v.Grad!, GradValue) }
+            .Max(pair => (pair.Item1 - pair.Item2).Abs().Max().ToArray<double>()[0]);
+    }
 
     private Tensor SoftmaxJacobian(int row)
     {

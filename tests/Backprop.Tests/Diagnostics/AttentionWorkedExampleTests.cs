@@ -80,6 +80,7 @@ public class AttentionWorkedExampleTests
         Close(dS, e.GradScores, "∂L/∂S");
         Close(dQ, e.GradQuery, "∂L/∂Q");
         Close(dK, e.GradKey, "∂L/∂K");
+        Assert.True(e.FusedOpDifference <= 1e-12, $"the fused ScaledDotProductAttention differs from the step-by-step graph by {e.FusedOpDifference:E2}");
     }
 
     [Fact]
