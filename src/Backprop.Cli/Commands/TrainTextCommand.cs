@@ -37,10 +37,10 @@ public static class TrainTextCommand
         if (options.String("threads") is not null) CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
         var family = options.Choice("model", LanguageModelFamily.Lstm, LanguageModelSpec.FamilyNames);
         bool lstm = family == LanguageModelFamily.Lstm;
-        int epochs = options.Int("epochs", lstm ? 4 : 4, min: 1);
+        int epochs = options.Int("epochs", 6, min: 1);
         int batchSize = options.Int("batch-size", 32, min: 1);
         int seqLen = options.Int("seq-len", 64, min: 1);
-        double lr = options.Double("lr", lstm ? 3e-3 : 2e-3, min: 0);
+        double lr = options.Double("lr", lstm ? 3e-3 : 6e-3, min: 0);
         if (!(lr > 0)) throw Usage("--lr must be positive.");
         double clip = options.Double("clip", 1.0, min: 0);
         ulong seed = (ulong)options.Int("seed", 0, min: 0);
@@ -220,10 +220,10 @@ public static class TrainTextCommand
           --file F             a UTF-8 text (default: a generated corpus of simple English sentences); the last 10%
                                of its characters are held out for validation
           --model NAME         lstm (Embedding → LSTM → Linear, default) or transformer (a small GPT)
-          --epochs N           passes over the training text (default 4)
+          --epochs N           passes over the training text (default 6)
           --batch-size N       windows per step (default 32)
           --seq-len N          characters per window (default 64); the transformer's context length
-          --lr RATE            Adam's learning rate (default 0.003 for lstm, 0.002 for transformer)
+          --lr RATE            Adam's learning rate (default 0.003 for lstm, 0.006 for transformer)
           --width N            the LSTM's hidden size (default 128) or the transformer's d_model (default 64)
           --embedding N        lstm: the embedding width (default 32)
           --layers N           LSTM layers (default 1) or transformer blocks (default 2)
