@@ -171,10 +171,15 @@ public sealed class TransformerBlock : Module
         Norm2 = new LayerNorm(dModel, dtype: dtype);
         Fc1 = new Linear(dModel, dimFeedforward, dtype: dtype, generator: generator);
         Fc2 = new Linear(dimFeedforward, dModel, dtype: dtype, generator: generator);
-        Init.Normal(Fc1.Weight, std: 0.02, generator: generator);
-        Init.Zeros(Fc1.Bias!);
-        Init.Normal(Fc2.Weight, std: residualStd, generator: generator);
-        Init.Zeros(Fc2.Bias!);
+        Reinitialize(Fc1, 0.02, generator);
+        Reinitialize(Fc2, residualStd, generator);
+    }
+
+    /// <summary>GPT-2's initialisation of a Linear: weight N(0, std²), bias zero.</summary>
+    internal static void Reinitialize(Linear layer, double std, Generator? generator)
+    {
+        Init.Normal(layer.Weight, std: std, generator: generator);
+        Init.Zeros(layer.Bias!);
     }
 
     public LayerNorm Norm1 { get; }
@@ -211,10 +216,8 @@ public sealed class CausalSelfAttention : Module
         HeadDim = dModel / numHeads;
         Qkv = new Linear(dModel, 3 * dModel, dtype: dtype, generator: generator);
         Proj = new Linear(dModel, dModel, dtype: dtype, generator: generator);
-        Init.Normal(Qkv.Weight, std: 0.02, generator: generator);
-        Init.Zeros(Qkv.Bias!);
-        Init.Normal(Proj.Weight, std: residualStd, generator: generator);
-        Init.Zeros(Proj.Bias!);
+        TransformerBlock.Reinitialize(Qkv, 0.02, generator);
+        TransformerBlock.Reinitialize(Proj, residualStd, generator);
     }
 
     public int NumHeads { get; }
