@@ -8,7 +8,7 @@ using Spectre.Console;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop explain [a|b]</c>: runs a tutorial's worked example through the engine and prints the forward values
+/// <c>backprop explain [a|b|attention]</c>: runs a tutorial's worked example through the engine and prints the forward values
 /// and every backward step (from hooks on the real graph), so the chain rule can be followed number by number.
 /// <c>backprop explain --layers 2,3,1 --activation sigmoid --input 0.5,0.8 --target 1 [--output …] [--loss mse|half-squared|bce]
 /// [--weights FILE] [--seed N] [--lr η]</c> does the same for any small fully connected network.
@@ -19,6 +19,7 @@ public static class ExplainCommand
 
     public static int Run(string[] args)
     {
+        if (args.Length > 0 && args[0].Equals("attention", StringComparison.OrdinalIgnoreCase)) return ExplainAttention.Run(args[1..]);
         var options = new CliArguments("explain", args, CustomOptions, new HashSet<string>());
         WorkedExample example;
         string heading;

@@ -39,6 +39,7 @@ public static class TrainCommand
             Console.Out.Write(HelpText());
             return 0;
         }
+        if (args.Length > 0 && args[0].Equals("text", StringComparison.OrdinalIgnoreCase)) return TrainTextCommand.Run(args[1..]);
         var options = new CliArguments("train", args, ValueOptions, FlagOptions);
         if (options.String("threads") is not null) CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
         using var world = options.Flag("distributed") ? JoinWorld() : null;
@@ -185,6 +186,9 @@ public static class TrainCommand
                                    dead ReLU units, non-finite values) and grad-norms.png (in --out, or here)
               --no-nan-check       train on when a gradient turns NaN or infinite; by default the run stops at the
                                    first one (Autograd.DetectNonFinite), naming the op, and exits with code 1
+
+            backprop train text [--file F] [--model lstm|transformer]: a character-level language model (see
+            `backprop train text --help`)
 
             DATASET, with its defaults and models:
 
