@@ -142,15 +142,22 @@ public static class Autograd
         if (modes.SentinelDepth > 0) Set(modes.WithSentinelDepth(modes.SentinelDepth - 1));
     }
 
-    /// <summary>Whether recording is on and any of the tensors requires grad, i.e. whether an op should record a node.</summary>
-    internal static bool IsRecording(Tensor a) => !t_gradDisabled && a.RequiresGrad;
+    /// <summary>
+    /// Whether an op should create a node: recording is on and any of the tensors requires grad, or a dual level is
+    /// propagating tangents and any of them carries one (the node then computes the output's tangent).
+    /// </summary>
+    internal static bool IsRecording(Tensor a) =>
+        (!t_gradDisabled && a.RequiresGrad) || (ForwardAD.IsPropagating && ForwardAD.HasTangent(a));
 
-    internal static bool IsRecording(Tensor a, Tensor b) => !t_gradDisabled && (a.RequiresGrad || b.RequiresGrad);
+    internal static bool IsRecording(Tensor a, Tensor b) =>
+        (!t_gradDisabled && (a.RequiresGrad || b.RequiresGrad)) || (ForwardAD.IsPropagating && (ForwardAD.HasTangent(a) || ForwardAD.HasTangent(b)));
 
     internal static bool IsRecording(ReadOnlySpan<Tensor> tensors)
     {
-        if (t_gradDisabled) return false;
-        foreach (var t in tensors) if (t.RequiresGrad) return true;
+        if (!t_gradDisabled)
+            foreach (var t in tensors) if (t.RequiresGrad) return true;
+        if (ForwardAD.IsPropagating)
+            foreach (var t in tensors) if (ForwardAD.HasTangent(t)) return true;
         return false;
     }
 

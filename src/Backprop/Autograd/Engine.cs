@@ -87,13 +87,17 @@ internal static class Engine
             }
         }
 
+        // Functional Grad runs only the nodes through which a captured input is reached (as torch.autograd.grad), so
+        // the rest of the graph is neither computed nor freed (e.g. the history of a forward-mode rule's inputs).
+        if (captures is not null) MarkNeeded(stack, captures, stamp);
+
         // Count, for every reachable node, the edges that will deliver a gradient to it.
         while (stack.Count > 0)
         {
             var node = stack.Pop();
             foreach (var next in node.Next)
             {
-                if (next is null) continue;
+                if (next is null || (captures is not null && next.NeededStamp != stamp)) continue;
                 if (next.VisitStamp != stamp)
                 {
                     next.VisitStamp = stamp;
@@ -108,6 +112,7 @@ internal static class Engine
         var ready = scratch.Ready;
         foreach (var (node, grad) in rootNodes)
         {
+            if (captures is not null && node.NeededStamp != stamp) continue;
             bool first = node.PendingGrad is null;
             node.PendingGrad = first ? grad : node.PendingGrad! + grad;
             if (first && node.Dependencies == 0) ready.Enqueue(node, -node.Sequence);
@@ -157,7 +162,7 @@ internal static class Engine
                 var next = node.Next[i];
                 var g = inputGrads[i];
                 inputGrads[i] = null;
-                if (next is null) continue;
+                if (next is null || (captures is not null && next.NeededStamp != stamp)) continue;
                 if (g is not null)
                 {
                     CheckGradient(node, i, next, g);
@@ -175,6 +180,39 @@ internal static class Engine
                 if (--next.Dependencies == 0) ready.Enqueue(next, -next.Sequence);
             }
             if (!retainGraph) node.Release();
+        }
+    }
+
+    /// <summary>
+    /// Marks (NeededStamp = stamp) every node from which a captured node is reachable, by a depth-first walk from the
+    /// roots on the stack that decides a node after all its inputs' producers (the graph is acyclic). Leaves the stack
+    /// as it found it.
+    /// </summary>
+    private static void MarkNeeded(Stack<Node> roots, Dictionary<Node, Tensor?> captures, int stamp)
+    {
+        var walk = new Stack<(Node Node, int Child)>();
+        foreach (var root in roots)
+        {
+            if (root.WalkStamp == stamp) continue;
+            root.WalkStamp = stamp;
+            walk.Push((root, 0));
+            while (walk.Count > 0)
+            {
+                var (node, child) = walk.Pop();
+                if (child < node.Next.Length)
+                {
+                    walk.Push((node, child + 1));
+                    if (node.Next[child] is { } next && next.WalkStamp != stamp)
+                    {
+                        next.WalkStamp = stamp;
+                        walk.Push((next, 0));
+                    }
+                    continue;
+                }
+                bool needed = captures.ContainsKey(node);
+                foreach (var next in node.Next) needed |= next is not null && next.NeededStamp == stamp;
+                if (needed) node.NeededStamp = stamp;
+            }
         }
     }
 

@@ -14,12 +14,29 @@ public abstract class Node
 
     private SavedTensor[]? _saved;
 
+    /// <summary>The inputs and their tangents, kept from construction to <see cref="Attach"/> when any input is dual.</summary>
+    private (Tensor[] Inputs, Tensor?[] Tangents)? _forward;
+
+    /// <summary>Which inputs carried a tangent at construction (null when none did): their derivatives are needed too.</summary>
+    private readonly bool[]? _hasTangent;
+
+    /// <summary>True for an op node whose inputs need no gradient: it exists only to compute a tangent (forward mode).</summary>
+    private readonly bool _carriesTangentOnly;
+
     /// <summary>Creates a node for an op whose inputs are <paramref name="inputs"/>, recording an edge per input.</summary>
     protected Node(params ReadOnlySpan<Tensor> inputs)
     {
         var next = new Node?[inputs.Length];
-        for (int i = 0; i < inputs.Length; i++) next[i] = inputs[i].GradEdge;
+        // Under NoGrad a node exists only to carry tangents (forward mode): it records no edges, so its output has no history.
+        if (Autograd.IsGradEnabled)
+            for (int i = 0; i < inputs.Length; i++) next[i] = inputs[i].GradEdge;
         Next = next;
+        _carriesTangentOnly = !Array.Exists(next, n => n is not null);
+        if (ForwardAD.TangentsOf(inputs) is { } tangents)
+        {
+            _forward = (inputs.ToArray(), tangents);
+            _hasTangent = Array.ConvertAll(tangents, t => t is not null);
+        }
         Sequence = Interlocked.Increment(ref s_sequence);
         Origin = NodeOrigin.Capture();
     }
@@ -49,6 +66,8 @@ public abstract class Node
     // Engine scratch, valid during one backward pass.
     internal int VisitStamp;
     internal int Dependencies;
+    internal int NeededStamp;
+    internal int WalkStamp;
     internal Tensor? PendingGrad;
 
     internal List<Func<Tensor, Tensor?>>? PreHooks;
@@ -89,8 +108,11 @@ public abstract class Node
     /// <summary>Bytes this node keeps alive for backward (each saved storage counted once).</summary>
     public long SavedBytes => SavedTensors.Select(t => t.Storage).Distinct().Sum(s => s.Bytes);
 
-    /// <summary>Whether input <paramref name="i"/> needs a gradient; backward skips the others.</summary>
-    protected bool NeedsGrad(int i) => Next[i] is not null;
+    /// <summary>
+    /// Whether input <paramref name="i"/> needs a gradient (or carries a tangent, whose rule may go through the backward);
+    /// backward skips the others.
+    /// </summary>
+    protected bool NeedsGrad(int i) => Next[i] is not null || (_hasTangent is { } dual && dual[i]);
 
     protected int InputCount => Next.Length;
 
@@ -159,6 +181,41 @@ public abstract class Node
     protected internal abstract void Backward(Tensor gradOutput, Tensor?[] gradInputs);
 
     /// <summary>
+    /// The forward-mode derivative (Jacobian-vector product) of this node's output: its tangent given the tangents of
+    /// the inputs, written with ordinary tensor ops so that reverse mode can differentiate it in turn. Called while
+    /// tangent propagation is suspended, so the ops it runs carry no tangents of their own.
+    /// </summary>
+    /// <param name="inputs">The inputs the node was created with (the primals).</param>
+    /// <param name="tangents">Their tangents, of the inputs' shapes; null where an input's tangent is zero (at least one is not).</param>
+    /// <param name="output">The output this node produced (to which the tangent belongs).</param>
+    /// <returns>The output's tangent, of its shape; null for a zero tangent.</returns>
+    protected internal virtual Tensor? Jvp(Tensor[] inputs, Tensor?[] tangents, Tensor output) =>
+        throw new NotSupportedException($"{Name} has no forward-mode (JVP) rule, so tangents cannot flow through it.");
+
+    /// <summary>
+    /// The JVP obtained from the op's own backward, for ops whose forward-mode formula would repeat the backward's
+    /// special cases (decompositions, products with zeros, ties): the backward is linear in its incoming gradient u,
+    /// uᵀJ, so the gradient of ⟨uᵀJ, t⟩ with respect to u is J·t. It costs two backward passes of the op; under grad
+    /// mode the result is recorded, so it can be differentiated again.
+    /// </summary>
+    protected Tensor? JvpThroughBackward(Tensor?[] tangents, Tensor output)
+    {
+        bool createGraph = Autograd.IsGradEnabled;
+        var u = Tensor.ZerosLike(output).SetRequiresGrad();
+        var grads = new Tensor?[Next.Length];
+        Tensor? pairing = null;
+        using (Autograd.EnableGrad())
+        {
+            Backward(u, grads);
+            for (int i = 0; i < grads.Length; i++)
+                if (tangents[i] is { } t && grads[i] is { } g)
+                    pairing = ForwardAD.Plus(pairing, (g * t).Sum());
+        }
+        if (pairing is not { RequiresGrad: true }) return null;
+        return Autograd.Grad([pairing], [u], createGraph: createGraph, allowUnused: true)[0];
+    }
+
+    /// <summary>
     /// Runs this node's own backward formula on <paramref name="gradOutput"/> without touching the graph: for an
     /// element-wise op, a gradient of ones gives its local derivative. Needs the saved tensors (before release).
     /// </summary>
@@ -181,7 +238,14 @@ public abstract class Node
     {
         OutputSizes = output.Sizes;
         OutputDType = output.DType;
-        output.SetGradFn(this);
+        // A node made only to carry tangents (no input needs a gradient) gives its output no history. The history is
+        // set first, so that a tangent computed from the output records a graph through it.
+        if (!_carriesTangentOnly) output.SetGradFn(this);
+        if (_forward is var (inputs, tangents))
+        {
+            _forward = null;
+            ForwardAD.Propagate(this, inputs, tangents, output);
+        }
         return output;
     }
 

@@ -15,6 +15,8 @@ internal sealed class AbsOp : Node, IGradchecked
     // |x|′ = sign(x), taking 0 at x = 0.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Saved(0).Sign();
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * x[0].Sign();
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Abs", x => x[0].Abs(), GradcheckInput.NonZero(3, 4)),

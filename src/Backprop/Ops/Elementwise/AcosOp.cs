@@ -19,6 +19,8 @@ internal sealed class AcosOp : Node, IGradchecked
         grads[0] = -g / (1.0 - x * x).Sqrt();
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => -t[0]! / (1.0 - x[0] * x[0]).Sqrt();
+
     // Scaled into (−0.9, 0.9), inside the domain and clear of its ends.
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

@@ -18,6 +18,8 @@ internal sealed class AddOp : Node, IGradchecked
         grads[1] = g;
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(t[0], t[1]);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Add", x => x[0] + x[1], [3, 4], [3, 4]),

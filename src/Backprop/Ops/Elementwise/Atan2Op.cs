@@ -24,6 +24,14 @@ internal sealed class Atan2Op : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = g * -a * reciprocal;
     }
 
+    // ∂/∂a·ta + ∂/∂b·tb = (b·ta − a·tb)/(a² + b²), the backward's partials.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var (a, b) = (x[0], x[1]);
+        var reciprocal = 1.0 / (a * a + b * b);
+        return ForwardAD.Plus(t[0] is { } ta ? ta * b * reciprocal : null, t[1] is { } tb ? tb * -a * reciprocal : null);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Atan2", x => Tensor.Atan2(x[0], x[1]), [3, 4], GradcheckInput.NonZero(3, 4)),

@@ -19,6 +19,8 @@ internal sealed class AtanOp : Node, IGradchecked
         grads[0] = g / (x * x + 1.0);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! / (x[0] * x[0] + 1.0);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Atan", x => x[0].Atan(), [3, 4]),

@@ -27,6 +27,9 @@ internal sealed class ClampOp : Node, IGradchecked
         grads[0] = g * x.Ge(_min).And(x.Le(_max)).To(g.DType);
     }
 
+    // Passes where min ≤ x ≤ max, as the backward does.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * x[0].Ge(_min).And(x[0].Le(_max)).To(y.DType);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Clamp both", x => x[0].Clamp(-0.55, 0.65), [4, 5]),

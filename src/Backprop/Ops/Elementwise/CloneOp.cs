@@ -16,6 +16,8 @@ internal sealed class CloneOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g;
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0];
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Clone", x => x[0].Clone(), [3, 4]),

@@ -19,6 +19,8 @@ internal sealed class ConvertOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g.To(_from);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]!.To(y.DType);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         // Float64 → Float32 → Float64 loses precision, so the round trip is checked at a float32 tolerance.

@@ -14,6 +14,8 @@ internal sealed class CosOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = -g * Saved(0).Sin();
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => -t[0]! * x[0].Sin();
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Cos", x => x[0].Cos(), [3, 4]),

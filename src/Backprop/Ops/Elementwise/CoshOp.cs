@@ -15,6 +15,8 @@ internal sealed class CoshOp : Node, IGradchecked
     // cosh′ = sinh.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Saved(0).Sinh();
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * x[0].Sinh();
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Cosh", x => x[0].Cosh(), [3, 4]),

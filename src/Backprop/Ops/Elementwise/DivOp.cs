@@ -21,6 +21,9 @@ internal sealed class DivOp : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = -g * (Saved(0) / b / b);
     }
 
+    // y = a/b: ta/b − tb·(y/b), as PyTorch's div JVP.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(t[0] is { } ta ? ta / x[1] : null, t[1] is { } tb ? -tb * (y / x[1]) : null);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Div", x => x[0] / x[1], [3, 4], GradcheckInput.NonZero(3, 4)),

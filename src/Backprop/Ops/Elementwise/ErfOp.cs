@@ -19,6 +19,8 @@ internal sealed class ErfOp : Node, IGradchecked
         grads[0] = g * (2.0 / Math.Sqrt(Math.PI)) * (-(x * x)).Exp();
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * (2.0 / Math.Sqrt(Math.PI)) * (-(x[0] * x[0])).Exp();
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Erf", x => x[0].Erf(), [3, 4]),

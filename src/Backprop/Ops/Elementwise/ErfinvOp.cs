@@ -21,6 +21,8 @@ internal sealed class ErfinvOp : Node, IGradchecked
         grads[0] = g * (y * y).Exp() * HalfSqrtPi;
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * (y * y).Exp() * HalfSqrtPi;
+
     // Scaled into (−0.9, 0.9), inside the domain and clear of the infinite ends.
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

@@ -15,6 +15,8 @@ internal sealed class ExpOp : Node, IGradchecked
     // (eˣ)′ = eˣ: the saved output.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Saved(0);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * y;
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Exp", x => x[0].Exp(), [3, 4]),

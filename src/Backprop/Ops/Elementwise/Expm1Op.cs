@@ -15,6 +15,8 @@ internal sealed class Expm1Op : Node, IGradchecked
     // (eˣ − 1)′ = eˣ = y + 1: the saved output, as PyTorch's derivatives.yaml.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * (Saved(0) + 1.0);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * (y + 1.0);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Expm1", x => x[0].Expm1(), [3, 4]),

@@ -29,6 +29,17 @@ internal sealed class ExtremumPairOp : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = Tensor.Where(IsMax ? a.Gt(b) : a.Lt(b), 0.0, shared);
     }
 
+    // The chosen input's tangent; at exact ties the mean of both (the backward splits the gradient evenly there), and
+    // where a NaN makes both comparisons false, the sum of both, as the backward sends the gradient to each.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var (a, b) = (x[0], x[1]);
+        var (ta, tb) = (ForwardAD.OrZeros(t[0], a), ForwardAD.OrZeros(t[1], b));
+        var aLoses = IsMax ? a.Lt(b) : a.Gt(b);
+        var bLoses = IsMax ? a.Gt(b) : a.Lt(b);
+        return Tensor.Where(a.Eq(b), (ta + tb) * 0.5, Tensor.Where(aLoses, 0.0, ta) + Tensor.Where(bLoses, 0.0, tb));
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Maximum", x => Tensor.Maximum(x[0], x[1]), [3, 4], [3, 4]),

@@ -22,6 +22,9 @@ internal sealed class HypotOp : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = g * Saved(1) / h;
     }
 
+    // (a·ta + b·tb)/h, the backward's partials (NaN at the origin, as there).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(t[0] is { } ta ? ta * x[0] / y : null, t[1] is { } tb ? tb * x[1] / y : null);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Hypot", x => Tensor.Hypot(x[0], x[1]), GradcheckInput.NonZero(3, 4), [3, 4]),

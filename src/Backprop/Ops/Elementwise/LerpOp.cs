@@ -23,6 +23,10 @@ internal sealed class LerpOp : Node, IGradchecked
         if (NeedsGrad(2)) grads[2] = g * (Saved(1) - Saved(0));
     }
 
+    // (1 − w)·t_start + w·t_end + (end − start)·t_w.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(ForwardAD.Plus(t[0] is { } ts ? ts * (1.0 - x[2]) : null, t[1] is { } te ? te * x[2] : null),
+            t[2] is { } tw ? tw * (x[1] - x[0]) : null);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Lerp", x => Tensor.Lerp(x[0], x[1], x[2]), [3, 4], [3, 4], [3, 4]),

@@ -14,6 +14,8 @@ internal sealed class Log1pOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g / (Saved(0) + 1.0);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! / (x[0] + 1.0);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Log1p", x => x[0].Log1p(), GradcheckInput.Probability(3, 4)),

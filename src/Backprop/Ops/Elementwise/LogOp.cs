@@ -14,6 +14,8 @@ internal sealed class LogOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g / Saved(0);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! / x[0];
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Log", x => x[0].Log(), GradcheckInput.Positive(3, 4)),

@@ -19,6 +19,8 @@ internal sealed class MulOp : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = g * Saved(0);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(t[0] is { } ta ? ta * x[1] : null, t[1] is { } tb ? x[0] * tb : null);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Mul", x => x[0] * x[1], [3, 4], [3, 4]),

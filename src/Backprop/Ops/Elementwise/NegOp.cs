@@ -14,6 +14,8 @@ internal sealed class NegOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = -g;
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => -t[0]!;
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Neg", x => -x[0], [3, 4]),

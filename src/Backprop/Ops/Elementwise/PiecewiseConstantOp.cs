@@ -42,6 +42,9 @@ internal sealed class PiecewiseConstantOp : Node, IGradchecked
     // Zero wherever the derivative exists; PyTorch's derivatives.yaml returns zeros_like(grad) at the jumps too.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = Tensor.ZerosLike(g);
 
+    // A zero tangent (not none), as PyTorch's zeros_like(self_t).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Tensor.ZerosLike(y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Sign", x => x[0].Sign() * x[0], GradcheckInput.NonZero(3, 4)),

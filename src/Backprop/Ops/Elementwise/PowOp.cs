@@ -24,6 +24,16 @@ internal sealed class PowOp : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = Tensor.Where(a.Eq(0.0).And(b.Ge(0.0)), 0.0, g * Saved(2) * a.Log());
     }
 
+    // The backward's partials, with its choices where they are 0·∞: nothing from ta where b = 0, nothing from tb where
+    // a = 0 and b ≥ 0.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var (a, b) = (x[0], x[1]);
+        return ForwardAD.Plus(
+            t[0] is { } ta ? Tensor.Where(b.Eq(0.0), 0.0, ta * b * Tensor.Pow(a, b - 1.0)) : null,
+            t[1] is { } tb ? Tensor.Where(a.Eq(0.0).And(b.Ge(0.0)), 0.0, tb * y * a.Log()) : null);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Pow scalar exponent 3", x => x[0].Pow(3), [3, 4]),

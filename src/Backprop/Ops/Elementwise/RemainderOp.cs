@@ -50,6 +50,9 @@ internal sealed class RemainderOp : Node, IGradchecked
         return Tensor.Where(b.Eq(0.0), a / b, quotient);
     }
 
+    // ta − tb·q, q the rounded quotient (piecewise constant).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(t[0], t[1] is { } tb ? -tb * (_truncated ? (x[0] / x[1]).Trunc() : FloorDivide(x[0], x[1])) : null);
+
     // Drawn away from the jumps of a mod b: a in [−2, 2] and |b| in [0.1, 2] put some within 1e−6 of a multiple only
     // by extreme chance; the fixed seed keeps them clear.
     public static IEnumerable<GradcheckCase> GradcheckCases =>

@@ -14,6 +14,8 @@ internal sealed class SinOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Saved(0).Cos();
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * x[0].Cos();
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Sin", x => x[0].Sin(), [3, 4]),

@@ -15,6 +15,8 @@ internal sealed class SinhOp : Node, IGradchecked
     // sinh′ = cosh.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Saved(0).Cosh();
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * x[0].Cosh();
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Sinh", x => x[0].Sinh(), [3, 4]),

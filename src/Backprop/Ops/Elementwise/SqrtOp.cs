@@ -15,6 +15,8 @@ internal sealed class SqrtOp : Node, IGradchecked
     // (√x)′ = 1 / (2√x): the saved output.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * 0.5 / Saved(0);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * 0.5 / y;
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Sqrt", x => x[0].Sqrt(), GradcheckInput.Positive(3, 4)),

@@ -19,6 +19,8 @@ internal sealed class TanOp : Node, IGradchecked
         grads[0] = g * (y * y + 1.0);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * (y * y + 1.0);
+
     // Scaled into (−1.2, 1.2), clear of the poles at ±π/2.
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

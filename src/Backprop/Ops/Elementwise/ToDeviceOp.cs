@@ -30,6 +30,8 @@ internal sealed class ToDeviceOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g.To(_from);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]!.To(y.Device);
+
     // Only the input's own device is certain to exist; the case still runs the op (a same-device move goes through it).
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

@@ -24,6 +24,9 @@ internal sealed class WhereOp : Node, IGradchecked
 
     private static readonly Tensor Pattern = Tensor.FromArray(new long[] { 1, 0, 0, 1, 1, 0, 1, 0, 0, 1, 1, 1 }, 3, 4);
 
+    // The condition picks the tangent as it picks the value.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Tensor.Where(Saved(0), ForwardAD.OrZeros(t[0], x[0]), ForwardAD.OrZeros(t[1], x[1]));
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Where", x => Tensor.Where(Pattern, x[0], x[1]), [3, 4], [3, 4]),

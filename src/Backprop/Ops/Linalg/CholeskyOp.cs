@@ -29,6 +29,17 @@ internal sealed class CholeskyOp : Node, IGradchecked
     /// <summary>A symmetric positive-definite matrix from any square x: x·xᵀ + N·I.</summary>
     internal static Tensor PositiveDefinite(Tensor x) => x.MatMul(x.MT) + x.Sizes[^1] * Tensor.Eye(x.Sizes[^1], x.DType, x.Device);
 
+    // dL = L·Φ(L⁻¹·dA·L⁻ᵀ), Φ the lower triangle with its diagonal halved (Murray 2016). The change of A is taken
+    // symmetric, ½(dA + dAᵀ), as the backward's symmetric gradient takes it.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var l = y;
+        var change = 0.5 * (t[0]! + t[0]!.MT);
+        var left = SolveOp.Apply(l, change, "Cholesky JVP");
+        var phi = SolveOp.Apply(l, left.MT, "Cholesky JVP").MT;
+        return l.MatMul(phi.Tril(-1) + 0.5 * (phi.Tril() - phi.Tril(-1)));
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Cholesky", x => Linalg.Cholesky(PositiveDefinite(x[0])), [3, 3]),

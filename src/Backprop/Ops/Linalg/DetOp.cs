@@ -18,6 +18,9 @@ internal sealed class DetOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = (g * Saved(1)).Unsqueeze(-1).Unsqueeze(-1) * InvOp.Apply(Saved(0), "Det backward").MT;
 
+    // Jacobi's formula: d det A = det A · tr(A⁻¹·dA).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => y * (InvOp.Apply(x[0], "Det JVP") * t[0]!.MT).Sum([-2, -1]);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Det", x => Linalg.Det(x[0] + 3.0 * Tensor.Eye(3, DType.Float64)), [3, 3]),

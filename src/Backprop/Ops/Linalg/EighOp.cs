@@ -45,6 +45,15 @@ internal sealed class EighOp : Node, IGradchecked
 
     private static Tensor Symmetric(Tensor x) => x + x.MT;
 
+    // With M = Vᵀ·dA·V (dA taken symmetric, as the backward's gradient is): dw = diag(M) and dV = V·(F∘M), F the
+    // spectral gap reciprocals.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var (w, v) = (Saved(0), Saved(1));
+        var change = v.MT.MatMul(0.5 * (t[0]! + t[0]!.MT)).MatMul(v);
+        return _producesVectors ? v.MatMul(MatrixCalculus.GapReciprocals(w) * change) : change.Diagonal();
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Eigh eigenvalues", x => Linalg.Eigh(Symmetric(x[0])).Eigenvalues, [4, 4]),

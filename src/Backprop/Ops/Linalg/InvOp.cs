@@ -25,6 +25,9 @@ internal sealed class InvOp : Node, IGradchecked
         grads[0] = -yt.MatMul(g).MatMul(yt);
     }
 
+    // dY = −Y·dA·Y.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => -y.MatMul(t[0]!).MatMul(y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Inv", x => Linalg.Inv(SolveOp.WellConditioned(x[0])), [3, 3]),

@@ -94,6 +94,15 @@ internal sealed class LinearOp : Node, IGradchecked
         if (InputCount > 2 && NeedsGrad(2)) grads[2] = g2.Sum(0);
     }
 
+    // dx·Wᵀ + x·dWᵀ + db.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var viaInput = t[0] is { } tx ? Apply(tx, x[1], null) : null;
+        var viaWeight = t[1] is { } tw ? Apply(x[0], tw, null) : null;
+        var viaBias = x.Length > 2 && t[2] is { } tb ? tb.ExpandTo(y.Sizes) : null;
+        return ForwardAD.Plus(ForwardAD.Plus(viaInput, viaWeight), viaBias);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Linear", x => Nn.Functional.Linear(x[0], x[1], x[2]), [4, 3], [2, 3], [2]),

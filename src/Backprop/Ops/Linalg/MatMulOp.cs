@@ -28,6 +28,8 @@ internal sealed class MatMulOp : Node, IGradchecked
         return fresh;
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(t[0] is { } ta ? Apply(ta, x[1]) : null, t[1] is { } tb ? Apply(x[0], tb) : null);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("MatMul", x => x[0].MatMul(x[1]), [3, 4], [4, 5]),

@@ -66,6 +66,9 @@ internal sealed class QrOp : Node, IGradchecked
         return MatrixCalculus.TimesInverseTransposed(left, r, "Qr backward");
     }
 
+    // Through the backward (Walter & Lehmann's formula, both shapes of A).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => JvpThroughBackward(t, y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Qr Q", x => Linalg.Qr(x[0]).Q, [4, 3]),

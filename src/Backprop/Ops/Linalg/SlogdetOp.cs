@@ -19,6 +19,9 @@ internal sealed class SlogdetOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = g.Unsqueeze(-1).Unsqueeze(-1) * InvOp.Apply(Saved(0), "Slogdet backward").MT;
 
+    // d log|det A| = tr(A⁻¹·dA).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => (InvOp.Apply(x[0], "Slogdet JVP") * t[0]!.MT).Sum([-2, -1]);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Slogdet", x => Linalg.Slogdet(x[0] + 3.0 * Tensor.Eye(3, DType.Float64)).LogAbsDet, [3, 3]),

@@ -27,6 +27,13 @@ internal sealed class SolveOp : Node, IGradchecked
     /// <summary>Diagonally dominant A: every matrix drawn in [−2, 2] plus 8·I is safely invertible.</summary>
     internal static Tensor WellConditioned(Tensor x) => x + 8.0 * Tensor.Eye(x.Sizes[^1], x.DType, x.Device);
 
+    // A·X = B: dX = A⁻¹·(dB − dA·X).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var rhs = ForwardAD.Plus(t[1], t[0] is { } ta ? -ta.MatMul(y) : null)!;
+        return Apply(x[0], rhs, "Solve JVP");
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Solve", x => Linalg.Solve(WellConditioned(x[0]), x[1]), [3, 3], [3, 2]),

@@ -81,6 +81,9 @@ internal sealed class SvdOp : Node, IGradchecked
         return (u * s.Unsqueeze(-2)).MatMul(vh);
     }
 
+    // Through the backward (Townsend's formula, with its full-matrices and wide/tall cases).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => JvpThroughBackward(t, y);
+
     // Every row is a function of A alone, whatever signs the kernel picks for the singular vectors.
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

@@ -52,6 +52,9 @@ internal sealed class CatOp : Node, IGradchecked
         }
     }
 
+    // The tangents joined the same way (zeros for inputs without one).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(x.Select((input, i) => ForwardAD.OrZeros(t[i], input)).ToArray(), _dim);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Cat dim 0", x => Tensor.Cat([x[0], x[1]], 0), [2, 3], [4, 3]),

@@ -31,6 +31,8 @@ internal sealed class ExpandOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g.SumTo(_inputSizes);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]!.ExpandTo(y.Sizes);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Expand", x => x[0].Expand(3, 4) * x[1], [4], [3, 4]),

@@ -32,6 +32,8 @@ internal sealed class GatherOp : Node, IGradchecked
     private static readonly Tensor NllTargets = Tensor.FromArray(new long[] { 1, 0, -100, 2 });
     private static readonly Tensor NllWeights = Tensor.FromArray(new[] { 0.3, 1.0, 2.5 });
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _dim, Saved(0));
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Gather dim 1", x => x[0].Gather(1, Picks), [3, 4]),

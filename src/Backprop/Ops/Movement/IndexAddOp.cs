@@ -35,6 +35,8 @@ internal sealed class IndexAddOp : Node, IGradchecked
 
     private static readonly Tensor Targets = Tensor.FromArray(new long[] { 1, 1, 0 });
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(ForwardAD.OrZeros(t[0], x[0]), _dim, Saved(0), ForwardAD.OrZeros(t[1], x[1]));
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("IndexAdd", x => x[0].IndexAdd(0, Targets, x[1]), [2, 4], [3, 4]),

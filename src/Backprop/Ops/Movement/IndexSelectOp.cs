@@ -33,6 +33,8 @@ internal sealed class IndexSelectOp : Node, IGradchecked
 
     private static readonly Tensor Rows = Tensor.FromArray(new long[] { 2, 0, 2, 1 });
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _dim, Saved(0));
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("IndexSelect rows with repeats", x => x[0].IndexSelect(0, Rows), [3, 4]),

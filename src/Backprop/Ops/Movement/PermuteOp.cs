@@ -6,9 +6,11 @@ namespace Backprop.Ops;
 internal sealed class PermuteOp : Node, IGradchecked
 {
     private readonly int[] _inverse;
+    private readonly int[] _perm;
 
     private PermuteOp(Tensor x, int[] perm) : base(x)
     {
+        _perm = perm;
         _inverse = new int[perm.Length];
         for (int i = 0; i < perm.Length; i++) _inverse[perm[i]] = i;
     }
@@ -27,6 +29,8 @@ internal sealed class PermuteOp : Node, IGradchecked
     }
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g.Permute(_inverse);
+
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _perm);
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [

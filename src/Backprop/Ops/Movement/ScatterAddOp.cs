@@ -31,6 +31,8 @@ internal sealed class ScatterAddOp : Node, IGradchecked
 
     private static readonly Tensor Positions = Tensor.FromArray(new long[] { 0, 3, 3, 1, 2, 0 }, 2, 3);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(ForwardAD.OrZeros(t[0], x[0]), _dim, Saved(0), ForwardAD.OrZeros(t[1], x[1]));
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("ScatterAdd with collisions", x => x[0].ScatterAdd(1, Positions, x[1]), [2, 4], [2, 3]),

@@ -139,6 +139,13 @@ internal sealed class ScatterOp : Node, IGradchecked
     private static readonly Tensor PutCols = Tensor.FromArray(new long[] { 1, 3, 1 });
     private static readonly Tensor AddRows = Tensor.FromArray(new long[] { 1, 1, 0 });
 
+    // Replacing, summing and averaging are linear: the tangents scattered the same way (as PyTorch's JVP, which for
+    // colliding replaced positions keeps the same winner as the values). A product or an extreme goes through the
+    // backward, which holds the zero and tie cases.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => _reduction is ScatterReduction.Replace or ScatterReduction.Sum or ScatterReduction.Mean
+            ? Apply(ForwardAD.OrZeros(t[0], x[0]), _dim, Saved(0), ForwardAD.OrZeros(t[1], x[1]), _reduction, _includeSelf)
+            : JvpThroughBackward(t, y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Scatter", x => x[0].Scatter(1, DistinctPositions, x[1]), [2, 4], [2, 3]),

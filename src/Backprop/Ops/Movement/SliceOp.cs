@@ -34,6 +34,8 @@ internal sealed class SliceOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = SliceScatterOp.Apply(g, _inputSizes, _dim, _start, _step);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _dim, _start, y.Sizes[_dim], _step);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Narrow", x => x[0].Narrow(1, 1, 2), [3, 4]),

@@ -26,6 +26,8 @@ internal sealed class SliceScatterOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = SliceOp.Apply(g, _dim, _start, _length, _step);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, y.Sizes, _dim, _start, _step);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("SliceScatter", x => Apply(x[0], [3, 7], 1, 1, 2) * 1.5, [3, 3]),

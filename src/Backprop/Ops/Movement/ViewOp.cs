@@ -20,6 +20,8 @@ internal sealed class ViewOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g.Reshape(_inputSizes);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]!.Reshape(y.Sizes);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Reshape", x => x[0].Reshape(4, 3) * x[1], [3, 4], [4, 3]),

@@ -66,6 +66,19 @@ internal sealed class AbsoluteErrorLossOp : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = -grad;
     }
 
+    // The backward's slope times the change of the difference input − target.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var d = Saved(0);
+        var slope = _kind switch
+        {
+            Kind.L1 => d.Sign(),
+            Kind.Huber => d.Clamp(-_threshold, _threshold),
+            _ => (d / _threshold).Clamp(-1, 1),
+        };
+        return slope * ForwardAD.Plus(t[0], t[1] is { } tt ? -tt : null)!;
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("L1Loss", x => Nn.Functional.L1Loss(x[0], x[1]), [3, 4], [3, 4]),

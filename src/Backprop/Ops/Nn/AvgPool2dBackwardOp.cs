@@ -33,6 +33,9 @@ internal sealed class AvgPool2dBackwardOp : Node, IGradchecked
 
     private static readonly Window2d Overlapping = new(3, 2, 1, 1);
 
+    // Linear in the incoming gradient.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _window, _countIncludePad, y.Sizes);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("AvgPool2dBackward", x => Apply(x[0], new Window2d(2, 2, 0, 1), true, [1, 2, 4, 5]), [1, 2, 2, 2]),

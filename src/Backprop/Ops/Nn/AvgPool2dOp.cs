@@ -31,6 +31,8 @@ internal sealed class AvgPool2dOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = AvgPool2dBackwardOp.Apply(g, _window, _countIncludePad, _inputSizes);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _window, _countIncludePad, y.Sizes[2], y.Sizes[3]);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("AvgPool2d", x => AvgPool2d(x[0], 2), [2, 2, 4, 4]),

@@ -41,6 +41,9 @@ internal sealed class Conv2dWeightGradOp : Node, IGradchecked
 
     private static readonly Window2d Strided = new(new Size2d(2, 3), new Size2d(2, 1), new Size2d(1, 1), new Size2d(1, 2));
 
+    // Bilinear in the input and the incoming gradient.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => ForwardAD.Plus(t[0] is { } tx ? Apply(tx, x[1], _window, _groups) : null, t[1] is { } tg ? Apply(x[0], tg, _window, _groups) : null);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Conv2dWeightGrad", x => Apply(x[0], x[1], new Window2d(2, 1, 0, 1), 1), [2, 2, 3, 3], [2, 3, 2, 2]),

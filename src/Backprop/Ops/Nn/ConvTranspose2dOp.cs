@@ -40,6 +40,15 @@ internal sealed class ConvTranspose2dOp : Node, IGradchecked
         if (InputCount > 2 && NeedsGrad(2)) grads[2] = g.Sum([0, 2, 3]);
     }
 
+    // Bilinear in input and weight, plus the bias broadcast over batch and positions.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var viaInput = t[0] is { } tx ? Apply(tx, x[1], null, _window, _groups, y.Sizes[2], y.Sizes[3]) : null;
+        var viaWeight = t[1] is { } tw ? Apply(x[0], tw, null, _window, _groups, y.Sizes[2], y.Sizes[3]) : null;
+        var viaBias = x.Length > 2 && t[2] is { } tb ? tb.Reshape(1, -1, 1, 1).ExpandTo(y.Sizes) : null;
+        return ForwardAD.Plus(ForwardAD.Plus(viaInput, viaWeight), viaBias);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("ConvTranspose2d", x => ConvTranspose2d(x[0], x[1], x[2]), [2, 2, 3, 3], [2, 3, 2, 2], [3]),

@@ -85,6 +85,21 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
     private static readonly Tensor TargetsWithIgnored = Tensor.FromArray(new long[] { 2, -100, 4, 1 });
     private static readonly Tensor SpatialTargets = Tensor.FromArray(new long[] { 0, 2, 1, 1, 2, 0 }, 2, 3);
 
+    // The log-softmax's tangent t − Σ softmax·t, picked at each target and reduced as the loss is.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var logProbs = Saved(0);
+        var tangent = t[0]!;
+        var logProbsTangent = tangent - (logProbs.Exp() * tangent).Sum(1, keepDim: true);
+        var perSample = -logProbsTangent.Gather(1, Saved(1).Unsqueeze(1)).Squeeze(1) * Saved(2);
+        return _reduction switch
+        {
+            Nn.Reduction.None => perSample,
+            Nn.Reduction.Sum => perSample.Sum(),
+            _ => perSample.Sum() / _count,
+        };
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("CrossEntropy", x => Nn.Functional.CrossEntropy(x[0], Targets), [4, 5]),

@@ -20,6 +20,8 @@ internal sealed class Dropout2dOp : Node, IGradchecked
 
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Saved(0);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * Saved(0);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         // A fresh generator with a fixed seed per call: every finite-difference pass sees the same mask.

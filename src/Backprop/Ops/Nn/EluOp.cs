@@ -23,6 +23,8 @@ internal sealed class EluOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = Tensor.Where(Saved(0).Le(0.0), g * (Saved(1) + _alpha), g);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Tensor.Where(x[0].Le(0.0), t[0]! * (y + _alpha), t[0]!);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Elu", x => x[0].Elu(), GradcheckInput.NonZero(3, 4)),

@@ -14,13 +14,16 @@ internal sealed class GeluOp : Node, IGradchecked
 
     // (x·Φ(x))′ = Φ(x) + x·φ(x), with Φ(x) = ½(1 + erf(x/√2)) and φ(x) = e^(−x²/2)/√(2π). x·φ(x) → 0 as |x| → ∞,
     // but evaluated at ±∞ it is ∞·0 = NaN, so it is taken at 0 there instead (GELU′ is then 1 at +∞ and 0 at −∞).
-    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = g * Slope(Saved(0));
+
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * Slope(x[0]);
+
+    private static Tensor Slope(Tensor x)
     {
-        var x = Saved(0);
         var cdf = ((x * (1.0 / Math.Sqrt(2.0))).Erf() + 1.0) * 0.5;
         var finite = Tensor.Where(x.Abs().Lt(double.PositiveInfinity), x, 0.0);
         var pdf = (finite * finite * -0.5).Exp() * (1.0 / Math.Sqrt(2.0 * Math.PI));
-        grads[0] = g * (cdf + finite * pdf);
+        return cdf + finite * pdf;
     }
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>

@@ -25,6 +25,8 @@ internal sealed class LeakyReluOp : Node, IGradchecked
         grads[0] = g * (positive * (1.0 - _slope) + _slope);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * (x[0].Step() * (1.0 - _slope) + _slope);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("LeakyRelu", x => x[0].LeakyRelu(0.1), GradcheckInput.NonZero(3, 4)),

@@ -32,6 +32,9 @@ internal sealed class LogSoftmaxOp : Node, IGradchecked
     private static readonly Tensor TargetsWithIgnored = Tensor.FromArray(new long[] { 2, 3, -1, 1 });
     private static readonly Tensor SpatialTargets = Tensor.FromArray(new long[] { 0, 2, 1, 7, 2, 0 }, 2, 3);
 
+    // t − Σ softmax·t along the dim.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => y.Rank == 0 ? t[0]! * 0.0 : t[0]! - (y.Exp() * t[0]!).Sum(_dim, keepDim: true);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("LogSoftmax last dim", x => x[0].LogSoftmax(-1), [3, 5]),

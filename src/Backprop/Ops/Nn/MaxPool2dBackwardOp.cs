@@ -37,6 +37,9 @@ internal sealed class MaxPool2dBackwardOp : Node, IGradchecked
     // Positions in a 3×3 plane, with one position picked twice (overlapping windows).
     private static readonly Tensor Picks = Tensor.FromArray(new long[] { 4, 4, 2, 7, 0, 8, 3, 5 }, 2, 1, 2, 2);
 
+    // Linear in the incoming gradient.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, Saved(0), y.Sizes);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("MaxPool2dBackward", x => Apply(x[0], Picks, [2, 1, 3, 3]), [2, 1, 2, 2]),

@@ -31,6 +31,13 @@ internal sealed class MaxPool2dOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = MaxPool2dBackwardOp.Apply(g, Saved(0), _inputSizes);
 
+    // Each output takes the tangent of the element it picked.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        int n = y.Sizes[0], c = y.Sizes[1];
+        return t[0]!.Reshape(n, c, -1).Gather(2, Saved(0).Reshape(n, c, -1)).Reshape(y.Sizes);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("MaxPool2d", x => MaxPool2d(x[0], 2), [2, 2, 4, 4]),

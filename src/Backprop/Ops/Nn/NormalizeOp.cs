@@ -24,6 +24,13 @@ internal sealed class NormalizeOp : Node, IGradchecked
     /// <returns>x̂, and μ and σ² with the reduced dims kept as size 1 (constants: no graph).</returns>
     public static (Tensor Normalized, Tensor Mean, Tensor Variance) Apply(Tensor x, bool[] reduced, double eps)
     {
+        var (normalized, mean, variance, _) = Compute(x, reduced, eps);
+        return (normalized, mean, variance);
+    }
+
+    /// <summary>x̂, μ, σ², and r = (σ² + ε)^−½ (recorded by its own node when x̂ is).</summary>
+    private static (Tensor Normalized, Tensor Mean, Tensor Variance, Tensor InverseStd) Compute(Tensor x, bool[] reduced, double eps)
+    {
         int count = 1;
         for (int d = 0; d < x.Rank; d++) if (reduced[d]) count *= x.Sizes[d];
         Tensor mean, variance, inverseStd, normalized;
@@ -36,23 +43,18 @@ internal sealed class NormalizeOp : Node, IGradchecked
             inverseStd = (variance + eps).Pow(-0.5);
             normalized = centered * inverseStd;
         }
-        if (!Autograd.IsRecording(x)) return (normalized, mean, variance);
+        if (!Autograd.IsRecording(x)) return (normalized, mean, variance, inverseStd);
         // Both saved tensors carry a graph back to x for a backward with createGraph: x̂ through this node, r through
         // a node of its own. The first-order backward visits neither (this node's edge goes straight to x).
         new InverseStdOp(x, normalized, inverseStd, count).Attach(inverseStd);
-        return (new NormalizeOp(x, normalized, inverseStd, reduced, count).Attach(normalized), mean, variance);
+        return (new NormalizeOp(x, normalized, inverseStd, reduced, count).Attach(normalized), mean, variance, inverseStd);
     }
 
     /// <summary>
     /// The r = (σ² + ε)^−½ that normalising <paramref name="x"/> saves, with its graph when recording: the output of
     /// <see cref="InverseStdOp"/>, for the tables that check that op on its own.
     /// </summary>
-    internal static Tensor InverseStdOf(Tensor x, bool[] reduced, double eps)
-    {
-        var (normalized, _, variance) = Apply(x, reduced, eps);
-        // Not recording (gradcheck's finite differences run under NoGrad), no node holds r; the statistics give it.
-        return normalized.GradFn is NormalizeOp node ? node.Saved(1) : (variance + eps).Pow(-0.5);
-    }
+    internal static Tensor InverseStdOf(Tensor x, bool[] reduced, double eps) => Compute(x, reduced, eps).InverseStd;
 
     // Through μ and σ² as well as x directly: ∂L/∂x = r·(g − mean(g) − x̂·mean(g·x̂)), r = (σ² + ε)^−½, means over
     // the normalised dims. Under createGraph x̂ and r record through their nodes, so this formula is differentiable.
@@ -63,6 +65,15 @@ internal sealed class NormalizeOp : Node, IGradchecked
         var gradMean = SumOp.Apply(g, _reduced, keepDim: true) / _count;
         var projection = SumOp.Apply(g * normalized, _reduced, keepDim: true) / _count;
         grads[0] = inverseStd * (g - gradMean - normalized * projection);
+    }
+
+    // The Jacobian of x ↦ x̂ is symmetric, so the JVP is the backward's formula applied to the tangent.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var (normalized, inverseStd, tangent) = (Saved(0), Saved(1), t[0]!);
+        var mean = SumOp.Apply(tangent, _reduced, keepDim: true) / _count;
+        var projection = SumOp.Apply(tangent * normalized, _reduced, keepDim: true) / _count;
+        return inverseStd * (tangent - mean - normalized * projection);
     }
 
     /// <summary>
@@ -85,6 +96,14 @@ internal sealed class NormalizeOp : Node, IGradchecked
             var normalized = Saved(0);
             var inverseStd = Saved(1);
             grads[0] = normalized * (g * inverseStd.Square() * (-1.0 / _count));
+        }
+
+        // dr = −r²/n · Σ x̂·t over the normalised dims: the dims r keeps as size 1 (summing any other size-1 dim is the same).
+        protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+        {
+            var (normalized, inverseStd) = (Saved(0), Saved(1));
+            var reduced = Enumerable.Range(0, y.Rank).Select(d => y.Sizes[d] == 1).ToArray();
+            return SumOp.Apply(normalized * t[0]!, reduced, keepDim: true) * (inverseStd.Square() * (-1.0 / _count));
         }
 
         public static IEnumerable<GradcheckCase> GradcheckCases =>

@@ -18,6 +18,9 @@ internal sealed class ReluOp : Node, IGradchecked
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
         grads[0] = Autograd.IsGradEnabled ? Tensor.Where(Saved(0).Le(0.0), 0.0, g) : Kernels.Binary(BinaryOp.ReluGrad, g, Saved(0));
 
+    // The tangent where y > 0, exactly 0 elsewhere, as the backward.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Tensor.Where(y.Le(0.0), 0.0, t[0]!);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Relu", x => x[0].Relu(), GradcheckInput.NonZero(3, 4)),

@@ -20,6 +20,8 @@ internal sealed class SigmoidOp : Node, IGradchecked
         grads[0] = Autograd.IsGradEnabled ? g * y * (1.0 - y) : Kernels.Binary(BinaryOp.SigmoidGrad, g, y);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * y * (1.0 - y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Sigmoid", x => x[0].Sigmoid(), [3, 4]),

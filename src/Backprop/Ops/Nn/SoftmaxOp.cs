@@ -32,6 +32,9 @@ internal sealed class SoftmaxOp : Node, IGradchecked
         grads[0] = y * (g - (g * y).Sum(_dim, keepDim: true));
     }
 
+    // y ⊙ (t − Σ t ⊙ y): the Jacobian diag(y) − y·yᵀ is symmetric.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => y.Rank == 0 ? t[0]! * 0.0 : y * (t[0]! - (t[0]! * y).Sum(_dim, keepDim: true));
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Softmax last dim", x => x[0].Softmax(-1), [3, 5]),

@@ -18,6 +18,8 @@ internal sealed class SoftplusOp : Node, IGradchecked
     private static readonly Tensor PositiveWeights = Tensor.FromArray(new[] { 3.0, 0.5, 1.0 });
     private static readonly Tensor ElementWeights = Tensor.FromArray(new[] { 1.0, 0.0, 2.0, 0.5, 1.5, 1.0 }, 2, 3);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * x[0].Sigmoid();
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Softplus", x => x[0].Softplus(), [3, 4]),

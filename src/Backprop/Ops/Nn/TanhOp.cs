@@ -20,6 +20,8 @@ internal sealed class TanhOp : Node, IGradchecked
         grads[0] = Autograd.IsGradEnabled ? g * (1.0 - y * y) : Kernels.Binary(BinaryOp.TanhGrad, g, y);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * (1.0 - y * y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Tanh", x => x[0].Tanh(), [3, 4]),

@@ -37,6 +37,8 @@ internal sealed class UpsampleNearest2dOp : Node, IGradchecked
         grads[0] = Tensor.Zeros(_inputSizes, g.DType, g.Device).IndexAdd(2, Saved(0), tall);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, Saved(0), Saved(1));
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Upsample scale 2", x => Upsample(x[0], scaleFactor: 2), [2, 2, 2, 3]),

@@ -74,6 +74,9 @@ internal sealed class CumprodOp : Node, IGradchecked
 
     private static readonly Tensor WithZeros = Tensor.FromArray(new[] { 1.5, 0, -0.7, 0, 1.2, 0.9, 0, 2, -1.1, 0.4, 0.8, -1.3 }, 3, 4);
 
+    // Through the backward, which handles zeros exactly (dividing by x would not).
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => JvpThroughBackward(t, y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Cumprod dim 1", x => x[0].Cumprod(1), [3, 4]),

@@ -23,6 +23,8 @@ internal sealed class CumsumOp : Node, IGradchecked
     /// <summary>yᵢ = Σ_{j ≥ i} xⱼ along <paramref name="dim"/>.</summary>
     internal static Tensor ReverseCumsum(Tensor x, int dim) => FlipOp.Apply(Apply(FlipOp.Apply(x, [dim]), dim), [dim]);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _dim);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Cumsum dim 1", x => x[0].Cumsum(1), [3, 4]),

@@ -20,6 +20,8 @@ internal sealed class FlipOp : Node, IGradchecked
     // A permutation that is its own inverse: the gradient is flipped back the same way.
     protected internal override void Backward(Tensor g, Tensor?[] grads) => grads[0] = Apply(g, _dims);
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _dims);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Flip last dim", x => x[0].Flip(-1) * x[0], [3, 4]),

@@ -48,6 +48,14 @@ internal sealed class MedianOp : Node, IGradchecked
         grads[0] = Tensor.Where(hits, (g / count).ExpandTo(x.Sizes), 0.0);
     }
 
+    // The mean tangent of the elements equal to the median, which share its gradient.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var input = x[0];
+        var hits = double.IsNaN(_median) ? input.IsNaN() : input.Eq(_median);
+        return Tensor.Where(hits, t[0]!, 0.0).Sum() / hits.To(input.DType).Sum();
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Median of all, odd count", x => x[0].Median(), [3, 5]),

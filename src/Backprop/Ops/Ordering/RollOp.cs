@@ -25,6 +25,8 @@ internal sealed class RollOp : Node, IGradchecked
         grads[0] = Apply(g, _dim, size == 0 ? 0 : (size - _shift) % size);
     }
 
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _dim, _shift);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Roll last dim", x => x[0].Roll(1, -1) * x[0], [3, 4]),

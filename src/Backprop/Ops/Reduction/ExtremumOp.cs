@@ -42,6 +42,17 @@ internal sealed class ExtremumOp : Node, IGradchecked
         grads[0] = Tensor.Where(hits, (g.Reshape(_keptSizes) / count).ExpandTo(x.Sizes), 0.0);
     }
 
+    // As PyTorch's evenly distributed JVP: the mean of the tangents of the elements that the backward shares the
+    // gradient among.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var input = x[0];
+        var extreme = Saved(1).ExpandTo(input.Sizes);
+        var hits = input.Eq(extreme).Or(input.IsNaN().And(extreme.IsNaN()));
+        var count = SumOp.Apply(hits.To(input.DType), _reduced, keepDim: true);
+        return (SumOp.Apply(Tensor.Where(hits, t[0]!, 0.0), _reduced, keepDim: true) / count).Reshape(y.Sizes);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Max all", x => x[0].Max(), [3, 4]),

@@ -79,6 +79,9 @@ internal sealed class NormOp : Node, IGradchecked
 
     private static Tensor Masked(Tensor norm, Tensor scale) => Tensor.Where(norm.Eq(0.0), 0.0, scale);
 
+    // Through the backward, which already holds PyTorch's choices at zero norms, zero elements and ties for p = ±∞.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => JvpThroughBackward(t, y);
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("Norm", x => x[0].Norm(), [3, 4]),

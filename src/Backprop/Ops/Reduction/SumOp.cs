@@ -12,9 +12,11 @@ internal sealed class SumOp : Node, IGradchecked
     private readonly int[] _inputSizes;
     private readonly int[] _keptSizes;
     private readonly double _divisor;
+    private readonly bool[] _reduced;
 
-    private SumOp(Tensor x, int[] keptSizes, double divisor) : base(x)
+    private SumOp(Tensor x, bool[] reduced, int[] keptSizes, double divisor) : base(x)
     {
+        _reduced = reduced;
         _inputSizes = x.Sizes;
         _keptSizes = keptSizes;
         _divisor = divisor;
@@ -33,7 +35,7 @@ internal sealed class SumOp : Node, IGradchecked
         var kept = Tensor.Empty(keep, x.DType, x.Backend);
         x.Backend.Sum(x.Strided, kept.Strided, divisor);
         var y = keepDim ? kept : Squeezed(kept, reduced);
-        return Autograd.IsRecording(x) ? new SumOp(x, kept.Sizes, divisor).Attach(y) : y;
+        return Autograd.IsRecording(x) ? new SumOp(x, reduced, kept.Sizes, divisor).Attach(y) : y;
     }
 
     /// <summary>The keep-dim result reinterpreted without its reduced dims (same storage, still contiguous).</summary>
@@ -53,6 +55,9 @@ internal sealed class SumOp : Node, IGradchecked
         var kept = g.Reshape(_keptSizes);
         grads[0] = (_divisor == 1 ? kept : kept / _divisor).ExpandTo(_inputSizes);
     }
+
+    // Linear: the same sum of the tangent.
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _reduced, keepDim: true, _divisor).Reshape(y.Sizes);
 
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
