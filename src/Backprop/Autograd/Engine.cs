@@ -209,7 +209,9 @@ internal static class Engine
                     }
                     continue;
                 }
-                bool needed = captures.ContainsKey(node);
+                // A once-differentiable op's marker leads nowhere but must run: reaching it is the error that a second
+                // derivative through that op is needed and cannot be given.
+                bool needed = captures.ContainsKey(node) || node is OnceDifferentiableBackward;
                 foreach (var next in node.Next) needed |= next is not null && next.NeededStamp == stamp;
                 if (needed) node.NeededStamp = stamp;
             }

@@ -24,10 +24,19 @@ public abstract class Function
     /// </summary>
     protected abstract Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput);
 
-    /// <summary>Runs the function, recording one node for its backward when an input requires grad.</summary>
+    /// <summary>
+    /// The forward-mode rule (optional): the output's tangent J·t from the inputs' tangents (null where an input's
+    /// tangent is zero), for dual inputs under <see cref="ForwardAD"/>. It runs after <see cref="Forward"/>, with the same
+    /// context, and may return null for a zero tangent. A function that does not override it fails on dual inputs.
+    /// </summary>
+    protected virtual Tensor? Jvp(FunctionContext ctx, Tensor?[] inputTangents) =>
+        throw new NotSupportedException($"{FunctionNode.NameOf(GetType())} has no forward-mode rule: override Jvp to use it with dual tensors (ForwardAD).");
+
+    /// <summary>Runs the function, recording one node for its backward when an input requires grad (or carries a tangent).</summary>
     public Tensor Apply(params Tensor[] inputs)
     {
-        var outputs = FunctionCall.Run(this, inputs, ctx => [Forward(ctx, inputs)], (ctx, grads) => Backward(ctx, grads[0]));
+        var outputs = FunctionCall.Run(this, inputs, ctx => [Forward(ctx, inputs)], (ctx, grads) => Backward(ctx, grads[0]),
+            (ctx, tangents) => [Jvp(ctx, tangents)]);
         return outputs[0];
     }
 }
@@ -44,9 +53,16 @@ public abstract class MultiOutputFunction
     /// <summary>∂L/∂input for each input (null where none is needed) from ∂L/∂output for each output.</summary>
     protected abstract Tensor?[] Backward(FunctionContext ctx, Tensor[] gradOutputs);
 
-    /// <summary>Runs the function, recording one node for its backward when an input requires grad.</summary>
+    /// <summary>
+    /// The forward-mode rule (optional): one tangent per output (null for zero; ignored for non-differentiable
+    /// outputs) from the inputs' tangents. A function that does not override it fails on dual inputs.
+    /// </summary>
+    protected virtual Tensor?[] Jvp(FunctionContext ctx, Tensor?[] inputTangents) =>
+        throw new NotSupportedException($"{FunctionNode.NameOf(GetType())} has no forward-mode rule: override Jvp to use it with dual tensors (ForwardAD).");
+
+    /// <summary>Runs the function, recording one node for its backward when an input requires grad (or carries a tangent).</summary>
     public Tensor[] Apply(params Tensor[] inputs) =>
-        FunctionCall.Run(this, inputs, ctx => Forward(ctx, inputs), Backward);
+        FunctionCall.Run(this, inputs, ctx => Forward(ctx, inputs), Backward, Jvp);
 }
 
 /// <summary>

@@ -4,19 +4,21 @@ namespace Backprop;
 internal static class FunctionCall
 {
     public static Tensor[] Run(object function, Tensor[] inputs, Func<FunctionContext, Tensor[]> forward,
-        Func<FunctionContext, Tensor[], Tensor?[]> backward)
+        Func<FunctionContext, Tensor[], Tensor?[]> backward, Func<FunctionContext, Tensor?[], Tensor?[]> jvp)
     {
         ArgumentNullException.ThrowIfNull(inputs);
         string name = FunctionNode.NameOf(function.GetType());
         for (int i = 0; i < inputs.Length; i++)
             if (inputs[i] is null) throw new ArgumentNullException(nameof(inputs), $"{name}: input {i} is null.");
         bool recording = Autograd.IsRecording(inputs);
-        var needs = inputs.Select(t => recording && t.RequiresGrad).ToArray();
-        var node = recording ? new FunctionNode(function, name, inputs, backward) : null;
+        var needs = inputs.Select(t => recording && Autograd.IsGradEnabled && t.RequiresGrad).ToArray();
+        var node = recording ? new FunctionNode(function, name, inputs, backward, jvp) : null;
         var ctx = new FunctionContext(node, needs);
 
         Tensor[] outputs;
-        using (Autograd.NoGrad()) outputs = forward(ctx);
+        using (Autograd.NoGrad())
+        using (ForwardAD.Suspend())
+            outputs = forward(ctx); // its ops carry no tangents: the function's own Jvp gives the outputs'
         if (outputs is null || outputs.Length == 0 || Array.IndexOf(outputs, null) >= 0)
             throw new InvalidOperationException($"{name}.Forward must return at least one tensor and no nulls.");
         if (node is null) return outputs;
@@ -45,6 +47,8 @@ internal sealed class FunctionNode : Node
     private readonly object _function;
     private readonly string _name;
     private readonly Func<FunctionContext, Tensor[], Tensor?[]> _backward;
+    private readonly Func<FunctionContext, Tensor?[], Tensor?[]> _jvp;
+    private Tensor[]? _binding;
     private readonly int[][] _inputSizes;
     private readonly DType[] _inputDTypes;
     private FunctionContext? _ctx;
@@ -54,8 +58,10 @@ internal sealed class FunctionNode : Node
     private int[] _offsets = [];
     private int _savedCount;
 
-    public FunctionNode(object function, string name, Tensor[] inputs, Func<FunctionContext, Tensor[], Tensor?[]> backward) : base(inputs)
+    public FunctionNode(object function, string name, Tensor[] inputs, Func<FunctionContext, Tensor[], Tensor?[]> backward,
+        Func<FunctionContext, Tensor?[], Tensor?[]> jvp) : base(inputs)
     {
+        _jvp = jvp;
         _function = function;
         _name = name;
         _backward = backward;
@@ -94,18 +100,44 @@ internal sealed class FunctionNode : Node
         _outputSizes = outputs.Select(t => t.Sizes).ToArray();
         _outputDTypes = outputs.Select(t => t.DType).ToArray();
         _differentiable = differentiable;
+        if (differentiable.Length == 0) return;
+        // Attaching runs the forward-mode rule (when inputs are dual), which sets the tangent of every output.
+        _binding = outputs;
         if (differentiable.Length == 1)
         {
             Attach(outputs[differentiable[0]]);
+            _binding = null;
             return;
         }
-        if (differentiable.Length == 0) return;
         _offsets = new int[differentiable.Length + 1];
         for (int k = 0; k < differentiable.Length; k++) _offsets[k + 1] = _offsets[k] + outputs[differentiable[k]].NumElements;
         var flatDType = differentiable.Select(i => outputs[i].DType).Distinct().Count() == 1 ? outputs[differentiable[0]].DType : DType.Float64;
         var flat = Attach(Tensor.Zeros(Shape.Wrap([_offsets[^1]]), flatDType, outputs[differentiable[0]].Device));
         for (int k = 0; k < differentiable.Length; k++)
             new FunctionOutputNode(flat, Name, differentiable[k], _offsets[k], _offsets[^1]).Attach(outputs[differentiable[k]]);
+        _binding = null;
+    }
+
+    /// <summary>
+    /// The user's forward-mode rule. With one differentiable output its tangent is returned for the engine to attach;
+    /// with several, this runs when the flat vector is attached and sets each output's tangent itself.
+    /// </summary>
+    protected internal override Tensor? Jvp(Tensor[] inputs, Tensor?[] tangents, Tensor output)
+    {
+        var outputs = _binding ?? throw new InvalidOperationException($"{Name}: the forward-mode rule runs only while the outputs are bound.");
+        var outputTangents = _jvp(_ctx!, tangents)
+            ?? throw new InvalidOperationException($"{_name}.Jvp returned null; return one tangent (or null) per output.");
+        if (outputTangents.Length != outputs.Length)
+            throw new InvalidOperationException($"{_name}.Jvp returned {outputTangents.Length} tangents for {outputs.Length} outputs; return one (or null) per output.");
+        if (_differentiable.Length == 1) return outputTangents[_differentiable[0]];
+        foreach (int i in _differentiable)
+        {
+            if (outputTangents[i] is not { } t) continue;
+            if (!t.Sizes.AsSpan().SequenceEqual(outputs[i].Sizes))
+                throw new ShapeMismatchException($"{_name}.Jvp", $"the tangent of output {i} has shape {t.Shape}, but the output has shape {outputs[i].Shape}");
+            ForwardAD.SetTangent(outputs[i], t.DType == outputs[i].DType ? t : t.To(outputs[i].DType));
+        }
+        return null;
     }
 
     protected internal override void Backward(Tensor gradOutput, Tensor?[] gradInputs)
