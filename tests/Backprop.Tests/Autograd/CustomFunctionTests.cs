@@ -20,6 +20,12 @@ public class CustomFunctionTests
             var x = ctx.SavedTensors[0]!;
             return [gradOutput * 3.0 * x * x];
         }
+
+        protected override Tensor? Jvp(FunctionContext ctx, Tensor?[] inputTangents)
+        {
+            var x = ctx.SavedTensors[0]!;
+            return inputTangents[0] is { } t ? t * 3.0 * x * x : null;
+        }
     }
 
     /// <summary>a·b with b broadcast; records which inputs needed gradients and returns a broadcast-shaped one for b.</summary>
@@ -55,6 +61,13 @@ public class CustomFunctionTests
         {
             var x = ctx.SavedTensors[0]!;
             return [gradOutputs[0] * x.Cos() - gradOutputs[1] * x.Sin()];
+        }
+
+        protected override Tensor?[] Jvp(FunctionContext ctx, Tensor?[] inputTangents)
+        {
+            var x = ctx.SavedTensors[0]!;
+            var t = inputTangents[0]!;
+            return [t * x.Cos(), -t * x.Sin()];
         }
     }
 
@@ -346,5 +359,57 @@ public class CustomFunctionTests
             referenceOpt.Step();
         }
         Assert.True(lastLoss < 0.5 * firstLoss, $"loss went from {firstLoss} to {lastLoss}");
+    }
+
+    [Fact]
+    public void The_forward_mode_rule_gives_the_tangent_of_one_and_of_several_outputs()
+    {
+        double[] x = [0.5, -1.25, 2.0], t = [1.0, -2.0, 0.5];
+        var (value, tangent) = Transforms.Jvp(v => new Cube().Apply(v), Tensor.FromArray(x), Tensor.FromArray(t));
+        Assert.Equal([0.125, -1.953125, 8.0], value.ToArray<double>());
+        Assert.Equal([0.75, -9.375, 6.0], tangent.ToArray<double>());
+
+        using (ForwardAD.DualLevel())
+        {
+            var dual = ForwardAD.MakeDual(Tensor.FromArray(x), Tensor.FromArray(t));
+            var outputs = new SinCos().Apply(dual);
+            var sinTangent = ForwardAD.UnpackDual(outputs[0]).Tangent!.ToArray<double>();
+            var cosTangent = ForwardAD.UnpackDual(outputs[1]).Tangent!.ToArray<double>();
+            for (int i = 0; i < 3; i++)
+            {
+                Assert.True(Math.Abs(sinTangent[i] - t[i] * Math.Cos(x[i])) <= 1e-15, $"d sin [{i}]");
+                Assert.True(Math.Abs(cosTangent[i] + t[i] * Math.Sin(x[i])) <= 1e-15, $"d cos [{i}]");
+            }
+        }
+    }
+
+    [Fact]
+    public void A_function_without_a_forward_mode_rule_fails_clearly_on_a_dual_input()
+    {
+        var error = Assert.Throws<NotSupportedException>(() =>
+            Transforms.Jvp(v => new SquarePlus().Apply(v), Tensor.FromArray(new[] { 1.0 }), Tensor.FromArray(new[] { 1.0 })));
+        Assert.Contains("SquarePlus has no forward-mode rule", error.Message);
+    }
+
+    [Fact]
+    public void Hessians_go_through_a_custom_function_forward_over_reverse_and_reverse_over_reverse()
+    {
+        // f(x) = x₀·Σ cube(x): H = x₀·diag(6x) + e₀(3x²)ᵀ + (3x²)e₀ᵀ.
+        double[] x = [0.5, -1.0, 1.5];
+        Func<Tensor, Tensor> f = v => (new Cube().Apply(v) * v[0]).Sum();
+        var forward = Transforms.Hessian(f, Tensor.FromArray(x)).ToArray<double>();
+        var reverse = Transforms.Hessian(f, Tensor.FromArray(x), JacobianMode.Reverse).ToArray<double>();
+        var expected = new double[9];
+        for (int i = 0; i < 3; i++)
+        {
+            expected[i * 3 + i] += 6 * x[i] * x[0];
+            expected[i] += 3 * x[i] * x[i];
+            expected[i * 3] += 3 * x[i] * x[i];
+        }
+        for (int k = 0; k < 9; k++)
+        {
+            Assert.True(Math.Abs(forward[k] - expected[k]) <= 1e-13, $"forward-over-reverse H[{k}] = {forward[k]}, expected {expected[k]}");
+            Assert.True(Math.Abs(reverse[k] - expected[k]) <= 1e-13, $"reverse-over-reverse H[{k}] = {reverse[k]}, expected {expected[k]}");
+        }
     }
 }
