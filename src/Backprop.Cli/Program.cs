@@ -7,7 +7,7 @@ public static class Program
 {
     private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Commands = new()
     {
-        ["gradcheck"] = ("check every op's first and second derivatives against finite differences", GradcheckCommand.Run),
+        ["gradcheck"] = ("check every op's first and second derivatives and its forward mode against finite differences", GradcheckCommand.Run),
         ["explain"] = ("show backpropagation step by step on a worked example", ExplainCommand.Run),
         ["bench"] = ("time the benchmark workloads (gemm, mlp, xor, cnn)", BenchCommand.Run),
         ["train"] = ("train a classifier on xor, moons, spiral, circles or mnist; --out DIR saves it, --resume continues; stops at the first NaN gradient unless --no-nan-check", TrainCommand.Run),

@@ -5,8 +5,9 @@ namespace Backprop.Cli.Commands;
 
 /// <summary>
 /// <c>backprop gradcheck</c>: runs the gradient-check tables the test suite runs, one row per case: first
-/// derivatives (gradcheck), then second derivatives (gradgradcheck) of every op not declared once-differentiable.
-/// Each table ends with its own <c>N passed, N failed</c> line.
+/// derivatives (gradcheck), then second derivatives (gradgradcheck) of every op not declared once-differentiable,
+/// then forward mode (the Jacobian from JVPs, and the adjoint identity with the backward). Each table ends with its
+/// own <c>N passed, N failed</c> line.
 /// </summary>
 public static class GradcheckCommand
 {
@@ -16,8 +17,8 @@ public static class GradcheckCommand
         var filter = options.String("filter");
         ulong seed = (ulong)options.Int("seed", 1, min: 0);
         var order = options.String("order");
-        if (order is not (null or "1" or "2"))
-            throw new UsageException($"backprop gradcheck: --order is 1 (first derivatives) or 2 (second derivatives); got '{order}'.");
+        if (order is not (null or "1" or "2" or "forward"))
+            throw new UsageException($"backprop gradcheck: --order is 1 (first derivatives), 2 (second derivatives) or forward (forward mode); got '{order}'.");
         bool failuresOnly = options.Flag("failures-only");
         bool Matches(GradcheckCase c) => filter is null || c.ToString().Contains(filter, StringComparison.OrdinalIgnoreCase);
         var firstOrder = GradcheckCatalog.All.Where(c => Matches(c.Case)).ToList();
@@ -48,6 +49,15 @@ public static class GradcheckCommand
                     var all = result.Inputs.Append(result.GradOutput).ToList();
                     return (result.Passed, all.Max(i => i.MaxAbsoluteError), all.Max(i => i.MaxRelativeError), result.ToString());
                 }, failuresOnly);
+        }
+        if (order is null or "forward")
+        {
+            Console.WriteLine("Forward mode: the Jacobian by JVPs (one dual pass per input element) against central differences, and <Jv, u> = <v, J^T u> with the backward");
+            allPassed &= RunTable(firstOrder, testCase =>
+            {
+                var result = Gradcheck.RunForward(testCase, seed);
+                return (result.Passed, result.Inputs.Max(i => i.MaxAbsoluteError), result.Inputs.Max(i => i.MaxRelativeError), result.ToString());
+            }, failuresOnly);
         }
         return allPassed ? 0 : 1;
     }

@@ -96,6 +96,12 @@ public static class Autograd
 
     internal static bool IsAnomalyEnabled => t_anomaly;
 
+    /// <summary>
+    /// Whether a backward formula must be written in tensor ops rather than a fused kernel: when it is recorded
+    /// (createGraph), or when tangents flow through it (forward-over-reverse), since a kernel is a constant to both.
+    /// </summary>
+    internal static bool BackwardRecords => !t_gradDisabled || ForwardAD.IsPropagating;
+
     /// <summary>Whether backward checks every gradient it computes for NaN and ±∞ (anomaly mode or the sentinel is on).</summary>
     public static bool IsCheckingNonFinite => t_checkingNonFinite;
 

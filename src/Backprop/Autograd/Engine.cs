@@ -209,8 +209,7 @@ internal static class Engine
                     }
                     continue;
                 }
-                // A once-differentiable op's marker leads nowhere but must run: reaching it is the error that a second
-                // derivative through that op is needed and cannot be given.
+                // A once-differentiable op's marker has no edges but must run where reached: it is the error.
                 bool needed = captures.ContainsKey(node) || node is OnceDifferentiableBackward;
                 foreach (var next in node.Next) needed |= next is not null && next.NeededStamp == stamp;
                 if (needed) node.NeededStamp = stamp;

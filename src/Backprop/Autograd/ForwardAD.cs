@@ -31,8 +31,11 @@ public static class ForwardAD
         public bool Closed;
     }
 
-    /// <summary>A tangent and the storage version of its primal when it was set: an in-place write since makes it stale.</summary>
-    private sealed record TangentEntry(Tensor Tangent, int Version);
+    /// <summary>
+    /// A tangent (null: known to be zero) and the storage version of its primal when it was set: an in-place write
+    /// since makes it stale.
+    /// </summary>
+    private sealed record TangentEntry(Tensor? Tangent, int Version);
 
     [ThreadStatic] private static Level? t_level;
 
@@ -114,9 +117,32 @@ public static class ForwardAD
     /// <summary>The tangent of <paramref name="tensor"/> in the open level, or null (zero).</summary>
     internal static Tensor? TangentOf(Tensor tensor)
     {
-        if (t_level is not { } level || !level.Tangents.TryGetValue(tensor, out var entry)) return null;
+        if (t_level is not { } level) return null;
+        if (!level.Tangents.TryGetValue(tensor, out var entry)) return ViewOfWrittenBase(level, tensor);
         if (entry.Version == tensor.Version) return entry.Tangent;
-        return RefreshStaleTangent(level, tensor);
+        return RefreshStaleTangent(level, tensor, entry);
+    }
+
+    /// <summary>
+    /// A view without a tangent of its own whose base was given one by an in-place write after the view was made (as
+    /// <c>row = x[1]</c> before <c>x[1, 1..] = dual</c>): the view's tangent is its part of the base's.
+    /// </summary>
+    private static Tensor? ViewOfWrittenBase(Level level, Tensor tensor) =>
+        tensor.ViewBase is { } root && level.Tangents.TryGetValue(root, out var rootEntry) && rootEntry.Version > tensor.ViewCreatedVersion &&
+        TryReadFromBase(level, tensor, out var tangent) ? tangent : null;
+
+    /// <summary>
+    /// The view's tangent read from its base's current one (zero when the base's is) and recorded as of the view's
+    /// version; false when the base has no current tangent entry.
+    /// </summary>
+    private static bool TryReadFromBase(Level level, Tensor view, out Tensor? tangent)
+    {
+        tangent = null;
+        if (view.ViewBase is not { } root || !level.Tangents.TryGetValue(root, out var rootEntry) || rootEntry.Version != root.Version) return false;
+        if (rootEntry.Tangent is { } rootTangent)
+            using (Suspend()) tangent = view.GatherFromBase(rootTangent);
+        level.Tangents.AddOrUpdate(view, new TangentEntry(tangent, view.Version));
+        return true;
     }
 
     /// <summary>
@@ -124,30 +150,43 @@ public static class ForwardAD
     /// it) reads its tangent from the base's, as its gradient history is rebuilt from the base; anything else was
     /// changed by a write that did not carry tangents, and its tangent is unknown.
     /// </summary>
-    private static Tensor RefreshStaleTangent(Level level, Tensor tensor)
+    private static Tensor? RefreshStaleTangent(Level level, Tensor tensor, TangentEntry entry)
     {
-        if (tensor.ViewBase is { } root && level.Tangents.TryGetValue(root, out var rootEntry) && rootEntry.Version == root.Version)
-        {
-            Tensor tangent;
-            using (Suspend()) tangent = tensor.GatherFromBase(rootEntry.Tangent);
-            level.Tangents.AddOrUpdate(tensor, new TangentEntry(tangent, tensor.Version));
-            return tangent;
-        }
+        if (TryReadFromBase(level, tensor, out var tangent)) return tangent;
+        // Known zero before, and still no tangent anywhere: an in-place write without tangents keeps it zero.
+        if (entry.Tangent is null) return null;
         throw new InvalidOperationException(
             $"Forward AD: a dual tensor of shape {tensor.Shape} was changed in place (now version {tensor.Version}) by an operation that " +
             "did not update its tangent, so its tangent is unknown. Change dual tensors only with the library's in-place ops, " +
             "or use out-of-place ops inside a dual level.");
     }
 
-    /// <summary>Whether the open level propagates tangents and any of the tensors carries one.</summary>
-    internal static bool HasTangent(Tensor a) => t_level is { } level && level.Tangents.TryGetValue(a, out _);
+    /// <summary>Whether the tensor has an entry in the open level (a tangent, possibly one to be refreshed).</summary>
+    internal static bool HasTangent(Tensor a)
+    {
+        if (t_level is not { } level) return false;
+        if (level.Tangents.TryGetValue(a, out var entry)) return entry.Tangent is not null || entry.Version != a.Version;
+        return a.ViewBase is { } root && level.Tangents.TryGetValue(root, out var rootEntry) && rootEntry.Version > a.ViewCreatedVersion;
+    }
 
-    /// <summary>Sets (or with null removes) the tangent of <paramref name="tensor"/> in the open level.</summary>
-    internal static void SetTangent(Tensor tensor, Tensor? tangent)
+    /// <summary>Whether an in-place op on <paramref name="target"/> must carry tangents: either side has one while propagating.</summary>
+    internal static bool Involves(Tensor target, Tensor? source = null) =>
+        IsPropagating && (HasTangent(target) || (source is not null && HasTangent(source)) || (target.ViewBase is { } root && HasTangent(root)));
+
+    /// <summary>
+    /// After an in-place write of <paramref name="result"/>'s values into <paramref name="target"/>: the target's tangent
+    /// becomes the result's (zero when it has none), as of the target's new version.
+    /// </summary>
+    internal static void AfterInPlace(Tensor target, Tensor result)
     {
         if (t_level is not { } level) return;
-        if (tangent is null) level.Tangents.Remove(tensor);
-        else level.Tangents.AddOrUpdate(tensor, new TangentEntry(tangent, tensor.Version));
+        level.Tangents.AddOrUpdate(target, new TangentEntry(TangentOf(result), target.Version));
+    }
+
+    /// <summary>After an in-place write through <paramref name="view"/> into its base: its tangent is read from the base's.</summary>
+    internal static void AfterWriteThroughView(Tensor view)
+    {
+        if (t_level is { } level) TryReadFromBase(level, view, out _);
     }
 
     /// <summary>Stops tangent propagation until disposed (while a forward-mode rule computes a tangent).</summary>
@@ -168,6 +207,7 @@ public static class ForwardAD
     /// </summary>
     internal static void Propagate(Node node, Tensor[] inputs, Tensor?[] tangents, Tensor output)
     {
+        if (t_level is not { } level) return;
         if (!output.DType.IsFloatingPoint()) return;
         Tensor? tangent;
         using (Suspend()) tangent = node.Jvp(inputs, tangents, output);
@@ -177,7 +217,7 @@ public static class ForwardAD
                 $"{node.Name}: its forward-mode rule returned a tangent of shape {tangent.Shape} for an output of shape {output.Shape}.");
         if (tangent.DType != output.DType)
             using (Suspend()) tangent = tangent.To(output.DType);
-        SetTangent(output, tangent);
+        level.Tangents.AddOrUpdate(output, new TangentEntry(tangent, output.Version));
     }
 
     /// <summary>The tangents of <paramref name="inputs"/> when any carries one while propagating, else null.</summary>

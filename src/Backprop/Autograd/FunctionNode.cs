@@ -120,7 +120,8 @@ internal sealed class FunctionNode : Node
 
     /// <summary>
     /// The user's forward-mode rule. With one differentiable output its tangent is returned for the engine to attach;
-    /// with several, this runs when the flat vector is attached and sets each output's tangent itself.
+    /// with several, this runs when the flat vector is attached and returns the flat vector's tangent, which each
+    /// <see cref="FunctionOutputNode"/> cuts its output's tangent from.
     /// </summary>
     protected internal override Tensor? Jvp(Tensor[] inputs, Tensor?[] tangents, Tensor output)
     {
@@ -130,14 +131,16 @@ internal sealed class FunctionNode : Node
         if (outputTangents.Length != outputs.Length)
             throw new InvalidOperationException($"{_name}.Jvp returned {outputTangents.Length} tangents for {outputs.Length} outputs; return one (or null) per output.");
         if (_differentiable.Length == 1) return outputTangents[_differentiable[0]];
-        foreach (int i in _differentiable)
+        // The flat vector's tangent: each output's in its segment (zeros for a zero one); each output node cuts its own out.
+        var parts = new Tensor[_differentiable.Length];
+        for (int k = 0; k < parts.Length; k++)
         {
-            if (outputTangents[i] is not { } t) continue;
-            if (!t.Sizes.AsSpan().SequenceEqual(outputs[i].Sizes))
+            int i = _differentiable[k];
+            if (outputTangents[i] is { } t && !t.Sizes.AsSpan().SequenceEqual(outputs[i].Sizes))
                 throw new ShapeMismatchException($"{_name}.Jvp", $"the tangent of output {i} has shape {t.Shape}, but the output has shape {outputs[i].Shape}");
-            ForwardAD.SetTangent(outputs[i], t.DType == outputs[i].DType ? t : t.To(outputs[i].DType));
+            parts[k] = (outputTangents[i] ?? Tensor.ZerosLike(outputs[i])).Reshape(-1).To(output.DType);
         }
-        return null;
+        return Tensor.Cat(parts);
     }
 
     protected internal override void Backward(Tensor gradOutput, Tensor?[] gradInputs)
@@ -203,4 +206,7 @@ internal sealed class FunctionOutputNode(Tensor flat, string function, int outpu
         if (after > 0) parts.Add(Tensor.Zeros(Shape.Wrap([after]), flatDType, g.Device));
         gradInputs[0] = parts.Count == 1 ? g : Tensor.Cat(parts);
     }
+
+    protected internal override Tensor? Jvp(Tensor[] inputs, Tensor?[] tangents, Tensor output) =>
+        tangents[0]?.Slice(0, offset, offset + output.NumElements).Reshape(output.Sizes);
 }

@@ -41,7 +41,7 @@ public static class Transforms
             var y = f(xi);
             if (y.NumElements != 1)
                 throw new ArgumentException($"Transforms.Grad: the function must return one element (a loss); it returned shape {y.Shape}. Use Jacobian or Vjp for vector outputs.");
-            var g = GradientOf(y, xi, Tensor.OnesLike(y), retainGraph: nested, RecordsBackward(xi, nested));
+            var g = GradientOf(y, xi, Tensor.OnesLike(y), retainGraph: nested, nested);
             return (nested ? g : Plain(g), nested ? y : Plain(y));
         };
     }
@@ -59,7 +59,7 @@ public static class Transforms
         {
             ArgumentNullException.ThrowIfNull(v);
             if (v.Shape != y.Shape) throw new ShapeMismatchException("Transforms.Vjp", $"v has shape {v.Shape} but the output has shape {y.Shape}");
-            var g = GradientOf(y, xi, v.DType == y.DType ? v : v.To(y.DType), retainGraph: true, RecordsBackward(xi, nested));
+            var g = GradientOf(y, xi, v.DType == y.DType ? v : v.To(y.DType), retainGraph: true, nested);
             return nested ? g : Plain(g);
         });
     }
@@ -144,26 +144,20 @@ public static class Transforms
         var source = nested ? x : x.Detach().SetRequiresGrad();
         Tensor input;
         using (Autograd.EnableGrad())
-        using (ForwardAD.Suspend())
-            input = Ops.ViewOp.Apply(source, x.Sizes);
-        if (tangent is not null) ForwardAD.SetTangent(input, tangent);
+        {
+            if (tangent is not null) input = ForwardAD.MakeDual(source, tangent);
+            else
+                using (ForwardAD.Suspend())
+                    input = Ops.ViewOp.Apply(source, x.Sizes);
+        }
         return (input, nested);
     }
-
-    /// <summary>
-    /// Whether the backward pass must record its own graph: when an outer reverse-mode transform differentiates the
-    /// result (nested), and when x carries a tangent (forward over reverse), since backward formulas written as tensor
-    /// ops carry tangents where a fused kernel would drop them.
-    /// </summary>
-    private static bool RecordsBackward(Tensor input, bool nested) => nested || ForwardAD.TangentOf(input) is not null;
 
     /// <summary>The tensor without history, keeping its tangent (also without history), for a caller that is not differentiating.</summary>
     private static Tensor Plain(Tensor t)
     {
         var tangent = ForwardAD.TangentOf(t);
-        var plain = t.Detach();
-        if (tangent is not null) ForwardAD.SetTangent(plain, tangent.Detach());
-        return plain;
+        return tangent is null ? t.Detach() : ForwardAD.MakeDual(t.Detach(), tangent.Detach());
     }
 
     /// <summary>vᵀ·∂y/∂x for the transform's input x (zeros when y does not depend on it).</summary>

@@ -11,9 +11,28 @@ public sealed record GradcheckInputResult(int Input, Shape Shape, double MaxAbso
 
 public sealed record GradcheckResult(bool Passed, IReadOnlyList<GradcheckInputResult> Inputs)
 {
-    public override string ToString() => string.Join("; ", Inputs.Select(i =>
+    /// <summary>The forward-mode check, when it was asked for (<c>checkForwardAd</c>); <see cref="Passed"/> includes it.</summary>
+    public ForwardGradcheckResult? Forward { get; init; }
+
+    public override string ToString() => Describe(Inputs) + (Forward is { } forward ? $"; forward mode: {forward}" : "");
+
+    internal static string Describe(IReadOnlyList<GradcheckInputResult> inputs) => string.Join("; ", inputs.Select(i =>
         $"input {i.Input} {i.Shape}: max abs error {i.MaxAbsoluteError:E2}, max rel error {i.MaxRelativeError:E2}" +
         (i.Passed ? "" : $" FAILED at output {i.Worst!.Value.Output}, element {i.Worst.Value.Element}: analytical {i.Worst.Value.Analytical:G6} vs numerical {i.Worst.Value.Numerical:G6}")));
+}
+
+/// <summary>
+/// How forward mode compared: the Jacobian built one column per input element from Jacobian-vector products (a
+/// basis tangent in a dual level) against central finite differences, and the adjoint identity
+/// ⟨J·v, u⟩ = ⟨v, Jᵀ·u⟩ between forward and reverse mode for random v (all inputs at once) and u.
+/// </summary>
+/// <param name="Inputs">Per input, the forward-mode Jacobian against the numerical one (analytical = forward mode).</param>
+/// <param name="JvpDotU">⟨J·v, u⟩, from one forward-mode pass.</param>
+/// <param name="VDotVjp">⟨v, Jᵀ·u⟩, from one backward pass.</param>
+public sealed record ForwardGradcheckResult(bool Passed, IReadOnlyList<GradcheckInputResult> Inputs, double JvpDotU, double VDotVjp, bool AdjointPassed)
+{
+    public override string ToString() => GradcheckResult.Describe(Inputs) +
+        $"; adjoint ⟨Jv, u⟩ = {JvpDotU:G8} vs ⟨v, Jᵀu⟩ = {VDotVjp:G8}{(AdjointPassed ? "" : " FAILED")}";
 }
 
 /// <summary>
@@ -24,8 +43,13 @@ public sealed record GradcheckResult(bool Passed, IReadOnlyList<GradcheckInputRe
 /// </summary>
 public static class Gradcheck
 {
+    /// <param name="checkForwardAd">
+    /// Also check forward mode (as PyTorch's <c>check_forward_ad</c>): every op the function runs needs a JVP rule, and
+    /// the result's <see cref="GradcheckResult.Forward"/> reports it (see <see cref="ForwardGradcheckResult"/>).
+    /// </param>
+    /// <param name="seed">Seeds the random vectors of the forward-mode adjoint check.</param>
     public static GradcheckResult Check(Func<Tensor[], Tensor> function, Tensor[] inputs,
-        double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3)
+        double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3, bool checkForwardAd = false, ulong seed = 0)
     {
         var differentiable = DifferentiableInputs("Gradcheck", inputs);
         var output = function(inputs);
@@ -49,14 +73,16 @@ public static class Gradcheck
             }
         }
 
+        var forward = checkForwardAd ? ForwardJacobian(function, inputs, differentiable, outputs) : null;
         var results = new List<GradcheckInputResult>();
+        var forwardResults = new List<GradcheckInputResult>();
         for (int k = 0; k < differentiable.Length; k++)
         {
             var input = inputs[differentiable[k]];
             var offsets = ElementOffsets(input);
             var original = input.ToArray<double>();
-            double maxAbs = 0, maxRel = 0, worstExcess = 0;
-            (int, int, double, double)? worst = null;
+            var comparison = new JacobianComparison(atol, rtol);
+            var forwardComparison = new JacobianComparison(atol, rtol);
             for (int e = 0; e < original.Length; e++)
             {
                 double[] plus, minus;
@@ -71,31 +97,114 @@ public static class Gradcheck
                 for (int j = 0; j < outputs; j++)
                 {
                     double numerical = (plus[j] - minus[j]) / (2 * eps);
-                    double a = analytical[k][j, e];
-                    double error = Math.Abs(a - numerical);
-                    if (double.IsNaN(a) != double.IsNaN(numerical)) error = double.PositiveInfinity;
-                    maxAbs = Math.Max(maxAbs, error);
-                    if (numerical != 0) maxRel = Math.Max(maxRel, error / Math.Abs(numerical));
-                    double excess = error - (atol + rtol * Math.Abs(numerical));
-                    if (excess > worstExcess || double.IsNaN(excess))
-                    {
-                        worstExcess = double.IsNaN(excess) ? double.PositiveInfinity : excess;
-                        worst = (j, e, a, numerical);
-                    }
+                    comparison.Add(j, e, analytical[k][j, e], numerical);
+                    if (forward is not null) forwardComparison.Add(j, e, forward[k][j, e], numerical);
                 }
             }
-            results.Add(new GradcheckInputResult(differentiable[k], input.Shape, maxAbs, maxRel, worst is null, worst));
+            results.Add(comparison.Result(differentiable[k], input.Shape));
+            if (forward is not null) forwardResults.Add(forwardComparison.Result(differentiable[k], input.Shape));
         }
-        return new GradcheckResult(results.All(r => r.Passed), results);
+        if (forward is null) return new GradcheckResult(results.All(r => r.Passed), results);
+        var (jvpDotU, vDotVjp) = AdjointProducts(function, inputs, differentiable, output, new Generator(seed));
+        bool adjointPassed = Math.Abs(jvpDotU - vDotVjp) <= atol + rtol * Math.Abs(vDotVjp);
+        var forwardResult = new ForwardGradcheckResult(adjointPassed && forwardResults.All(r => r.Passed), forwardResults, jvpDotU, vDotVjp, adjointPassed);
+        return new GradcheckResult(results.All(r => r.Passed) && forwardResult.Passed, results) { Forward = forwardResult };
+    }
+
+    /// <summary>
+    /// Checks only forward mode: the forward-mode Jacobian against finite differences and the adjoint identity with
+    /// reverse mode (see <see cref="ForwardGradcheckResult"/>). Use float64 inputs that require grad.
+    /// </summary>
+    public static ForwardGradcheckResult CheckForward(Func<Tensor[], Tensor> function, Tensor[] inputs,
+        double eps = 1e-6, double atol = 1e-5, double rtol = 1e-3, ulong seed = 0) =>
+        Check(function, inputs, eps, atol, rtol, checkForwardAd: true, seed).Forward!;
+
+    /// <summary>The largest errors of one input's Jacobian entries against the numerical ones, and the worst entry.</summary>
+    private sealed class JacobianComparison(double atol, double rtol)
+    {
+        private double _maxAbs, _maxRel, _worstExcess;
+        private (int, int, double, double)? _worst;
+
+        public void Add(int output, int element, double analytical, double numerical)
+        {
+            double error = Math.Abs(analytical - numerical);
+            if (double.IsNaN(analytical) != double.IsNaN(numerical)) error = double.PositiveInfinity;
+            _maxAbs = Math.Max(_maxAbs, error);
+            if (numerical != 0) _maxRel = Math.Max(_maxRel, error / Math.Abs(numerical));
+            double excess = error - (atol + rtol * Math.Abs(numerical));
+            if (excess > _worstExcess || double.IsNaN(excess))
+            {
+                _worstExcess = double.IsNaN(excess) ? double.PositiveInfinity : excess;
+                _worst = (output, element, analytical, numerical);
+            }
+        }
+
+        public GradcheckInputResult Result(int input, Shape shape) => new(input, shape, _maxAbs, _maxRel, _worst is null, _worst);
+    }
+
+    /// <summary>
+    /// The Jacobian of each differentiable input built by forward mode: one pass per input element, with that element's
+    /// basis vector as the input's tangent (the other inputs carry none).
+    /// </summary>
+    private static double[][,] ForwardJacobian(Func<Tensor[], Tensor> function, Tensor[] inputs, int[] differentiable, int outputs)
+    {
+        var jacobians = differentiable.Select(i => new double[outputs, inputs[i].NumElements]).ToArray();
+        // With grad mode on, as the function is called in use: a function that differentiates inside (a double-backward
+        // row) runs forward-over-reverse.
+        using var level = ForwardAD.DualLevel();
+        for (int k = 0; k < differentiable.Length; k++)
+        {
+            var input = inputs[differentiable[k]];
+            for (int e = 0; e < input.NumElements; e++)
+            {
+                var basis = new double[input.NumElements];
+                basis[e] = 1;
+                var duals = (Tensor[])inputs.Clone();
+                duals[differentiable[k]] = ForwardAD.MakeDual(input, Tensor.FromArray(basis).Reshape(input.Sizes));
+                if (ForwardAD.UnpackDual(function(duals)).Tangent is not { } tangent) continue;
+                var column = tangent.ToArray<double>();
+                for (int j = 0; j < column.Length; j++) jacobians[k][j, e] = column[j];
+            }
+        }
+        return jacobians;
+    }
+
+    /// <summary>⟨J·v, u⟩ by one forward-mode pass and ⟨v, Jᵀ·u⟩ by one backward pass, for random v and u in [−1, 1].</summary>
+    private static (double JvpDotU, double VDotVjp) AdjointProducts(Func<Tensor[], Tensor> function, Tensor[] inputs, int[] differentiable,
+        Tensor output, Generator generator)
+    {
+        Tensor Random(int[] sizes) => Tensor.FromArray(Enumerable.Range(0, Shape.CountElements(sizes))
+            .Select(_ => 2 * generator.NextDouble() - 1).ToArray()).Reshape(sizes);
+        var v = differentiable.Select(i => Random(inputs[i].Sizes)).ToArray();
+        var u = Random(output.Sizes);
+        double jvpDotU = 0;
+        using (ForwardAD.DualLevel())
+        {
+            var duals = (Tensor[])inputs.Clone();
+            for (int k = 0; k < differentiable.Length; k++)
+                duals[differentiable[k]] = ForwardAD.MakeDual(inputs[differentiable[k]], v[k]);
+            if (ForwardAD.UnpackDual(function(duals)).Tangent is { } tangent) jvpDotU = (tangent * u).Sum().Item<double>();
+        }
+        double vDotVjp = 0;
+        if (output.RequiresGrad)
+        {
+            var grads = Autograd.Grad([output], differentiable.Select(i => inputs[i]).ToArray(), [u], retainGraph: true, allowUnused: true);
+            for (int k = 0; k < grads.Length; k++)
+                if (grads[k] is { } g) vDotVjp += (g * v[k]).Sum().Item<double>();
+        }
+        return (jvpDotU, vDotVjp);
     }
 
     /// <summary>Runs one table row: draws its inputs (float64, seeded) and checks the function on them.</summary>
-    public static GradcheckResult Run(GradcheckCase testCase, ulong seed = 0)
+    public static GradcheckResult Run(GradcheckCase testCase, ulong seed = 0, bool checkForwardAd = false)
     {
         var generator = new Generator(seed);
         var inputs = testCase.Inputs.Select(spec => MakeInput(spec, generator)).ToArray();
-        return Check(testCase.Function, inputs, testCase.Eps, testCase.Atol, testCase.Rtol);
+        return Check(testCase.Function, inputs, testCase.Eps, testCase.Atol, testCase.Rtol, checkForwardAd, seed);
     }
+
+    /// <summary>Runs one table row in forward mode: draws its inputs as <see cref="Run"/> does and checks its JVPs.</summary>
+    public static ForwardGradcheckResult RunForward(GradcheckCase testCase, ulong seed = 0) => Run(testCase, seed, checkForwardAd: true).Forward!;
 
     /// <summary>A float64 leaf that requires grad, with values from the spec's domain and memory in the spec's layout.</summary>
     public static Tensor MakeInput(GradcheckInput spec, Generator generator)

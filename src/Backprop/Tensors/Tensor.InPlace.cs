@@ -16,7 +16,7 @@ public partial class Tensor
     /// <summary>this += alpha·other (other broadcasts to this tensor's shape).</summary>
     public Tensor AddInPlace(Tensor other, double alpha = 1, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
-        if (alpha != 1 && !(Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)))
+        if (alpha != 1 && !(Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)) && !ForwardAD.Involves(this, other))
         {
             // The optimizer's hot path (p −= lr·g): one fused kernel, no scaled temporary.
             CheckInPlaceAllowed("AddInPlace");
@@ -48,7 +48,7 @@ public partial class Tensor
     public Tensor FillInPlace(double value, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         CheckInPlaceAllowed("FillInPlace");
-        if (Autograd.IsGradEnabled && RequiresGrad) return CopyFrom(FullLike(this, value), callerFile, callerLine);
+        if ((Autograd.IsGradEnabled && RequiresGrad) || ForwardAD.Involves(this)) return CopyFrom(FullLike(this, value), callerFile, callerLine);
         Backend.Fill(Strided, value);
         BumpVersion("FillInPlace", callerFile, callerLine);
         return this;
@@ -61,7 +61,7 @@ public partial class Tensor
     {
         CheckInPlaceAllowed("CopyFrom");
         var src = SourceFor(source, "CopyFrom");
-        if (Autograd.IsGradEnabled && (RequiresGrad || src.RequiresGrad))
+        if ((Autograd.IsGradEnabled && (RequiresGrad || src.RequiresGrad)) || ForwardAD.Involves(this, src))
             return Rebase("CopyFrom", () => src + ZerosLike(this), callerFile, callerLine);
         Backend.Copy(src.Strided, Strided);
         BumpVersion("CopyFrom", callerFile, callerLine);
@@ -73,7 +73,7 @@ public partial class Tensor
     {
         CheckInPlaceAllowed("ClampInPlace");
         double lo = min ?? double.NegativeInfinity, hi = max ?? double.PositiveInfinity;
-        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ClampInPlace", () => Clamp(min, max), callerFile, callerLine);
+        if ((Autograd.IsGradEnabled && RequiresGrad) || ForwardAD.Involves(this)) return Rebase("ClampInPlace", () => Clamp(min, max), callerFile, callerLine);
         Backend.Unary(UnaryOp.Clamp, Strided, Strided, lo, hi);
         BumpVersion("ClampInPlace", callerFile, callerLine);
         return this;
@@ -83,7 +83,7 @@ public partial class Tensor
     public Tensor ReluInPlace([CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         CheckInPlaceAllowed("ReluInPlace");
-        if (Autograd.IsGradEnabled && RequiresGrad) return Rebase("ReluInPlace", Relu, callerFile, callerLine);
+        if ((Autograd.IsGradEnabled && RequiresGrad) || ForwardAD.Involves(this)) return Rebase("ReluInPlace", Relu, callerFile, callerLine);
         Backend.Unary(UnaryOp.Relu, Strided, Strided);
         BumpVersion("ReluInPlace", callerFile, callerLine);
         return this;
@@ -100,7 +100,8 @@ public partial class Tensor
     private Tensor InPlace(string op, Tensor other, BinaryOp kernel, Func<Tensor> outOfPlace, string callerFile, int callerLine)
     {
         CheckInPlaceAllowed(op);
-        if (Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)) return Rebase(op, outOfPlace, callerFile, callerLine);
+        if ((Autograd.IsGradEnabled && (RequiresGrad || other.RequiresGrad)) || ForwardAD.Involves(this, other))
+            return Rebase(op, outOfPlace, callerFile, callerLine);
         var src = SourceFor(other, op);
         Backend.Binary(kernel, Strided, src.Strided, Strided);
         BumpVersion(op, callerFile, callerLine);
@@ -125,9 +126,9 @@ public partial class Tensor
     }
 
     /// <summary>
-    /// An in-place op while gradients are recorded: computes the result out of place (recording its node), writes it
-    /// into this storage, and makes that node this tensor's producer. A view is written through its base instead
-    /// (PyTorch's CopySlices, see <see cref="WriteThroughView"/>).
+    /// An in-place op while gradients are recorded (or tangents carried): computes the result out of place (recording
+    /// its node and tangent), writes it into this storage, and makes that node this tensor's producer and that tangent
+    /// its tangent. A view is written through its base instead (PyTorch's CopySlices, see <see cref="WriteThroughView"/>).
     /// </summary>
     private Tensor Rebase(string op, Func<Tensor> outOfPlace, string callerFile, int callerLine)
     {
@@ -137,12 +138,14 @@ public partial class Tensor
         if (IsView)
         {
             WriteThroughView(result, op, callerFile, callerLine);
+            ForwardAD.AfterWriteThroughView(this);
             return this;
         }
         Backend.Copy(result.Strided, Strided);
         BumpVersion(op, callerFile, callerLine);
         Storage.GraphWrites++;
         if (result.GradFn is { } node) node.Attach(this);
+        ForwardAD.AfterInPlace(this, result);
         return this;
     }
 

@@ -242,7 +242,7 @@ public partial class Tensor
             throw new ShapeMismatchException(op, $"a value of shape {src.Shape} cannot be written into the indexed shape {positions.Shape} of a tensor of shape {root.Shape}");
         var flatPositions = positions.Reshape(-1);
         var flatValues = src.ExpandTo(positions.Sizes).Reshape(-1);
-        if (Autograd.IsGradEnabled && (root.RequiresGrad || src.RequiresGrad))
+        if ((Autograd.IsGradEnabled && (root.RequiresGrad || src.RequiresGrad)) || ForwardAD.Involves(root, src))
         {
             Tensor updated;
             using (CallSite.Enter(callerFile, callerLine))
@@ -251,6 +251,7 @@ public partial class Tensor
             root.BumpVersion(op, callerFile, callerLine);
             root.Storage.GraphWrites++;
             updated.GradFn?.Attach(root);
+            ForwardAD.AfterInPlace(root, updated);
             return;
         }
         using (Autograd.NoGrad())

@@ -84,7 +84,7 @@ public partial class Tensor
         if (start.Device != end.Device || start.Device != weight.Device)
             throw new ArgumentException($"Lerp: start, end and weight are on different devices ({start.Device}, {end.Device}, {weight.Device}).");
         var shape = Shape.Broadcast(Shape.Broadcast(start.Shape, end.Shape, "Lerp"), weight.Shape, "Lerp").Dims;
-        weight = weight.Rank == 0 && !weight.RequiresGrad ? SpreadScalar(weight, shape) : weight.ExpandTo(shape);
+        weight = weight.Rank == 0 && !weight.RequiresGrad && !ForwardAD.HasTangent(weight) ? SpreadScalar(weight, shape) : weight.ExpandTo(shape);
         return LerpOp.Apply(start.ExpandTo(shape), end.ExpandTo(shape), weight);
     }
 

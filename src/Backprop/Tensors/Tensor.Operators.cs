@@ -67,8 +67,8 @@ public partial class Tensor
             b = b.To(dtype);
         }
         if (a.Sizes.AsSpan().SequenceEqual(b.Sizes)) return (a, b);
-        if (b.Rank == 0 && !b.RequiresGrad) return (a, SpreadScalar(b, a.Sizes));
-        if (a.Rank == 0 && !a.RequiresGrad) return (SpreadScalar(a, b.Sizes), b);
+        if (b.Rank == 0 && !b.RequiresGrad && !ForwardAD.HasTangent(b)) return (a, SpreadScalar(b, a.Sizes));
+        if (a.Rank == 0 && !a.RequiresGrad && !ForwardAD.HasTangent(a)) return (SpreadScalar(a, b.Sizes), b);
         var shape = Shape.Broadcast(a.Shape, b.Shape, op).Dims;
         return (a.ExpandTo(shape), b.ExpandTo(shape));
     }

@@ -21,6 +21,9 @@ public partial class Tensor
     /// <summary>The tensor that owns the storage this view looks into (null when this tensor is not a view).</summary>
     internal Tensor? ViewBase;
 
+    /// <summary>The storage's version when this view was made: a base written since (with a tangent) gives the view one.</summary>
+    internal int ViewCreatedVersion;
+
     private bool _requiresGrad;
     private Node? _gradFn;
 
@@ -50,7 +53,11 @@ public partial class Tensor
         _isContiguous = StridedView.ComputeIsContiguous(sizes, strides);
         _numElements = Shape.CountElements(sizes);
         ViewBase = viewBase is null ? null : viewBase.ViewBase ?? viewBase;
-        if (ViewBase is not null) _graphWritesSeen = storage.GraphWrites;
+        if (ViewBase is not null)
+        {
+            _graphWritesSeen = storage.GraphWrites;
+            ViewCreatedVersion = storage.Version;
+        }
     }
 
     /// <summary>A contiguous tensor over a whole storage.</summary>

@@ -28,10 +28,16 @@ public class CliTests
     {
         var (code, output) = CliRunner.Run("gradcheck", "--filter", "Sigmoid");
         Assert.Equal(0, code);
-        // One summary line per table: first derivatives, then second derivatives of the same rows.
+        // One summary line per table: first derivatives, second derivatives, then forward mode of the same rows.
         var summaries = output.Split('\n').Select(l => l.Trim()).Where(l => l.EndsWith(" failed", StringComparison.Ordinal)).ToList();
-        Assert.Equal(["2 passed, 0 failed", "2 passed, 0 failed"], summaries);
+        Assert.Equal(["2 passed, 0 failed", "2 passed, 0 failed", "2 passed, 0 failed"], summaries);
         Assert.Contains("Second derivatives (gradgradcheck)", output);
+        Assert.Contains("Forward mode", output);
+
+        var (forwardCode, forwardOutput) = CliRunner.Run("gradcheck", "--filter", "Cholesky", "--order", "forward");
+        Assert.Equal(0, forwardCode);
+        Assert.DoesNotContain("First derivatives", forwardOutput);
+        Assert.Contains("passed, 0 failed", forwardOutput);
 
         var (secondCode, secondOutput) = CliRunner.Run("gradcheck", "--filter", "BatchNorm train 2-D", "--order", "2");
         Assert.Equal(0, secondCode);

@@ -41,7 +41,7 @@ internal sealed class LinearOp : Node, IGradchecked
     // ∂L/∂x = G·W, ∂L/∂W = Gᵀ·x, ∂L/∂b = Σ over the batch of G: the δ·aᵀ and Σδ of the textbook.
     protected internal override void Backward(Tensor g, Tensor?[] grads)
     {
-        if (Autograd.IsGradEnabled) BackwardWithGraph(g, grads);
+        if (Autograd.BackwardRecords) BackwardWithGraph(g, grads);
         else BackwardKernels(g, grads);
     }
 

@@ -39,7 +39,7 @@ internal sealed class BinaryCrossEntropyOp : Node, IGradchecked
         var scale = _weighted ? g * Saved(2) : g;
         // The fused kernel is a constant to a graph; under createGraph the same formula, (p − y)/max(p(1 − p), 1e−12), in ops.
         if (NeedsGrad(0))
-            grads[0] = scale * (Autograd.IsGradEnabled
+            grads[0] = scale * (Autograd.BackwardRecords
                 ? (p - y) / (p * (1.0 - p)).Clamp(min: 1e-12)
                 : Kernels.Binary(BinaryOp.BinaryCrossEntropyGrad, p, y));
         // ∂L/∂y = log(1 − p) − log p, with the forward's clamps.

@@ -16,7 +16,7 @@ internal sealed class ReluOp : Node, IGradchecked
     // g where y > 0, exactly 0 where y ≤ 0 (PyTorch's threshold_backward, which lets g through at a NaN output too).
     // One fused kernel normally; tensor ops when a graph of the gradient is being built (double backward).
     protected internal override void Backward(Tensor g, Tensor?[] grads) =>
-        grads[0] = Autograd.IsGradEnabled ? Tensor.Where(Saved(0).Le(0.0), 0.0, g) : Kernels.Binary(BinaryOp.ReluGrad, g, Saved(0));
+        grads[0] = Autograd.BackwardRecords ? Tensor.Where(Saved(0).Le(0.0), 0.0, g) : Kernels.Binary(BinaryOp.ReluGrad, g, Saved(0));
 
     // The tangent where y > 0, exactly 0 elsewhere, as the backward.
     protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Tensor.Where(y.Le(0.0), 0.0, t[0]!);

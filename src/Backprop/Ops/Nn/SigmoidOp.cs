@@ -17,7 +17,7 @@ internal sealed class SigmoidOp : Node, IGradchecked
     {
         var y = Saved(0);
         // One fused kernel normally; tensor ops when a graph of the gradient is being built (double backward).
-        grads[0] = Autograd.IsGradEnabled ? g * y * (1.0 - y) : Kernels.Binary(BinaryOp.SigmoidGrad, g, y);
+        grads[0] = Autograd.BackwardRecords ? g * y * (1.0 - y) : Kernels.Binary(BinaryOp.SigmoidGrad, g, y);
     }
 
     protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * y * (1.0 - y);

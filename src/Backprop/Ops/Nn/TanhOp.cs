@@ -17,7 +17,7 @@ internal sealed class TanhOp : Node, IGradchecked
     {
         var y = Saved(0);
         // One fused kernel normally; tensor ops when a graph of the gradient is being built (double backward).
-        grads[0] = Autograd.IsGradEnabled ? g * (1.0 - y * y) : Kernels.Binary(BinaryOp.TanhGrad, g, y);
+        grads[0] = Autograd.BackwardRecords ? g * (1.0 - y * y) : Kernels.Binary(BinaryOp.TanhGrad, g, y);
     }
 
     protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => t[0]! * (1.0 - y * y);

@@ -28,7 +28,7 @@ internal sealed class CumprodOp : Node, IGradchecked
         var x = Saved(0);
         bool hasZeros;
         using (Autograd.NoGrad()) hasZeros = x.NumElements > 0 && x.Eq(0.0).To(DType.Float64).Sum().Item<double>() > 0;
-        grads[0] = hasZeros && Autograd.IsGradEnabled ? QuadraticGradient(x, g, _dim) : MaskedGradient(x, g, _dim);
+        grads[0] = hasZeros && Autograd.BackwardRecords ? QuadraticGradient(x, g, _dim) : MaskedGradient(x, g, _dim);
     }
 
     /// <summary>
