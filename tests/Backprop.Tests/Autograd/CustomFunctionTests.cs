@@ -383,6 +383,35 @@ public class CustomFunctionTests
         }
     }
 
+    /// <summary>x³ with a forward-mode rule that forgets the factor 3 (its backward is right).</summary>
+    private sealed class CubeWrongJvp : Function
+    {
+        protected override Tensor Forward(FunctionContext ctx, Tensor[] inputs)
+        {
+            ctx.SaveForBackward(inputs[0]);
+            return inputs[0].Pow(3);
+        }
+
+        protected override Tensor?[] Backward(FunctionContext ctx, Tensor gradOutput) => [gradOutput * 3.0 * ctx.SavedTensors[0]!.Pow(2)];
+
+        protected override Tensor? Jvp(FunctionContext ctx, Tensor?[] inputTangents) => inputTangents[0]! * ctx.SavedTensors[0]!.Pow(2);
+    }
+
+    [Fact]
+    public void Forward_gradcheck_checks_a_custom_forward_mode_rule_and_catches_a_wrong_one()
+    {
+        var x = Gradcheck.MakeInput([2, 3], new Generator(6));
+        var cube = Gradcheck.CheckForward(t => new Cube().Apply(t[0]), [x]);
+        Assert.True(cube.Passed, cube.ToString());
+        var sinCos = Gradcheck.CheckForward(t =>
+        {
+            var outputs = new SinCos().Apply(t[0]);
+            return outputs[0] * 2.0 + outputs[1] * outputs[1];
+        }, [x]);
+        Assert.True(sinCos.Passed, sinCos.ToString());
+        Assert.False(Gradcheck.CheckForward(t => new CubeWrongJvp().Apply(t[0]), [x]).Passed);
+    }
+
     [Fact]
     public void A_function_without_a_forward_mode_rule_fails_clearly_on_a_dual_input()
     {
