@@ -276,4 +276,43 @@ public class ForwardADTests
             actual = ForwardAD.UnpackDual(Backprop.Nn.Functional.CrossEntropy(model.Forward(ForwardAD.MakeDual(images, direction)), labels)).Tangent!.Item<double>();
         Assert.True(Math.Abs(actual - expected) <= 1e-10 * Math.Max(1, Math.Abs(expected)), $"{actual} vs {expected}");
     }
+
+    /// <summary>
+    /// At points where the derivative is undefined, forward mode makes the backward's (PyTorch's) choice: the JVP is
+    /// the transpose of the VJP there too, ⟨J·v, u⟩ = ⟨v, Jᵀ·u⟩, for every direction.
+    /// </summary>
+    [Theory]
+    [InlineData("abs at 0")]
+    [InlineData("relu at 0")]
+    [InlineData("clamp at its bounds")]
+    [InlineData("maximum of ties")]
+    [InlineData("max reduction with ties")]
+    [InlineData("median of ties")]
+    [InlineData("norm of zero")]
+    [InlineData("pow with zero base")]
+    public void Jvp_at_a_kink_is_the_transpose_of_the_vjp(string name)
+    {
+        var x = Vector(0.0, 1.5, -1.0, 1.5, 0.0, 2.0);
+        Func<Tensor, Tensor> f = name switch
+        {
+            "abs at 0" => t => t.Abs(),
+            "relu at 0" => t => t.Relu(),
+            "clamp at its bounds" => t => t.Clamp(-1.0, 1.5),
+            "maximum of ties" => t => Tensor.Maximum(t, t.Flip(0)),
+            "max reduction with ties" => t => t.Reshape(2, 3).Max(0),
+            "median of ties" => t => t.Median(),
+            "norm of zero" => t => (t - t.Detach()).Norm(),
+            _ => t => Tensor.Pow(t, Vector(2.0, 0.0, 3.0, 0.0, 1.0, 1.0)),
+        };
+        var generator = new Generator(4);
+        var v = Tensor.FromArray(Enumerable.Range(0, 6).Select(_ => generator.NextDouble() - 0.5).ToArray());
+        var leaf = x.Clone().SetRequiresGrad();
+        var output = f(leaf);
+        var u = Tensor.FromArray(Enumerable.Range(0, output.NumElements).Select(_ => generator.NextDouble() - 0.5).ToArray()).Reshape(output.Sizes);
+        double vDotVjp = (Backprop.Autograd.Grad([output], [leaf], [u])[0]! * v).Sum().Item<double>();
+        double jvpDotU;
+        using (ForwardAD.DualLevel())
+            jvpDotU = (ForwardAD.UnpackDual(f(ForwardAD.MakeDual(x, v))).Tangent! * u).Sum().Item<double>();
+        Assert.True(Math.Abs(jvpDotU - vDotVjp) <= 1e-12, $"{name}: <Jv, u> = {jvpDotU}, <v, J^T u> = {vDotVjp}");
+    }
 }
