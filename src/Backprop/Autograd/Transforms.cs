@@ -196,6 +196,12 @@ public static class Transforms
     private static Tensor JacobianForward(Func<Tensor, Tensor> f, Tensor x, int[]? outputSizes)
     {
         int n = x.NumElements;
+        if (n == 0)
+        {
+            if (outputSizes is null)
+                using (Autograd.NoGrad()) outputSizes = f(x).Sizes;
+            return Tensor.Zeros(Shape.Wrap([.. outputSizes, .. x.Sizes]), x.DType, x.Device);
+        }
         var columns = new Tensor[n];
         var basis = new double[n];
         using (ForwardAD.DualLevel())

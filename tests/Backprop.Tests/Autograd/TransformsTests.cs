@@ -219,4 +219,13 @@ public class TransformsTests
         var grad = x.Grad!.ToArray<double>();
         for (int c = 0; c < 3; c++) AssertClose(h[0, c] + h[1, c] + h[2, c], grad[c], 1e-13, $"column sum {c}");
     }
+
+    [Fact]
+    public void The_Jacobian_of_a_function_of_an_empty_tensor_is_empty_in_both_modes()
+    {
+        var x = Tensor.Zeros(new Shape(0), DType.Float64);
+        Func<Tensor, Tensor> f = v => v.Sum().Reshape(1) + 1.0;
+        Assert.Equal(new Shape(1, 0), Transforms.Jacobian(f, x, JacobianMode.Forward).Shape);
+        Assert.Equal(new Shape(1, 0), Transforms.Jacobian(f, x, JacobianMode.Reverse).Shape);
+    }
 }
