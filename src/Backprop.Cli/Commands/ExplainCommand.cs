@@ -12,6 +12,8 @@ namespace Backprop.Cli.Commands;
 /// and every backward step (from hooks on the real graph), so the chain rule can be followed number by number.
 /// <c>backprop explain --layers 2,3,1 --activation sigmoid --input 0.5,0.8 --target 1 [--output …] [--loss mse|half-squared|bce]
 /// [--weights FILE] [--seed N] [--lr η]</c> does the same for any small fully connected network.
+/// <c>backprop explain forward|hessian [a|b]</c> shows the worked example in forward mode and its loss's Hessian
+/// (<see cref="ExplainModesCommand"/>).
 /// </summary>
 public static class ExplainCommand
 {
@@ -20,6 +22,8 @@ public static class ExplainCommand
     public static int Run(string[] args)
     {
         if (args.Length > 0 && args[0].Equals("attention", StringComparison.OrdinalIgnoreCase)) return ExplainAttention.Run(args[1..]);
+        if (args.Length > 0 && args[0] == "forward") return ExplainModesCommand.RunForward(args[1..]);
+        if (args.Length > 0 && args[0] == "hessian") return ExplainModesCommand.RunHessian(args[1..]);
         var options = new CliArguments("explain", args, CustomOptions, new HashSet<string>());
         WorkedExample example;
         string heading;

@@ -167,7 +167,7 @@ internal static class Engine
                 if (!leafUntouched)
                 {
                     if (node.Released) throw node.FreedGraphError();
-                    if (createGraph && node is IOnceDifferentiable) BackwardOnce(node, grad, inputGrads);
+                    if (createGraph && node.IsOnceDifferentiable) BackwardOnce(node, grad, inputGrads);
                     else node.Backward(grad, inputGrads);
                     if (checkFinite) AnomalyCheck.AfterBackward(node, grad, inputGrads);
                 }

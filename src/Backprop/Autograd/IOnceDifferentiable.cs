@@ -24,7 +24,7 @@ internal sealed class OnceDifferentiableBackward(Node op) : Node(true)
     protected internal override void Backward(Tensor gradOutput, Tensor?[] gradInputs) =>
         throw new InvalidOperationException(
             $"{op.Name} is once-differentiable: its backward cannot be differentiated (createGraph). " +
-            $"{Reason(op.GetType())} Its gradient was used in a backward pass{(op.DescribeOrigin() is { Length: > 0 } where ? $" (the op was created {where})" : "")}.");
+            $"{op.OnceDifferentiableNote} Its gradient was used in a backward pass{(op.DescribeOrigin() is { Length: > 0 } where ? $" (the op was created {where})" : "")}.");
 
     /// <summary>The reason an op class gives for being once-differentiable.</summary>
     internal static string Reason(Type opType) =>

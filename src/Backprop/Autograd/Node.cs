@@ -124,6 +124,9 @@ public abstract class Node
             if (tensors[i] is { } t) _saved[i] = new SavedTensor(t, t.Storage.Version);
     }
 
+    /// <summary>Whether entry <paramref name="i"/> of what was saved holds a tensor (not null).</summary>
+    private protected bool HasSaved(int i) => _saved is { } saved && i < saved.Length && saved[i].Tensor is not null;
+
     /// <summary>Saved tensor <paramref name="i"/>, checked against in-place changes since it was saved.</summary>
     protected Tensor Saved(int i)
     {
@@ -162,6 +165,15 @@ public abstract class Node
     internal InvalidOperationException FreedGraphError() => new(
         $"Trying to backward through the graph a second time ({Name} already freed the tensors it saved). " +
         "Pass retainGraph: true to the first Backward() call if you need to run backward twice.");
+
+    /// <summary>
+    /// Whether this node's backward cannot be differentiated: an op class declared <see cref="IOnceDifferentiable"/>,
+    /// or a custom <see cref="Function"/> that declares itself so. The engine then refuses a double backward through it.
+    /// </summary>
+    internal virtual bool IsOnceDifferentiable => this is IOnceDifferentiable;
+
+    /// <summary>Why <see cref="IsOnceDifferentiable"/> holds, for the error a double backward raises.</summary>
+    internal virtual string OnceDifferentiableNote => OnceDifferentiableBackward.Reason(GetType());
 
     /// <summary>Computes the gradient of each input that needs one from the gradient of this node's output.</summary>
     /// <param name="gradOutput">∂L/∂(output), of the output's shape.</param>

@@ -373,11 +373,13 @@ public static class GradcheckCatalog
     public static bool IsOnceDifferentiable(Type op) => typeof(IOnceDifferentiable).IsAssignableFrom(op);
 
     /// <summary>
-    /// The op classes of the library: every concrete node type except the engine's own (the leaf accumulator and
-    /// the marker on a once-differentiable op's gradients).
+    /// The op classes of the library: every concrete node type except the engine's own (the leaf accumulator, the
+    /// marker on a once-differentiable op's gradients, and the nodes of custom functions, whose derivatives are
+    /// their authors' to check).
     /// </summary>
     public static IEnumerable<Type> OpTypes => typeof(Node).Assembly.GetTypes()
-        .Where(t => t.IsSubclassOf(typeof(Node)) && !t.IsAbstract && t != typeof(AccumulateGrad) && t != typeof(OnceDifferentiableBackward));
+        .Where(t => t.IsSubclassOf(typeof(Node)) && !t.IsAbstract && t != typeof(AccumulateGrad) && t != typeof(OnceDifferentiableBackward)
+            && t != typeof(FunctionNode) && t != typeof(FunctionOutputNode));
 
     private static IReadOnlyList<(Type, GradcheckCase)> Collect()
     {

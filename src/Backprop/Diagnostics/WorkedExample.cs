@@ -6,7 +6,7 @@ namespace Backprop.Diagnostics;
 /// A small network from a backpropagation tutorial, built with the library's own ops so its forward values and every
 /// backward step come from the real engine. <see cref="Forward"/> lists the named intermediate tensors in order.
 /// </summary>
-public sealed class WorkedExample
+public sealed partial class WorkedExample
 {
     private WorkedExample(string key, string title, IReadOnlyList<Tensor> parameters, IReadOnlyList<Tensor> forward, Tensor loss,
         double learningRate, IReadOnlyDictionary<string, string> formulas)
@@ -39,10 +39,16 @@ public sealed class WorkedExample
 
     public static IReadOnlyList<string> Keys { get; } = ["a", "b"];
 
-    public static WorkedExample Create(string key) => key switch
+    public static WorkedExample Create(string key) => Create(key, null);
+
+    /// <param name="prepare">
+    /// Called with the name and tensor of each given value (x, y) and parameter, in order, to return the tensor the
+    /// example computes with instead: a dual tensor for forward mode, a slice of one parameter vector for a Hessian.
+    /// </param>
+    private static WorkedExample Create(string key, Func<string, Tensor, Tensor>? prepare) => key switch
     {
-        "a" => ReluSigmoidCrossEntropy(),
-        "b" => SigmoidSquaredError(),
+        "a" => ReluSigmoidCrossEntropy(prepare),
+        "b" => SigmoidSquaredError(prepare),
         _ => throw new ArgumentException($"No worked example '{key}'; choose one of: {string.Join(", ", Keys)}."),
     };
 
@@ -52,20 +58,29 @@ public sealed class WorkedExample
         return t;
     }
 
-    private static Tensor Parameter(float[] values, int[] shape, string name) =>
-        Named(Tensor.FromArray(values, shape).SetRequiresGrad(), name);
+    private static Tensor Given(float[] values, int[] shape, string name, Func<string, Tensor, Tensor>? prepare)
+    {
+        var t = Tensor.FromArray(values, shape);
+        return Named(prepare?.Invoke(name, t) ?? t, name);
+    }
+
+    private static Tensor Parameter(float[] values, int[] shape, string name, Func<string, Tensor, Tensor>? prepare)
+    {
+        var t = Tensor.FromArray(values, shape).SetRequiresGrad();
+        return Named(prepare?.Invoke(name, t) ?? t, name);
+    }
 
     /// <summary>
     /// x = [1, 2]; z1 = W1·x + b1, a1 = ReLU(z1); z2 = W2·a1 + b2, ŷ = σ(z2); binary cross-entropy with y = 1.
     /// </summary>
-    private static WorkedExample ReluSigmoidCrossEntropy()
+    private static WorkedExample ReluSigmoidCrossEntropy(Func<string, Tensor, Tensor>? prepare)
     {
-        var w1 = Parameter([0.5f, -0.3f, 0.2f, 0.8f], [2, 2], "W1");
-        var b1 = Parameter([0.1f, -0.2f], [2], "b1");
-        var w2 = Parameter([1f, -0.5f], [1, 2], "W2");
-        var b2 = Parameter([0.5f], [1], "b2");
-        var x = Named(Tensor.FromArray(new[] { 1f, 2f }, 1, 2), "x");
-        var y = Named(Tensor.FromArray(new[] { 1f }, 1, 1), "y");
+        var w1 = Parameter([0.5f, -0.3f, 0.2f, 0.8f], [2, 2], "W1", prepare);
+        var b1 = Parameter([0.1f, -0.2f], [2], "b1", prepare);
+        var w2 = Parameter([1f, -0.5f], [1, 2], "W2", prepare);
+        var b2 = Parameter([0.5f], [1], "b2", prepare);
+        var x = Given([1f, 2f], [1, 2], "x", prepare);
+        var y = Given([1f], [1, 1], "y", prepare);
         var z1 = Named(Functional.Linear(x, w1, b1), "z1");
         var a1 = Named(z1.Relu(), "a1");
         var z2 = Named(Functional.Linear(a1, w2, b2), "z2");
@@ -83,14 +98,14 @@ public sealed class WorkedExample
     /// x = [0.5, 0.8]; z1 = W1·x + b1, a1 = σ(z1); z2 = W2·a1 + b2, ŷ = σ(z2); L = ½(ŷ − y)² with y = 1;
     /// then one SGD step with η = 0.5.
     /// </summary>
-    private static WorkedExample SigmoidSquaredError()
+    private static WorkedExample SigmoidSquaredError(Func<string, Tensor, Tensor>? prepare)
     {
-        var w1 = Parameter([0.4f, 0.6f], [1, 2], "W1");
-        var b1 = Parameter([0.1f], [1], "b1");
-        var w2 = Parameter([0.9f], [1, 1], "W2");
-        var b2 = Parameter([0.1f], [1], "b2");
-        var x = Named(Tensor.FromArray(new[] { 0.5f, 0.8f }, 1, 2), "x");
-        var y = Named(Tensor.FromArray(new[] { 1f }, 1, 1), "y");
+        var w1 = Parameter([0.4f, 0.6f], [1, 2], "W1", prepare);
+        var b1 = Parameter([0.1f], [1], "b1", prepare);
+        var w2 = Parameter([0.9f], [1, 1], "W2", prepare);
+        var b2 = Parameter([0.1f], [1], "b2", prepare);
+        var x = Given([0.5f, 0.8f], [1, 2], "x", prepare);
+        var y = Given([1f], [1, 1], "y", prepare);
         var z1 = Named(Functional.Linear(x, w1, b1), "z1");
         var a1 = Named(z1.Sigmoid(), "a1");
         var z2 = Named(Functional.Linear(a1, w2, b2), "z2");
