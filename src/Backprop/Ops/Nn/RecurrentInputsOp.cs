@@ -64,5 +64,12 @@ internal sealed class RecurrentInputsOp : Node, IGradchecked
         }
     }
 
+    /// <summary>Also lets go of the h_{t−1} the sequence kept for ∂W_hh (the steps saved them too, and are released first).</summary>
+    internal override void Release()
+    {
+        base.Release();
+        _sequence.Release();
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases => RecurrentGradcheck.SequenceCases;
 }

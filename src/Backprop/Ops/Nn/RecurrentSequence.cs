@@ -144,6 +144,13 @@ internal sealed class RecurrentSequence
         _hiddenGradients![t] = hidden;
     }
 
+    /// <summary>Drops what only backward needed, once the graph is freed.</summary>
+    public void Release()
+    {
+        Array.Clear(_previousHidden);
+        TakeGradients();
+    }
+
     /// <summary>Hands this pass's gradients to the sink and forgets them.</summary>
     public (Tensor? Input, Tensor? Hidden, Tensor?[]? Inputs, Tensor?[]? Hiddens) TakeGradients()
     {
