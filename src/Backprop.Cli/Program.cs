@@ -9,7 +9,7 @@ public static class Program
     {
         ["gradcheck"] = ("check every op's first and second derivatives and its forward mode against finite differences", GradcheckCommand.Run),
         ["explain"] = ("show backpropagation step by step on a worked example (a, b, a custom network, or attention)", ExplainCommand.Run),
-        ["bench"] = ("time the benchmark workloads (gemm, mlp, xor, cnn)", BenchCommand.Run),
+        ["bench"] = ("time the benchmark workloads (gemm, mlp, xor, cnn, lstm; mnist by name)", BenchCommand.Run),
         ["train"] = ("train a classifier on xor, moons, spiral, circles or mnist, or a character language model (train text); --out DIR saves it, --resume continues; stops at the first NaN gradient unless --no-nan-check", TrainCommand.Run),
         ["generate"] = ("continue a prompt with a character model saved by `train text --out DIR`; --attention-png draws a transformer's attention", GenerateCommand.Run),
         ["export"] = ("write a saved model as an ONNX file (opset 17) for ONNX Runtime", ExportCommand.Run),
