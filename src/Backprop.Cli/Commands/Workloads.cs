@@ -16,6 +16,7 @@ public static class Workloads
         "mlp" => Mlp(reportAllocations),
         "xor" => Xor(reportAllocations),
         "cnn" => Cnn(reportAllocations),
+        "attention" => Attention(reportAllocations),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Workloads: no such workload."),
     };
 
@@ -97,4 +98,35 @@ public static class Workloads
         var (seconds, bytes) = BenchCommand.Median(step, warm: 400, rounds: 15, perRound: 10);
         return $"cnn ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
     }
+
+    /// <summary>
+    /// The attention workload: TransformerEncoderLayer(d_model 128, 4 heads, feed-forward 512, no dropout) on a
+    /// [sequence, batch, 128] input, the mean over the sequence, Linear(128, 10), cross-entropy, SGD lr 0.01; random
+    /// inputs and labels from seed 0. The bench runs sequence 64 and batch 16; <c>diagnose attention</c> other lengths.
+    /// </summary>
+    public static (AttentionClassifier Model, Tensor Inputs, Tensor Labels) AttentionSetup(int sequence = 64, int batch = 16)
+    {
+        var generator = new Generator(0);
+        var model = new AttentionClassifier(new TransformerEncoderLayer(128, 4, 512, dropout: 0, generator: generator),
+            new Linear(128, 10, generator: generator));
+        return (model, Tensor.Randn(new Shape(sequence, batch, 128), generator: generator), Tensor.RandInt(0, 10, [batch], generator: generator));
+    }
+
+    private static string Attention(bool reportAllocations)
+    {
+        var (model, x, y) = AttentionSetup();
+        var step = TrainStep(model, new CrossEntropyLoss(), x, y, 0.01);
+        var (seconds, bytes) = BenchCommand.Median(step, warm: 20, rounds: 15, perRound: 10);
+        return $"attention ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
+    }
+}
+
+/// <summary>The attention workload's model: an encoder layer over [sequence, batch, E], the mean over the sequence, a linear head.</summary>
+public sealed class AttentionClassifier(TransformerEncoderLayer encoder, Linear head) : Module<Tensor, Tensor>
+{
+    public TransformerEncoderLayer Encoder { get; } = encoder;
+
+    public Linear Head { get; } = head;
+
+    protected override Tensor ForwardCore(Tensor input) => Head.Forward(Encoder.Forward(input).Mean(0));
 }
