@@ -4,7 +4,7 @@ using System.Globalization;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop bench [all|gemm|mlp|xor|cnn|attention]</c>: the workloads of the benchmark suite, one line each as
+/// <c>backprop bench [all|gemm|mlp|xor|cnn|attention] [--seq N]</c>: the workloads of the benchmark suite, one line each as
 /// <c>NAME METRIC=VALUE</c>, the same format the TorchSharp reference prints, so compare.sh can set them side by side.
 /// Each figure is the median of several timed rounds after warm-up.
 /// </summary>
@@ -15,11 +15,17 @@ public static class BenchCommand
 
     public static int Run(string[] args)
     {
-        var options = new CliArguments("bench", args, new HashSet<string> { "threads" }, new HashSet<string> { "alloc" });
+        var options = new CliArguments("bench", args, new HashSet<string> { "threads", "seq" }, new HashSet<string> { "alloc" });
         var target = options.Target([.. All, "all"], "all");
         int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
         Backends.Cpu.CpuBackend.ThreadCount = threads;
         Console.WriteLine($"# backprop cpu threads={threads}");
+        if (target == "attention" && options.Int("seq", 64, min: 1) is int sequence && sequence != 64)
+        {
+            // --seq: the attention workload at another sequence length, with the bytes its graph saves.
+            Console.WriteLine(Workloads.Attention(options.Flag("alloc"), sequence));
+            return 0;
+        }
         var workloads = target == "all" ? All : [target];
         foreach (var name in workloads) Console.WriteLine(Workloads.Run(name, options.Flag("alloc")));
         return 0;

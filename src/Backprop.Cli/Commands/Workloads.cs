@@ -112,12 +112,24 @@ public static class Workloads
         return (model, Tensor.Randn(new Shape(sequence, batch, 128), generator: generator), Tensor.RandInt(0, 10, [batch], generator: generator));
     }
 
-    private static string Attention(bool reportAllocations)
+    private static string Attention(bool reportAllocations) => Attention(reportAllocations, 64);
+
+    /// <summary>
+    /// The attention workload at another sequence length (batch 16): its time per step, and on a second line what the
+    /// graph of one step saves for backward, in MiB (the attention probabilities grow as the square of the length).
+    /// </summary>
+    public static string Attention(bool reportAllocations, int sequence)
     {
-        var (model, x, y) = AttentionSetup();
-        var step = TrainStep(model, new CrossEntropyLoss(), x, y, 0.01);
-        var (seconds, bytes) = BenchCommand.Median(step, warm: 20, rounds: 15, perRound: 10);
-        return $"attention ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
+        var (model, x, y) = AttentionSetup(sequence);
+        var loss = new CrossEntropyLoss();
+        var step = TrainStep(model, loss, x, y, 0.01);
+        int perRound = Math.Max(1, 640 / sequence);
+        var (seconds, bytes) = BenchCommand.Median(step, warm: Math.Max(2, 20 * 64 / sequence), rounds: sequence > 64 ? 5 : 15, perRound: perRound);
+        string name = sequence == 64 ? "attention" : $"attention_seq{sequence}";
+        string line = $"{name} ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
+        if (sequence == 64) return line;
+        var saved = Backprop.Diagnostics.SavedTensorReport.Of(loss.Forward(model.Forward(x), y)).TotalBytes;
+        return line + Environment.NewLine + $"{name} saved_MiB={BenchCommand.Format(saved / 1048576.0, "F1")}";
     }
 }
 
