@@ -20,10 +20,11 @@ public static class BenchCommand
         int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
         Backends.Cpu.CpuBackend.ThreadCount = threads;
         Console.WriteLine($"# backprop cpu threads={threads}");
-        if (target == "attention" && options.Int("seq", 64, min: 1) is int sequence && sequence != 64)
+        if (options.String("seq") is not null)
         {
-            // --seq: the attention workload at another sequence length, with the bytes its graph saves.
-            Console.WriteLine(Workloads.Attention(options.Flag("alloc"), sequence));
+            // --seq: the attention workload at that sequence length, with the bytes its graph saves.
+            if (target != "attention") throw new UsageException("backprop bench: --seq applies to the attention workload only.");
+            Console.WriteLine(Workloads.Attention(options.Flag("alloc"), options.Int("seq", 64, min: 1), reportSaved: true));
             return 0;
         }
         var workloads = target == "all" ? All : [target];

@@ -289,6 +289,28 @@ public class TransformerTests
         AssertClose(expected, layer.Forward(tgt, memory, tgtIsCausal: true), 1e-12, "decoder layer");
     }
 
+    [Fact]
+    public void The_readme_tour_runs_with_the_shapes_it_states()
+    {
+        // The code of the README's "Attention and Transformers" section.
+        var q = Tensor.Randn(2, 4, 10, 16);
+        var k = Tensor.Randn(2, 4, 12, 16);
+        var v = Tensor.Randn(2, 4, 12, 16);
+        var y = Functional.ScaledDotProductAttention(q, k, v, isCausal: true);
+        var mha = new MultiheadAttention(embedDim: 64, numHeads: 4, batchFirst: true);
+        var x = Tensor.Randn(8, 20, 64);
+        var padding = Tensor.Zeros(new Shape(8, 20), DType.Bool);
+        var (output, weights) = mha.Forward(x, x, x, keyPaddingMask: padding);
+        var encoder = new TransformerEncoder(_ => new TransformerEncoderLayer(64, 4, dimFeedforward: 256, normFirst: true,
+            activation: TransformerActivation.GeluTanh, batchFirst: true), numLayers: 2, norm: new LayerNorm(64));
+        var encoded = encoder.Forward(x, mask: null, srcKeyPaddingMask: padding, isCausal: true);
+        Assert.Equal([2, 4, 10, 16], y.Sizes);
+        Assert.Equal([8, 20, 64], output.Sizes);
+        Assert.Equal([8, 20, 20], weights!.Sizes);
+        Assert.Equal([8, 20, 64], encoded.Sizes);
+        Assert.All(encoded.ToArray<float>(), e => Assert.True(float.IsFinite(e)));
+    }
+
     /// <summary>Gradcheck rows for the layers, float64, each module built from a fixed seed so every evaluation is the same function.</summary>
     public static IEnumerable<GradcheckCase> LayerCases =>
     [
