@@ -178,6 +178,8 @@ public class TransformerTests
         var a = mha.Forward(x, x, x, padding, needWeights: false, attnMask: forbidden).Output;
         var b = mha.Forward(x, x, x, Tensor.Where(padding, double.NegativeInfinity, Tensor.Zeros(new Shape(), DType.Float64)), needWeights: false, attnMask: additive).Output;
         AssertClose(a, b, 1e-14, "float vs Bool masks");
+        var mixed = mha.Forward(x, x, x, padding, needWeights: false, attnMask: additive).Output;
+        AssertClose(a, mixed, 1e-14, "Bool padding with a float attention mask");
     }
 
     [Theory]
