@@ -4,25 +4,31 @@ using System.Globalization;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop bench [all|gemm|mlp|xor|cnn|lstm|mnist]</c>: the workloads of the benchmark suite, one line each as
+/// <c>backprop bench [all|gemm|mlp|xor|cnn|lstm|attention|mnist] [--seq N]</c>: the workloads of the benchmark suite, one line each as
 /// <c>NAME METRIC=VALUE</c>, the same format the TorchSharp reference prints, so compare.sh can set them side by side.
 /// Each figure is the median of several timed rounds after warm-up.
 /// </summary>
 public static class BenchCommand
 {
-    // Only workloads that run: a name the suite plans (attention) is refused like any unknown one until it exists.
-    private static readonly string[] All = ["gemm", "mlp", "xor", "cnn", "lstm"];
+    private static readonly string[] All = ["gemm", "mlp", "xor", "cnn", "lstm", "attention"];
 
     // Run by name only: a whole cold-process training, not a step time.
     private static readonly string[] ByNameOnly = ["mnist"];
 
     public static int Run(string[] args)
     {
-        var options = new CliArguments("bench", args, new HashSet<string> { "threads" }, new HashSet<string> { "alloc" });
+        var options = new CliArguments("bench", args, new HashSet<string> { "threads", "seq" }, new HashSet<string> { "alloc" });
         var target = options.Target([.. All, .. ByNameOnly, "all"], "all");
         int threads = options.Int("threads", Environment.ProcessorCount, min: 1);
         Backends.Cpu.CpuBackend.ThreadCount = threads;
         Console.WriteLine($"# backprop cpu threads={threads}");
+        if (options.String("seq") is not null)
+        {
+            // --seq: the attention workload at that sequence length, with the bytes its graph saves.
+            if (target != "attention") throw new UsageException("backprop bench: --seq applies to the attention workload only.");
+            Console.WriteLine(Workloads.Attention(options.Flag("alloc"), options.Int("seq", 64, min: 1), reportSaved: true));
+            return 0;
+        }
         var workloads = target == "all" ? All : [target];
         foreach (var name in workloads) Console.WriteLine(Workloads.Run(name, options.Flag("alloc")));
         return 0;

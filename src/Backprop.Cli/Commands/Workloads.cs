@@ -18,6 +18,7 @@ public static partial class Workloads
         "cnn" => Cnn(reportAllocations),
         "lstm" => Lstm(reportAllocations),
         "mnist" => MnistTimeToResult(),
+        "attention" => Attention(reportAllocations),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Workloads: no such workload."),
     };
 
@@ -123,4 +124,45 @@ public static partial class Workloads
         var (seconds, bytes) = BenchCommand.Median(Step, warm: 5, rounds: 7, perRound: 5);
         return $"lstm ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
     }
+    /// The attention workload: TransformerEncoderLayer(d_model 128, 4 heads, feed-forward 512, no dropout) on a
+    /// [sequence, batch, 128] input, the mean over the sequence, Linear(128, 10), cross-entropy, SGD lr 0.01; random
+    /// inputs and labels from seed 0. The bench runs sequence 64 and batch 16; <c>diagnose attention</c> other lengths.
+    /// </summary>
+    public static (AttentionClassifier Model, Tensor Inputs, Tensor Labels) AttentionSetup(int sequence = 64, int batch = 16)
+    {
+        var generator = new Generator(0);
+        var model = new AttentionClassifier(new TransformerEncoderLayer(128, 4, 512, dropout: 0, generator: generator),
+            new Linear(128, 10, generator: generator));
+        return (model, Tensor.Randn(new Shape(sequence, batch, 128), generator: generator), Tensor.RandInt(0, 10, [batch], generator: generator));
+    }
+
+    private static string Attention(bool reportAllocations) => Attention(reportAllocations, 64, reportSaved: false);
+
+    /// <summary>
+    /// The attention workload at a sequence length (batch 16): its time per step, and (with <paramref name="reportSaved"/>)
+    /// on a second line what the graph of one step saves for backward, in MiB (the probabilities grow as the square of the length).
+    /// </summary>
+    public static string Attention(bool reportAllocations, int sequence, bool reportSaved)
+    {
+        var (model, x, y) = AttentionSetup(sequence);
+        var loss = new CrossEntropyLoss();
+        var step = TrainStep(model, loss, x, y, 0.01);
+        int perRound = Math.Max(1, 640 / sequence);
+        var (seconds, bytes) = BenchCommand.Median(step, warm: Math.Max(2, 20 * 64 / sequence), rounds: sequence > 64 ? 5 : 15, perRound: perRound);
+        string name = sequence == 64 ? "attention" : $"attention_seq{sequence}";
+        string line = $"{name} ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
+        if (!reportSaved) return line;
+        var saved = Backprop.Diagnostics.SavedTensorReport.Of(loss.Forward(model.Forward(x), y)).TotalBytes;
+        return line + Environment.NewLine + $"{name} saved_MiB={BenchCommand.Format(saved / 1048576.0, "F1")}";
+    }
+}
+
+/// <summary>The attention workload's model: an encoder layer over [sequence, batch, E], the mean over the sequence, a linear head.</summary>
+public sealed class AttentionClassifier(TransformerEncoderLayer encoder, Linear head) : Module<Tensor, Tensor>
+{
+    public TransformerEncoderLayer Encoder { get; } = encoder;
+
+    public Linear Head { get; } = head;
+
+    protected override Tensor ForwardCore(Tensor input) => Head.Forward(Encoder.Forward(input).Mean(0));
 }

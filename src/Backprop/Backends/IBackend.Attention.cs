@@ -11,4 +11,12 @@ public partial interface IBackend
     /// SIMD width nor thread count. <paramref name="y"/> is contiguous, of x's shape; it may be x itself.
     /// </summary>
     void AttentionSoftmax(StridedView x, double scale, bool causal, StridedView y);
+
+    /// <summary>
+    /// The backward of <see cref="AttentionSoftmax"/>: for probabilities p and their gradient dp, both [..., Lq, Lk],
+    /// ds = scale·p ⊙ (dp − Σ_k dp ⊙ p) row by row (the softmax Jacobian's product, times the scale the scores were
+    /// multiplied by). The row sums are accumulated in float64 in a fixed order. All three are contiguous and of one
+    /// shape; <paramref name="ds"/> may be <paramref name="dp"/> itself.
+    /// </summary>
+    void AttentionSoftmaxBackward(StridedView p, StridedView dp, double scale, StridedView ds);
 }

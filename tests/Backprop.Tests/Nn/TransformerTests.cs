@@ -178,6 +178,8 @@ public class TransformerTests
         var a = mha.Forward(x, x, x, padding, needWeights: false, attnMask: forbidden).Output;
         var b = mha.Forward(x, x, x, Tensor.Where(padding, double.NegativeInfinity, Tensor.Zeros(new Shape(), DType.Float64)), needWeights: false, attnMask: additive).Output;
         AssertClose(a, b, 1e-14, "float vs Bool masks");
+        var mixed = mha.Forward(x, x, x, padding, needWeights: false, attnMask: additive).Output;
+        AssertClose(a, mixed, 1e-14, "Bool padding with a float attention mask");
     }
 
     [Theory]
@@ -220,6 +222,97 @@ public class TransformerTests
         AssertClose(expected, layer.Forward(x), 1e-12, $"normFirst {normFirst}, {activation}");
     }
 
+    [Fact]
+    public void Decoder_layer_and_stacks_have_PyTorchs_state_dict_keys()
+    {
+        var decoder = new TransformerDecoderLayer(8, 2, 16);
+        Assert.Equal(
+        [
+            "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight", "self_attn.out_proj.bias",
+            "multihead_attn.in_proj_weight", "multihead_attn.in_proj_bias", "multihead_attn.out_proj.weight", "multihead_attn.out_proj.bias",
+            "linear1.weight", "linear1.bias", "linear2.weight", "linear2.bias",
+            "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias", "norm3.weight", "norm3.bias",
+        ], decoder.StateDict().Keys);
+        var encoder = new TransformerEncoder(_ => new TransformerEncoderLayer(8, 2, 16), 2, new LayerNorm(8));
+        var keys = encoder.StateDict().Keys.ToList();
+        Assert.Equal(2 * 12 + 2, keys.Count);
+        Assert.Equal("layers.0.self_attn.in_proj_weight", keys[0]);
+        Assert.Equal("layers.1.norm2.bias", keys[^3]);
+        Assert.Equal(["norm.weight", "norm.bias"], keys[^2..]);
+        var stack = new TransformerDecoder(_ => new TransformerDecoderLayer(8, 2, 16), 3);
+        Assert.Equal(3 * 18, stack.StateDict().Count);
+        Assert.Contains("layers.2.multihead_attn.out_proj.bias", stack.StateDict().Keys);
+    }
+
+    [Fact]
+    public void Encoder_stack_runs_its_layers_in_order_then_the_norm()
+    {
+        var g = new Generator(41);
+        var layers = Enumerable.Range(0, 2).Select(_ => new TransformerEncoderLayer(8, 2, 16, dropout: 0, normFirst: true, dtype: DType.Float64, generator: g)).ToList();
+        var norm = new LayerNorm(8, dtype: DType.Float64);
+        var stack = new TransformerEncoder(layers, norm);
+        var x = Random(g, 4, 3, 8);
+        var mask = Tensor.FromArray(new[] { false, false, true, false, false, false, false, false, false, false, false, true }, 3, 4);
+        var expected = norm.Forward(layers[1].Forward(layers[0].Forward(x, null, mask, isCausal: true), null, mask, isCausal: true));
+        AssertClose(expected, stack.Forward(x, null, mask, isCausal: true), 0, "stack");
+    }
+
+    [Fact]
+    public void Through_a_causal_decoder_stack_output_t_ignores_later_targets()
+    {
+        var g = new Generator(43);
+        var stack = new TransformerDecoder(_ => new TransformerDecoderLayer(8, 2, 16, dropout: 0, normFirst: true, batchFirst: true, generator: g), 2, new LayerNorm(8));
+        var tgt = Tensor.Randn(new Shape(2, 5, 8), generator: g).SetRequiresGrad();
+        var memory = Tensor.Randn(new Shape(2, 6, 8), generator: g);
+        const int T = 2;
+        stack.Forward(tgt, memory, tgtIsCausal: true).Select(1, T).Sum().Backward();
+        var grad = tgt.Grad!.ToArray<float>();
+        for (int b = 0; b < 2; b++)
+            for (int t = 0; t < 5; t++)
+            {
+                var row = grad.Skip((b * 5 + t) * 8).Take(8).ToArray();
+                if (t > T) Assert.All(row, x => Assert.Equal(0f, x));
+                else Assert.Contains(row, x => x != 0);
+            }
+    }
+
+    [Fact]
+    public void TransformerDecoderLayer_equals_its_composition()
+    {
+        var g = new Generator(45);
+        var layer = new TransformerDecoderLayer(8, 2, 12, dropout: 0, dtype: DType.Float64, generator: g);
+        var tgt = Random(g, 4, 2, 8);
+        var memory = Random(g, 5, 2, 8);
+        var noGrad = Autograd.NoGrad();
+        var h = layer.Norm1.Forward(tgt + ReferenceMha(layer.SelfAttn, tgt, tgt, tgt, causal: true));
+        h = layer.Norm2.Forward(h + ReferenceMha(layer.MultiheadAttn, h, memory, memory));
+        var expected = layer.Norm3.Forward(h + layer.Linear2.Forward(layer.Linear1.Forward(h).Relu()));
+        noGrad.Dispose();
+        AssertClose(expected, layer.Forward(tgt, memory, tgtIsCausal: true), 1e-12, "decoder layer");
+    }
+
+    [Fact]
+    public void The_readme_tour_runs_with_the_shapes_it_states()
+    {
+        // The code of the README's "Attention and Transformers" section.
+        var q = Tensor.Randn(2, 4, 10, 16);
+        var k = Tensor.Randn(2, 4, 12, 16);
+        var v = Tensor.Randn(2, 4, 12, 16);
+        var y = Functional.ScaledDotProductAttention(q, k, v, isCausal: true);
+        var mha = new MultiheadAttention(embedDim: 64, numHeads: 4, batchFirst: true);
+        var x = Tensor.Randn(8, 20, 64);
+        var padding = Tensor.Zeros(new Shape(8, 20), DType.Bool);
+        var (output, weights) = mha.Forward(x, x, x, keyPaddingMask: padding);
+        var encoder = new TransformerEncoder(_ => new TransformerEncoderLayer(64, 4, dimFeedforward: 256, normFirst: true,
+            activation: TransformerActivation.GeluTanh, batchFirst: true), numLayers: 2, norm: new LayerNorm(64));
+        var encoded = encoder.Forward(x, mask: null, srcKeyPaddingMask: padding, isCausal: true);
+        Assert.Equal([2, 4, 10, 16], y.Sizes);
+        Assert.Equal([8, 20, 64], output.Sizes);
+        Assert.Equal([8, 20, 20], weights!.Sizes);
+        Assert.Equal([8, 20, 64], encoded.Sizes);
+        Assert.All(encoded.ToArray<float>(), e => Assert.True(float.IsFinite(e)));
+    }
+
     /// <summary>Gradcheck rows for the layers, float64, each module built from a fixed seed so every evaluation is the same function.</summary>
     public static IEnumerable<GradcheckCase> LayerCases =>
     [
@@ -236,6 +329,9 @@ public class TransformerTests
         new("TransformerEncoderLayer pre-norm GELU tanh, causal", x => new TransformerEncoderLayer(4, 2, 6, dropout: 0, activation: TransformerActivation.GeluTanh,
                 normFirst: true, batchFirst: true, dtype: DType.Float64, generator: new Generator(4))
             .Forward(x[0], null, isCausal: true), [2, 3, 4]),
+        new("TransformerDecoderLayer pre-norm GELU, causal, memory padding", x => new TransformerDecoderLayer(4, 2, 6, dropout: 0, activation: TransformerActivation.Gelu,
+                normFirst: true, dtype: DType.Float64, generator: new Generator(5))
+            .Forward(x[0], x[1], memoryKeyPaddingMask: Tensor.FromArray(new[] { false, false, true, false, false, false }, 2, 3), tgtIsCausal: true), [3, 2, 4], [3, 2, 4]),
     ];
 
     public static TheoryData<string> LayerCaseNames()

@@ -59,4 +59,51 @@ public sealed partial class CpuBackend
             }
         }
     }
+
+    public void AttentionSoftmaxBackward(StridedView p, StridedView dp, double scale, StridedView ds)
+    {
+        CheckSameShape("AttentionSoftmaxBackward", p, dp);
+        CheckSameShape("AttentionSoftmaxBackward", p, ds);
+        CheckSameDType("AttentionSoftmaxBackward", p, dp);
+        CheckSameDType("AttentionSoftmaxBackward", p, ds);
+        if (p.NumElements == 0) return;
+        if (!p.IsContiguous || !dp.IsContiguous || !ds.IsContiguous)
+            throw new ArgumentException("AttentionSoftmaxBackward: the operands must be contiguous.");
+        switch (p.DType)
+        {
+            case DType.Float32: SoftmaxBackwardTyped<float>(p, dp, scale, ds); break;
+            case DType.Float64: SoftmaxBackwardTyped<double>(p, dp, scale, ds); break;
+            default: throw Unsupported("AttentionSoftmaxBackward", p.DType);
+        }
+    }
+
+    private static void SoftmaxBackwardTyped<T>(in StridedView p, in StridedView dp, double scale, in StridedView ds)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        int keys = p.Shape[^1];
+        var body = new SoftmaxBackwardRows<T>(Data<T>(p.Storage), p.Offset, Data<T>(dp.Storage), dp.Offset, Data<T>(ds.Storage), ds.Offset,
+            keys, T.CreateTruncating(scale));
+        CpuParallel.For(p.NumElements / keys, ref body, grain: Math.Max(1, 4096 / keys));
+    }
+
+    private readonly struct SoftmaxBackwardRows<T>(T[] p, int pOffset, T[] dp, int dpOffset, T[] ds, int dsOffset, int keys, T scale)
+        : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Execute(int start, int end)
+        {
+            var products = new T[keys];
+            for (int r = start; r < end; r++)
+            {
+                var probabilities = p.AsSpan(pOffset + r * keys, keys);
+                var gradient = dp.AsSpan(dpOffset + r * keys, keys);
+                var result = ds.AsSpan(dsOffset + r * keys, keys);
+                TensorPrimitives.Multiply<T>(gradient, probabilities, products);
+                var dot = new FixedOrderSum();
+                dot.Add<T>(products);
+                TensorPrimitives.Subtract(gradient, T.CreateTruncating(dot.Total), result);
+                TensorPrimitives.Multiply<T>(result, probabilities, result);
+                if (scale != T.One) TensorPrimitives.Multiply(result, scale, result);
+            }
+        }
+    }
 }

@@ -76,10 +76,21 @@ internal sealed class ScaledDotProductAttentionOp : Node, IGradchecked
         var dp = g.MatMul(v.MT);
         if (dropout is not null) dp = dp * dropout;
         // The softmax Jacobian's product, row by row: ∂L/∂s = P ⊙ (∂L/∂P − Σ ∂L/∂P ⊙ P). Masked entries have P = 0.
-        var ds = p * (dp - (dp * p).Sum(-1, keepDim: true));
-        if (_hasAdditive && NeedsGrad(3)) grads[3] = ds;
-        if (!NeedsGrad(0) && !NeedsGrad(1)) return;
-        var dsScaled = ds * _scale;
+        Tensor dsScaled;
+        if (Autograd.IsGradEnabled || (_hasAdditive && NeedsGrad(3)))
+        {
+            var ds = p * (dp - (dp * p).Sum(-1, keepDim: true));
+            if (_hasAdditive && NeedsGrad(3)) grads[3] = ds;
+            if (!NeedsGrad(0) && !NeedsGrad(1)) return;
+            dsScaled = ds * _scale;
+        }
+        else
+        {
+            // No graph to build: one fused pass, in place over the fresh dp.
+            dp = dp.IsContiguous ? dp : dp.Contiguous();
+            p.Backend.AttentionSoftmaxBackward(p.Strided, dp.Strided, _scale, dp.Strided);
+            dsScaled = dp;
+        }
         if (NeedsGrad(0)) grads[0] = dsScaled.MatMul(k);
         if (NeedsGrad(1)) grads[1] = dsScaled.MT.MatMul(q);
     }
