@@ -38,6 +38,8 @@ public static class TrainCommand
             Console.Out.Write(HelpText());
             return 0;
         }
+        // A sequence-regression task with its own model and report, not a classifier.
+        if (args is ["adding", ..]) return TrainAddingCommand.Run(args[1..]);
         var options = new CliArguments("train", args, ValueOptions, FlagOptions);
         if (options.String("threads") is not null) CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
 
@@ -167,6 +169,8 @@ public static class TrainCommand
                                    dead ReLU units, non-finite values) and grad-norms.png (in --out, or here)
               --no-nan-check       train on when a gradient turns NaN or infinite; by default the run stops at the
                                    first one (Autograd.DetectNonFinite), naming the op, and exits with code 1
+
+            backprop train adding [--model lstm|rnn|gru] …: the adding problem (see backprop train adding --help)
 
             DATASET, with its defaults and models:
 

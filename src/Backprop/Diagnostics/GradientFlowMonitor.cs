@@ -5,7 +5,10 @@ namespace Backprop.Diagnostics;
 /// <summary>
 /// Watches the gradients of a model while it trains: per parameter and per backward pass, the gradient's norm, mean,
 /// standard deviation and fraction of exact zeros; per layer, the size (root mean square) of the gradient arriving at
-/// its output, the backpropagated error δ; per ReLU layer, the fraction of units that output zero for the whole batch. <see cref="Report"/> turns them into per-layer figures with flags for vanishing, exploding and dead units.
+/// its output, the backpropagated error δ; per ReLU layer, the fraction of units that output zero for the whole batch;
+/// per recurrent layer (<see cref="Rnn"/>, <see cref="Lstm"/>, <see cref="Gru"/>), the gradient ‖∂L/∂h_t‖ reaching its
+/// hidden state at every time step t. <see cref="Report"/> turns them into per-layer figures with flags for vanishing
+/// (across layers and through time), exploding and dead units.
 /// </summary>
 /// <remarks>
 /// It hooks each parameter's gradient (seen as it arrives, before it is added to <c>Grad</c>, so it is this backward
@@ -62,6 +65,13 @@ public sealed class GradientFlowMonitor : IDisposable
                 monitor._handles.Add(relu.RegisterForwardHook((m, _, output) => monitor.OnReluOutput(layer, m, output)));
             else if (module is Module<Tensor, Tensor> tensorModule)
                 monitor._handles.Add(tensorModule.RegisterForwardHook((_, _, output) => monitor.OnLayerOutput(layer, output)));
+            if (module is RecurrentLayer recurrent)
+            {
+                // Chained to an observer already set, which gets it back on Dispose.
+                var previous = recurrent.StepObserver;
+                recurrent.StepObserver = previous + monitor.ObserveSteps(layer.Name, layer.Type);
+                monitor._handles.Add(new RemovableHandle(() => recurrent.StepObserver = previous));
+            }
         }
         if (monitor._parameters.Count == 0)
             throw new ArgumentException("GradientFlowMonitor: the model has no parameters that require grad, so there are no gradients to watch.");

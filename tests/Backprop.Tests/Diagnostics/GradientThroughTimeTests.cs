@@ -100,6 +100,35 @@ public class GradientThroughTimeTests
     }
 
     [Fact]
+    public void Attach_watches_the_library_recurrent_layers_and_gives_their_observer_back_on_dispose()
+    {
+        var lstm = new Lstm(InputSize, Hidden, generator: new Generator(6), dtype: DType.Float64);
+        var seen = new List<int>();
+        var states = new List<Tensor>();
+        Action<int, Tensor> own = (t, h) =>
+        {
+            seen.Add(t);
+            states.Add(h.RetainGrad());
+        };
+        lstm.StepObserver = own;
+        using (var monitor = GradientFlowMonitor.Attach(lstm))
+        {
+            LastStepLoss(lstm.Forward(Inputs(7)).Output).Backward();
+            var flow = Assert.Single(monitor.Report().ThroughTime);
+            Assert.Equal("(model) (Lstm)", flow.Label);
+            var pass = Assert.Single(flow.Passes);
+            Assert.Equal(7, pass.Count);
+            for (int t = 0; t < 7; t++)
+            {
+                double expected = Math.Sqrt(states[t].Grad!.Square().Sum().Item());
+                Assert.True(Math.Abs(pass[t] - expected) <= 1e-12 * expected, $"t = {t}: monitor {pass[t]}, RetainGrad {expected}");
+            }
+        }
+        Assert.Equal(Enumerable.Range(0, 7), seen);
+        Assert.Same(own, lstm.StepObserver);
+    }
+
+    [Fact]
     public void After_dispose_nothing_more_is_recorded()
     {
         var model = new SmallTanhRnn(InputSize, Hidden, seed: 5);
