@@ -9,11 +9,11 @@ public static class Program
     {
         ["gradcheck"] = ("check every op's first and second derivatives against finite differences", GradcheckCommand.Run),
         ["explain"] = ("show backpropagation step by step on a worked example", ExplainCommand.Run),
-        ["bench"] = ("time the benchmark workloads (gemm, mlp, xor, cnn)", BenchCommand.Run),
+        ["bench"] = ("time the benchmark workloads (gemm, mlp, xor, cnn, lstm)", BenchCommand.Run),
         ["train"] = ("train a classifier on xor, moons, spiral, circles or mnist, or an LSTM/GRU/RNN on the adding problem; --out DIR saves it, --resume continues; stops at the first NaN gradient unless --no-nan-check", TrainCommand.Run),
         ["predict"] = ("classify an IDX images file or a CSV of features with a saved model", PredictCommand.Run),
         ["graph"] = ("print a model's backward graph as Graphviz DOT or Mermaid, with gradient norms and saved memory", GraphCommand.Run),
-        ["diagnose"] = ("show vanishing or exploding gradients caught by the gradient-flow monitor", DiagnoseCommand.Run),
+        ["diagnose"] = ("show vanishing (across layers or through time) or exploding gradients caught by the gradient-flow monitor", DiagnoseCommand.Run),
     };
 
     public static int Main(string[] args)

@@ -16,6 +16,7 @@ public static class Workloads
         "mlp" => Mlp(reportAllocations),
         "xor" => Xor(reportAllocations),
         "cnn" => Cnn(reportAllocations),
+        "lstm" => Lstm(reportAllocations),
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "Workloads: no such workload."),
     };
 
@@ -96,5 +97,29 @@ public static class Workloads
         // The JIT's tiers (quick, instrumented, optimised) settle after a few hundred steps: time the steady state.
         var (seconds, bytes) = BenchCommand.Median(step, warm: 400, rounds: 15, perRound: 10);
         return $"cnn ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
+    }
+
+    /// <summary>
+    /// The lstm workload: Lstm(64→256, batch-first) and Linear(256, 64) on every step, cross-entropy over all 32×35
+    /// steps, SGD lr 0.01; random inputs [32, 35, 64] and labels, all from seed 0.
+    /// </summary>
+    private static string Lstm(bool reportAllocations)
+    {
+        var generator = new Generator(0);
+        var lstm = new Lstm(64, 256, batchFirst: true, generator: generator);
+        var head = new Linear(256, 64, generator: generator);
+        var x = Tensor.Randn([32, 35, 64], generator: generator);
+        var y = Tensor.RandInt(0, 64, [32 * 35], generator: generator);
+        var optimizer = new Sgd(lstm.Parameters().Concat(head.Parameters()), learningRate: 0.01);
+        var loss = new CrossEntropyLoss();
+        void Step()
+        {
+            optimizer.ZeroGrad();
+            var (h, _) = lstm.Forward(x);
+            loss.Forward(head.Forward(h).Reshape(-1, 64), y).Backward();
+            optimizer.Step();
+        }
+        var (seconds, bytes) = BenchCommand.Median(Step, warm: 5, rounds: 7, perRound: 5);
+        return $"lstm ms/step={BenchCommand.Format(seconds * 1e3, "F3")}" + (reportAllocations ? $" bytes/step={bytes}" : "");
     }
 }

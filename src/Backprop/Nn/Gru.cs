@@ -9,6 +9,5 @@ public sealed class Gru(int inputSize, int hiddenSize, int numLayers = 1, bool b
     double dropout = 0, bool bidirectional = false, DType dtype = DType.Float32, Generator? generator = null, Device? device = null)
     : RecurrentLayer(3, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, 0, dtype, generator, device)
 {
-    private protected override (Tensor H, Tensor? C) Step(Tensor projectedInput, Tensor h, Tensor? c, RecurrentWeights weights) =>
-        (RecurrentCellMath.Gru(projectedInput, h, weights.WeightHh, weights.BiasHh), null);
+    private protected override Ops.RecurrentCellKind CellKind => Ops.RecurrentCellKind.Gru;
 }

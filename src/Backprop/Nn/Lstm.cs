@@ -10,8 +10,5 @@ public sealed class Lstm(int inputSize, int hiddenSize, int numLayers = 1, bool 
     Device? device = null)
     : RecurrentLayer(4, inputSize, hiddenSize, numLayers, bias, batchFirst, dropout, bidirectional, projSize, dtype, generator, device)
 {
-    private protected override bool HasCell => true;
-
-    private protected override (Tensor H, Tensor? C) Step(Tensor projectedInput, Tensor h, Tensor? c, RecurrentWeights weights) =>
-        RecurrentCellMath.Lstm(projectedInput, h, c!, weights.WeightHh, weights.BiasHh, weights.WeightHr);
+    private protected override Ops.RecurrentCellKind CellKind => Ops.RecurrentCellKind.Lstm;
 }

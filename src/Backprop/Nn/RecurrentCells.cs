@@ -59,7 +59,9 @@ internal sealed class CellParameters
         return batched ? state : state.Unsqueeze(0);
     }
 
-    public Tensor Project(Tensor input) => Functional.Linear(input, WeightIh, BiasIh);
+    /// <summary>One fused step from x [batch, in] and (h, c).</summary>
+    public (Tensor H, Tensor? C) Step(Ops.RecurrentCellKind kind, Tensor input, Tensor h, Tensor? c) =>
+        RecurrentScan.Cell(kind, input, h, c, WeightIh, WeightHh, BiasIh, BiasHh);
 
     public static Tensor Unbatch(Tensor t, bool batched) => batched ? t : t.Squeeze(0);
 }
@@ -91,7 +93,8 @@ public sealed class RnnCell : Module<(Tensor Input, Tensor? Hidden), Tensor>
         var p = _parameters;
         var (x, batched) = p.CheckInput(arguments.Input);
         var h = p.State(arguments.Hidden, x, batched, "hidden state");
-        return CellParameters.Unbatch(RecurrentCellMath.Rnn(p.Project(x), h, p.WeightHh, p.BiasHh, Nonlinearity), batched);
+        var kind = Nonlinearity == RnnNonlinearity.Tanh ? Ops.RecurrentCellKind.RnnTanh : Ops.RecurrentCellKind.RnnRelu;
+        return CellParameters.Unbatch(p.Step(kind, x, h, null).H, batched);
     }
 
     protected override string ExtraDescription => $"inputSize: {InputSize}, hiddenSize: {HiddenSize}, nonlinearity: {Nonlinearity}";
@@ -120,8 +123,8 @@ public sealed class LstmCell : Module<(Tensor Input, (Tensor H, Tensor C)? State
         var (x, batched) = p.CheckInput(arguments.Input);
         var h = p.State(arguments.State?.H, x, batched, "hidden state");
         var c = p.State(arguments.State?.C, x, batched, "cell state");
-        var (hNext, cNext) = RecurrentCellMath.Lstm(p.Project(x), h, c, p.WeightHh, p.BiasHh, null);
-        return (CellParameters.Unbatch(hNext, batched), CellParameters.Unbatch(cNext, batched));
+        var (hNext, cNext) = p.Step(Ops.RecurrentCellKind.Lstm, x, h, c);
+        return (CellParameters.Unbatch(hNext, batched), CellParameters.Unbatch(cNext!, batched));
     }
 
     protected override string ExtraDescription => $"inputSize: {InputSize}, hiddenSize: {HiddenSize}";
@@ -148,7 +151,7 @@ public sealed class GruCell : Module<(Tensor Input, Tensor? Hidden), Tensor>
         var p = _parameters;
         var (x, batched) = p.CheckInput(arguments.Input);
         var h = p.State(arguments.Hidden, x, batched, "hidden state");
-        return CellParameters.Unbatch(RecurrentCellMath.Gru(p.Project(x), h, p.WeightHh, p.BiasHh), batched);
+        return CellParameters.Unbatch(p.Step(Ops.RecurrentCellKind.Gru, x, h, null).H, batched);
     }
 
     protected override string ExtraDescription => $"inputSize: {InputSize}, hiddenSize: {HiddenSize}";

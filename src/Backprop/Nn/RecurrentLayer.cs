@@ -12,8 +12,8 @@ namespace Backprop.Nn;
 /// <remarks>
 /// Input is [time, batch, inputSize] ([batch, time, inputSize] with <see cref="BatchFirst"/>), or unbatched
 /// [time, inputSize]. The output holds the last layer's hidden state at every step, both directions concatenated on
-/// the last dimension. Each layer projects the input of all time steps in one GEMM before its time loop; only the
-/// recurrent product and the cell's pointwise work stay inside the loop.
+/// the last dimension. Each layer projects the input of all time steps in one GEMM before its time loop; inside it,
+/// each step is one fused op (the recurrent GEMM and the cell's pointwise work, forward and backward).
 /// </remarks>
 public abstract class RecurrentLayer : Module<RecurrentInput, (Tensor Output, RecurrentState State)>, IRecurrentModule
 {
@@ -96,8 +96,11 @@ public abstract class RecurrentLayer : Module<RecurrentInput, (Tensor Output, Re
     /// <summary>Gates per unit: 1 for Rnn, 4 for Lstm (i, f, g, o), 3 for Gru (r, z, n).</summary>
     private protected int GateCount { get; }
 
+    /// <summary>Which cell the layers run.</summary>
+    private protected abstract Ops.RecurrentCellKind CellKind { get; }
+
     /// <summary>Whether the state carries a cell tensor (the LSTM's).</summary>
-    private protected virtual bool HasCell => false;
+    private bool HasCell => CellKind == Ops.RecurrentCellKind.Lstm;
 
     /// <summary>
     /// Called during the forward pass with (t, h_t) for every time step t of the last layer's forward direction. h_t
@@ -142,30 +145,9 @@ public abstract class RecurrentLayer : Module<RecurrentInput, (Tensor Output, Re
         var mask = lengths is null ? null : StepMask(lengths, batched, steps, batch);
         var (hidden0, cell0) = InitialState(state, batched, batch, x);
 
-        int directions = NumDirections;
-        var finalHidden = new Tensor[NumLayers * directions];
-        var finalCell = HasCell ? new Tensor[NumLayers * directions] : null;
-        var layerInput = x;
-        for (int layer = 0; layer < NumLayers; layer++)
-        {
-            var outputs = new Tensor[directions];
-            for (int direction = 0; direction < directions; direction++)
-            {
-                int index = layer * directions + direction;
-                var observer = layer == NumLayers - 1 && direction == 0 ? StepObserver : null;
-                var (output, h, c) = RunDirection(layerInput, _weights[index], hidden0.Select(0, index), cell0?.Select(0, index),
-                    mask, reverse: direction == 1, observer);
-                outputs[direction] = output;
-                finalHidden[index] = h;
-                if (finalCell is not null) finalCell[index] = c!;
-            }
-            layerInput = directions == 1 ? outputs[0] : Tensor.Cat(outputs, -1);
-            if (layer < NumLayers - 1 && Dropout > 0)
-                layerInput = Functional.Dropout(layerInput, Dropout, IsTraining);
-        }
-        var result = !batched ? layerInput.Squeeze(1) : BatchFirst ? layerInput.Transpose(0, 1) : layerInput;
-        var hidden = Tensor.Stack(finalHidden);
-        var cell = finalCell is null ? null : Tensor.Stack(finalCell);
+        var (output, hidden, cell) = RecurrentScan.Run(CellKind, _weights, NumLayers, Bidirectional, x, hidden0, cell0, mask, Dropout,
+            IsTraining, StepObserver);
+        var result = !batched ? output.Squeeze(1) : BatchFirst ? output.Transpose(0, 1) : output;
         if (!batched)
         {
             hidden = hidden.Squeeze(1);
@@ -173,38 +155,6 @@ public abstract class RecurrentLayer : Module<RecurrentInput, (Tensor Output, Re
         }
         return (result, new RecurrentState(hidden, cell));
     }
-
-    /// <summary>
-    /// One layer in one direction over the whole sequence x [time, batch, features]: the input projection of all steps
-    /// as one GEMM, then the time loop. Returns the output [time, batch, outSize] and the final h (and c).
-    /// </summary>
-    private (Tensor Output, Tensor H, Tensor? C) RunDirection(Tensor x, RecurrentWeights weights, Tensor h, Tensor? c, Tensor? mask,
-        bool reverse, Action<int, Tensor>? observer)
-    {
-        int steps = x.Size(0);
-        var projected = Functional.Linear(x, weights.WeightIh, weights.BiasIh);
-        var outputs = new Tensor[steps];
-        for (int s = 0; s < steps; s++)
-        {
-            int t = reverse ? steps - 1 - s : s;
-            var (hNext, cNext) = Step(projected.Select(0, t), h, c, weights);
-            if (mask is not null)
-            {
-                // Rows whose sequence has ended (or, backward in time, not yet begun) keep their state unchanged.
-                var live = mask.Select(0, t);
-                hNext = Tensor.Where(live, hNext, h);
-                if (cNext is not null) cNext = Tensor.Where(live, cNext, c!);
-            }
-            h = hNext;
-            c = cNext;
-            observer?.Invoke(t, h);
-            outputs[t] = mask is null ? h : Tensor.Where(mask.Select(0, t), h, 0.0);
-        }
-        return (Tensor.Stack(outputs), h, c);
-    }
-
-    /// <summary>One time step from the projected input x·W_ihᵀ + b_ih [batch, gates·hidden] and the previous state.</summary>
-    private protected abstract (Tensor H, Tensor? C) Step(Tensor projectedInput, Tensor h, Tensor? c, RecurrentWeights weights);
 
     /// <summary>[time, batch, 1] Bool: whether step t lies within sequence b.</summary>
     private Tensor StepMask(Tensor lengths, bool batched, int steps, int batch)
@@ -217,8 +167,7 @@ public abstract class RecurrentLayer : Module<RecurrentInput, (Tensor Output, Re
         foreach (long length in lengths.ToArray<long>())
             if (length < 0 || length > steps)
                 throw new ArgumentOutOfRangeException(nameof(lengths), $"{name}: every length must be in [0, {steps}] (the padded sequence length); got {length}.");
-        var times = Tensor.Arange(steps, DType.Int64, lengths.Device).Reshape(steps, 1, 1);
-        return times.Lt(lengths.Detach().Reshape(1, batch, 1));
+        return RecurrentScan.StepMask(lengths, steps);
     }
 
     /// <summary>The initial hidden (and cell) state [layers · directions, batch, size], checked, or zeros.</summary>
@@ -254,6 +203,3 @@ public abstract class RecurrentLayer : Module<RecurrentInput, (Tensor Output, Re
         $"inputSize: {InputSize}, hiddenSize: {HiddenSize}, numLayers: {NumLayers}, bias: {Bias}, batchFirst: {BatchFirst}, " +
         $"dropout: {Dropout}, bidirectional: {Bidirectional}{(ProjSize > 0 ? $", projSize: {ProjSize}" : "")}");
 }
-
-/// <summary>One layer-direction's parameters (held here, and registered under PyTorch's names on the module).</summary>
-internal sealed record RecurrentWeights(Parameter WeightIh, Parameter WeightHh, Parameter? BiasIh, Parameter? BiasHh, Parameter? WeightHr);

@@ -11,8 +11,8 @@ public sealed class Rnn(int inputSize, int hiddenSize, int numLayers = 1, RnnNon
 {
     public RnnNonlinearity Nonlinearity { get; } = nonlinearity;
 
-    private protected override (Tensor H, Tensor? C) Step(Tensor projectedInput, Tensor h, Tensor? c, RecurrentWeights weights) =>
-        (RecurrentCellMath.Rnn(projectedInput, h, weights.WeightHh, weights.BiasHh, Nonlinearity), null);
+    private protected override Ops.RecurrentCellKind CellKind =>
+        Nonlinearity == RnnNonlinearity.Tanh ? Ops.RecurrentCellKind.RnnTanh : Ops.RecurrentCellKind.RnnRelu;
 
     protected override string ExtraDescription => base.ExtraDescription + $", nonlinearity: {Nonlinearity}";
 }

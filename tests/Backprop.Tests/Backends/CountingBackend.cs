@@ -125,6 +125,12 @@ internal sealed class CountingBackend : IBackend
     public void AdamStep(StridedView parameter, StridedView gradient, StridedView expAvg, StridedView expAvgSq, StridedView? maxExpAvgSq, in AdamUpdate update) { Count(); _inner.AdamStep(V(parameter), V(gradient), V(expAvg), V(expAvgSq), V(maxExpAvgSq), update); }
     public void RmsPropStep(StridedView parameter, StridedView gradient, StridedView squareAvg, StridedView? gradAvg, StridedView? momentumBuffer, in RmsPropUpdate update) { Count(); _inner.RmsPropStep(V(parameter), V(gradient), V(squareAvg), V(gradAvg), V(momentumBuffer), update); }
     public void AdagradStep(StridedView parameter, StridedView gradient, StridedView sum, in AdagradUpdate update) { Count(); _inner.AdagradStep(V(parameter), V(gradient), V(sum), update); }
+    public void LstmCellForward(StridedView gates, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut) { Count(); _inner.LstmCellForward(V(gates), V(bias), V(cell), V(hiddenOut), V(cellOut)); }
+    public void LstmCellBackward(StridedView gates, StridedView cell, StridedView cellOut, StridedView gradHiddenOut, StridedView gradCellOut, StridedView gradGates, StridedView gradCell) { Count(); _inner.LstmCellBackward(V(gates), V(cell), V(cellOut), V(gradHiddenOut), V(gradCellOut), V(gradGates), V(gradCell)); }
+    public void GruCellForward(StridedView inputGates, StridedView hiddenGates, StridedView? bias, StridedView hidden, StridedView output, StridedView workspace) { Count(); _inner.GruCellForward(V(inputGates), V(hiddenGates), V(bias), V(hidden), V(output), V(workspace)); }
+    public void GruCellBackward(StridedView workspace, StridedView hidden, StridedView gradOutput, StridedView gradInputGates, StridedView gradHiddenGates, StridedView gradHidden) { Count(); _inner.GruCellBackward(V(workspace), V(hidden), V(gradOutput), V(gradInputGates), V(gradHiddenGates), V(gradHidden)); }
+    public void RnnCellForward(StridedView preactivation, StridedView? bias, bool relu) { Count(); _inner.RnnCellForward(V(preactivation), V(bias), relu); }
+    public void RnnCellBackward(StridedView output, StridedView gradOutput, StridedView gradPreactivation, bool relu) { Count(); _inner.RnnCellBackward(V(output), V(gradOutput), V(gradPreactivation), relu); }
 
     /// <summary>A storage of the counting device: a CPU storage underneath, which only this backend unwraps.</summary>
     private sealed class CountingStorage(Storage inner) : Storage(inner.DType, inner.Length)

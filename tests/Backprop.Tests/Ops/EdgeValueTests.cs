@@ -24,7 +24,7 @@ public partial class EdgeValueTests
     private static readonly Tensor NoIndices = Tensor.FromArray(Array.Empty<long>(), 0);
 
     /// <summary>The whole table: the rows below, and those of the op families kept in files of their own (EdgeValueTests.*.cs).</summary>
-    public static IReadOnlyList<EdgeRow> Rows { get; } = WithEmptyRows([.. BuildRows(), .. MathRows, .. ScatterRows, .. OrderingRows, .. IndexingRows]);
+    public static IReadOnlyList<EdgeRow> Rows { get; } = WithEmptyRows([.. BuildRows(), .. MathRows, .. ScatterRows, .. OrderingRows, .. IndexingRows, .. RecurrentRows]);
 
     /// <summary>
     /// Adds, for each op with a pointwise row, the same call on empty [0] inputs (an empty result and empty

@@ -1,0 +1,46 @@
+namespace Backprop;
+
+/// <remarks>
+/// The pointwise part of one recurrent time step, forward and backward, one pass each: the matrix products around
+/// them (x·W_ihᵀ for all steps, h·W_hhᵀ per step) are ordinary GEMMs the caller runs. Every view is contiguous,
+/// rows of one batch element each, of one floating dtype; bias views are [gates·hidden] or null. Gate order is
+/// PyTorch's: LSTM i, f, g, o; GRU r, z, n.
+/// </remarks>
+public partial interface IBackend
+{
+    /// <summary>
+    /// LSTM step. gates [B, 4H] holds the pre-activations x·W_ihᵀ + b_ih + h·W_hhᵀ (bias b_hh is added here) and is
+    /// overwritten with the activated gates (σ(i), σ(f), tanh(g), σ(o)), which the backward reads. From the previous
+    /// cell c [B, H] it writes c' = f·c + i·g into cellOut and h' = o·tanh(c') into hiddenOut.
+    /// </summary>
+    void LstmCellForward(StridedView gates, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut);
+
+    /// <summary>
+    /// The LSTM step's backward from the activated gates, the previous cell c, the step's c' and the gradients ∂h' and
+    /// ∂c' (each [B, H]): writes the gradient of the pre-activations [B, 4H] and ∂c [B, H].
+    /// </summary>
+    void LstmCellBackward(StridedView gates, StridedView cell, StridedView cellOut, StridedView gradHiddenOut, StridedView gradCellOut,
+        StridedView gradGates, StridedView gradCell);
+
+    /// <summary>
+    /// GRU step from the input part x·W_ihᵀ + b_ih [B, 3H] and the hidden part h·W_hhᵀ [B, 3H] (bias b_hh added here):
+    /// r, z = σ(…), n = tanh(x_n + r·(h_n + b_hn)), h' = n + z·(h − n) into output [B, H]. workspace [B, 4H] receives
+    /// r, z, n and h_n + b_hn for the backward.
+    /// </summary>
+    void GruCellForward(StridedView inputGates, StridedView hiddenGates, StridedView? bias, StridedView hidden, StridedView output,
+        StridedView workspace);
+
+    /// <summary>
+    /// The GRU step's backward from its workspace, the previous hidden state and ∂h' [B, H]: the gradients of the
+    /// input part [B, 3H] and of the hidden part [B, 3H] (they differ in the n gate, which r scales), and the direct
+    /// part of ∂h, z·∂h' [B, H] (the caller adds the hidden part times W_hh).
+    /// </summary>
+    void GruCellBackward(StridedView workspace, StridedView hidden, StridedView gradOutput, StridedView gradInputGates,
+        StridedView gradHiddenGates, StridedView gradHidden);
+
+    /// <summary>Elman step: pre [B, H] (x·W_ihᵀ + b_ih + h·W_hhᵀ, bias b_hh added here) becomes h' = tanh(pre) or relu(pre) in place.</summary>
+    void RnnCellForward(StridedView preactivation, StridedView? bias, bool relu);
+
+    /// <summary>The Elman step's backward: ∂pre = ∂h'·(1 − h'²) for tanh, ∂h'·[h' &gt; 0] for relu, from the step's output h'.</summary>
+    void RnnCellBackward(StridedView output, StridedView gradOutput, StridedView gradPreactivation, bool relu);
+}

@@ -1,0 +1,86 @@
+using Backprop.Ops;
+
+namespace Backprop.Nn;
+
+/// <summary>One layer-direction's parameters (held here, and registered under PyTorch's names on the module).</summary>
+internal sealed record RecurrentWeights(Tensor WeightIh, Tensor WeightHh, Tensor? BiasIh, Tensor? BiasHh, Tensor? WeightHr);
+
+/// <summary>
+/// The stacked, optionally bidirectional run the recurrent layers share, on time-major input: each layer-direction
+/// projects the input of all steps in one GEMM, then runs one fused step op per time step.
+/// </summary>
+internal static class RecurrentScan
+{
+    /// <param name="x">[time, batch, features]</param>
+    /// <param name="hidden0">[layers · directions, batch, outSize]</param>
+    /// <param name="cell0">[layers · directions, batch, hidden] for the LSTM, else null.</param>
+    /// <param name="mask">Bool [time, batch, 1], true where step t lies within sequence b; null when all are full length.</param>
+    /// <param name="observer">Sees (t, h_t) of the last layer's forward direction.</param>
+    public static (Tensor Output, Tensor Hidden, Tensor? Cell) Run(RecurrentCellKind kind, IReadOnlyList<RecurrentWeights> weights, int layers,
+        bool bidirectional, Tensor x, Tensor hidden0, Tensor? cell0, Tensor? mask, double dropout = 0, bool training = false,
+        Action<int, Tensor>? observer = null)
+    {
+        int directions = bidirectional ? 2 : 1;
+        var finalHidden = new Tensor[layers * directions];
+        var finalCell = cell0 is null ? null : new Tensor[layers * directions];
+        var layerInput = x;
+        for (int layer = 0; layer < layers; layer++)
+        {
+            var outputs = new Tensor[directions];
+            for (int direction = 0; direction < directions; direction++)
+            {
+                int index = layer * directions + direction;
+                var (output, h, c) = Direction(kind, layerInput, weights[index], hidden0.Select(0, index), cell0?.Select(0, index), mask,
+                    reverse: direction == 1, layer == layers - 1 && direction == 0 ? observer : null);
+                outputs[direction] = output;
+                finalHidden[index] = h;
+                if (finalCell is not null) finalCell[index] = c!;
+            }
+            layerInput = directions == 1 ? outputs[0] : Tensor.Cat(outputs, -1);
+            if (layer < layers - 1 && dropout > 0) layerInput = Functional.Dropout(layerInput, dropout, training);
+        }
+        return (layerInput, Tensor.Stack(finalHidden), finalCell is null ? null : Tensor.Stack(finalCell));
+    }
+
+    /// <summary>One layer in one direction: returns the output [time, batch, outSize] and the final h (and c).</summary>
+    private static (Tensor Output, Tensor H, Tensor? C) Direction(RecurrentCellKind kind, Tensor x, RecurrentWeights weights, Tensor h, Tensor? c,
+        Tensor? mask, bool reverse, Action<int, Tensor>? observer)
+    {
+        int steps = x.Size(0);
+        var sequence = new RecurrentSequence(kind, Functional.Linear(x, weights.WeightIh, weights.BiasIh), weights.WeightHh, weights.BiasHh);
+        var outputs = new Tensor[steps];
+        for (int s = 0; s < steps; s++)
+        {
+            int t = reverse ? steps - 1 - s : s;
+            var (hNext, cNext) = sequence.Step(t, h, c);
+            if (weights.WeightHr is not null) hNext = Functional.Linear(hNext, weights.WeightHr);
+            if (mask is not null)
+            {
+                // Rows whose sequence has ended (or, backward in time, not yet begun) keep their state unchanged.
+                var live = mask.Select(0, t);
+                hNext = Tensor.Where(live, hNext, h);
+                if (cNext is not null) cNext = Tensor.Where(live, cNext, c!);
+            }
+            h = hNext;
+            c = cNext;
+            observer?.Invoke(t, h);
+            outputs[t] = mask is null ? h : Tensor.Where(mask.Select(0, t), h, 0.0);
+        }
+        return (Tensor.Stack(outputs), h, c);
+    }
+
+    /// <summary>[time, batch, 1] Bool: whether step t lies within sequence b (lengths already checked).</summary>
+    public static Tensor StepMask(Tensor lengths, int steps)
+    {
+        var times = Tensor.Arange(steps, DType.Int64, lengths.Device).Reshape(steps, 1, 1);
+        return times.Lt(lengths.Detach().Reshape(1, lengths.Size(0), 1));
+    }
+
+    /// <summary>One step of a cell from x [batch, in] and (h, c): the cells' forward.</summary>
+    public static (Tensor H, Tensor? C) Cell(RecurrentCellKind kind, Tensor x, Tensor h, Tensor? c, Tensor weightIh, Tensor weightHh,
+        Tensor? biasIh, Tensor? biasHh)
+    {
+        var sequence = new RecurrentSequence(kind, Functional.Linear(x, weightIh, biasIh).Unsqueeze(0), weightHh, biasHh);
+        return sequence.Step(0, h, c);
+    }
+}

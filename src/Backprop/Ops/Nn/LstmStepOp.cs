@@ -1,0 +1,84 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+/// <summary>
+/// One LSTM time step in one node: pre-activations P[t] + h·W_hhᵀ + b_hh (one GEMM into a copy of P[t]), the gates,
+/// c' = f·c + i·g and h' = o·tanh(c'), in one kernel pass. Output is [2, B, H]: h' then c', so both are contiguous
+/// views (<c>Select(0, 0)</c>, <c>Select(0, 1)</c>) of the one output a node may have.
+/// </summary>
+/// <remarks>
+/// Saves the activated gates [B, 4H] (the kernel's workspace), the inputs h and c, and its output; the backward
+/// recomputes only tanh(c'). Its kernel path writes ∂(pre-activations) into the sequence's buffer and returns
+/// ∂h = ∂G·W_hh and ∂c = ∂c'·f + …; under createGraph it recomputes the step with tensor ops from the saved inputs
+/// and writes the same formulas differentiably. Inputs: the sequence token, h [B, outSize], c [B, H].
+/// </remarks>
+internal sealed class LstmStepOp : Node, IGradchecked
+{
+    private readonly RecurrentSequence _sequence;
+    private readonly int _step;
+
+    private LstmStepOp(RecurrentSequence sequence, int step, Tensor h, Tensor c, Tensor gates, Tensor output) : base(sequence.Token, h, c)
+    {
+        _sequence = sequence;
+        _step = step;
+        Save(h, c, gates, output);
+    }
+
+    public static Tensor Apply(RecurrentSequence sequence, int step, Tensor h, Tensor c)
+    {
+        int batch = sequence.Batch, hidden = sequence.Gates / 4;
+        if (c.Rank != 2 || c.Size(0) != batch || c.Size(1) != hidden)
+            throw new ShapeMismatchException("Lstm", $"cell state {c.Shape} does not match [{batch}, {hidden}]");
+        var backend = sequence.ProjectedValues.Backend;
+        var gates = sequence.ProjectedStep(step).Clone();
+        var cValues = c.IsContiguous ? c : c.Detach().Contiguous();
+        backend.MatMul(h.Strided, sequence.WeightHhTransposed, gates.Strided, accumulate: true);
+        var output = Tensor.Empty([2, batch, hidden], gates.DType, backend);
+        backend.LstmCellForward(gates.Strided, sequence.BiasHh?.Strided, cValues.Strided, output.Select(0, 0).Strided, output.Select(0, 1).Strided);
+        bool record = Autograd.IsRecording(sequence.Token, h) || Autograd.IsRecording(c);
+        return record ? new LstmStepOp(sequence, step, h, c, gates, output).Attach(output) : output;
+    }
+
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var (h, c) = (Saved(0), Saved(1));
+        var s = _sequence;
+        if (Autograd.IsGradEnabled)
+        {
+            var pre = s.Projected.Select(0, _step) + Nn.Functional.Linear(h, s.WeightHh, s.BiasHh);
+            var chunks = pre.Chunk(4, -1);
+            var (i, f, cand, o) = (chunks[0].Sigmoid(), chunks[1].Sigmoid(), chunks[2].Tanh(), chunks[3].Sigmoid());
+            var tanhC = (f * c + i * cand).Tanh();
+            var (gh, gc) = (g.Select(0, 0), g.Select(0, 1));
+            var total = gc + gh * o * (1.0 - tanhC * tanhC);
+            var dPre = Tensor.Cat([total * cand * i * (1.0 - i), total * c * f * (1.0 - f), total * i * (1.0 - cand * cand), gh * tanhC * o * (1.0 - o)], 1);
+            if (NeedsGrad(0))
+            {
+                s.StoreGradients(_step, dPre, dPre);
+                grads[0] = Tensor.ZerosLike(s.Token);
+            }
+            if (NeedsGrad(1)) grads[1] = dPre.MatMul(s.WeightHh);
+            if (NeedsGrad(2)) grads[2] = total * f;
+            return;
+        }
+        var (gates, output) = (Saved(2), Saved(3));
+        var backend = gates.Backend;
+        var gradient = g.IsContiguous ? g : g.Contiguous();
+        var dGates = NeedsGrad(0) ? s.InputGradientRows(_step) : Tensor.Empty(gates.Sizes, gates.DType, backend);
+        var dc = Tensor.Empty(c.Sizes, c.DType, backend);
+        var cValues = c.IsContiguous ? c : c.Contiguous();
+        backend.LstmCellBackward(gates.Strided, cValues.Strided, output.Select(0, 1).Strided, gradient.Select(0, 0).Strided,
+            gradient.Select(0, 1).Strided, dGates.Strided, dc.Strided);
+        if (NeedsGrad(0)) grads[0] = Tensor.ZerosLike(s.Token);
+        if (NeedsGrad(1))
+        {
+            var dh = Tensor.Empty(h.Sizes, h.DType, backend);
+            backend.MatMul(dGates.Strided, s.WeightHh.Strided, dh.Strided, accumulate: false);
+            grads[1] = dh;
+        }
+        if (NeedsGrad(2)) grads[2] = dc;
+    }
+
+    public static IEnumerable<GradcheckCase> GradcheckCases => RecurrentGradcheck.LstmCases;
+}

@@ -1,0 +1,155 @@
+namespace Backprop.Ops;
+
+/// <summary>The four recurrent cells, as the fused step ops implement them.</summary>
+internal enum RecurrentCellKind
+{
+    RnnTanh,
+    RnnRelu,
+    Lstm,
+    Gru,
+}
+
+/// <summary>
+/// One layer-direction's run over a sequence: the input projection of all steps P = x·W_ihᵀ + b_ih [T, B, G·H]
+/// (one GEMM, made by the caller), the recurrent weights, and the per-step fused ops that consume them.
+/// </summary>
+/// <remarks>
+/// Note [Recurrent gradients through one sink]. Slicing P per step would give every step's backward a gradient of
+/// P's full size to fill with zeros and add up: O(T²) memory traffic, and a W_hh gradient GEMM with K = batch per
+/// step. Instead the step ops take a one-element token made by <see cref="RecurrentInputsOp"/> (whose inputs are P,
+/// W_hh and b_hh), write their pre-activation gradients into row t of this object's [T, B, G·H] buffers, and send
+/// the token a zero. The engine runs the sink only after every step that could reach it (they are its consumers),
+/// so by then the buffers are complete; it then returns ∂P as one tensor and ∂W_hh as one GEMM over all steps,
+/// as cuDNN and PyTorch's CPU path do. Buffers belong to one backward pass: they are keyed by the sink's visit stamp,
+/// so a second pass (retainGraph) starts from zeros. Under createGraph the steps store differentiable gradients
+/// instead, which the sink stacks with tensor ops, so second derivatives flow through the same route.
+/// </remarks>
+internal sealed class RecurrentSequence
+{
+    private readonly Tensor[] _previousHidden;
+    private int _passStamp;
+    private Tensor? _inputGradient, _hiddenGradient;
+    private Tensor?[]? _inputGradients, _hiddenGradients;
+
+    public RecurrentSequence(RecurrentCellKind kind, Tensor projected, Tensor weightHh, Tensor? biasHh)
+    {
+        Kind = kind;
+        Projected = projected.IsContiguous ? projected : projected.Contiguous();
+        ProjectedValues = Projected.Detach();
+        WeightHh = weightHh;
+        BiasHh = biasHh;
+        Steps = projected.Size(0);
+        Batch = projected.Size(1);
+        Gates = projected.Size(2);
+        _previousHidden = new Tensor[Steps];
+        bool record = Autograd.IsRecording(Projected, weightHh) || (biasHh is not null && Autograd.IsRecording(biasHh));
+        Token = record ? RecurrentInputsOp.Apply(this) : Tensor.Zeros(new Shape(1), projected.DType, projected.Device);
+    }
+
+    public RecurrentCellKind Kind { get; }
+
+    /// <summary>x·W_ihᵀ + b_ih for all steps [T, B, G·H] (with its graph).</summary>
+    public Tensor Projected { get; }
+
+    /// <summary>The same values without a graph, which the forward kernels read.</summary>
+    public Tensor ProjectedValues { get; }
+
+    public Tensor WeightHh { get; }
+
+    public Tensor? BiasHh { get; }
+
+    public int Steps { get; }
+
+    public int Batch { get; }
+
+    /// <summary>G·H: the width of a step's pre-activations.</summary>
+    public int Gates { get; }
+
+    /// <summary>What every step op takes as its first input: the sink's output, or a plain tensor when nothing records.</summary>
+    public Tensor Token { get; }
+
+    internal RecurrentInputsOp? Sink { get; set; }
+
+    /// <summary>The h each step read (the sink's ∂W_hh needs them all).</summary>
+    public IReadOnlyList<Tensor> PreviousHidden => _previousHidden;
+
+    /// <summary>Runs step <paramref name="t"/> from (h, c): returns the new h (before any LSTM projection) and c.</summary>
+    public (Tensor H, Tensor? C) Step(int t, Tensor h, Tensor? c)
+    {
+        if (h.Size(0) != Batch)
+            throw new ShapeMismatchException("Recurrent step", $"hidden state {h.Shape} does not match the batch of the projected input {Projected.Shape}");
+        _previousHidden[t] = h;
+        switch (Kind)
+        {
+            case RecurrentCellKind.Lstm:
+                var packed = LstmStepOp.Apply(this, t, h, c!);
+                return (packed.Select(0, 0), packed.Select(0, 1));
+            case RecurrentCellKind.Gru:
+                return (GruStepOp.Apply(this, t, h), null);
+            default:
+                return (RnnStepOp.Apply(this, t, h, relu: Kind == RecurrentCellKind.RnnRelu), null);
+        }
+    }
+
+    /// <summary>The rows P[t] [B, G·H] the kernels read.</summary>
+    public Tensor ProjectedStep(int t) => ProjectedValues.Select(0, t);
+
+    /// <summary>W_hhᵀ as a view for the per-step GEMM.</summary>
+    public StridedView WeightHhTransposed
+    {
+        get
+        {
+            var w = WeightHh;
+            return new StridedView(w.Storage, [w.Sizes[1], w.Sizes[0]], [w.StrideArray[1], w.StrideArray[0]], w.Offset, false);
+        }
+    }
+
+    private void BeginPass(bool graph)
+    {
+        int stamp = Sink!.VisitStamp;
+        if (_passStamp == stamp && (graph ? _inputGradients is not null : _inputGradient is not null)) return;
+        _passStamp = stamp;
+        if (graph)
+        {
+            _inputGradients = new Tensor?[Steps];
+            _hiddenGradients = Kind == RecurrentCellKind.Gru ? new Tensor?[Steps] : _inputGradients;
+        }
+        else
+        {
+            var dtype = Projected.DType;
+            _inputGradient = Tensor.Zeros(Projected.Shape, dtype, Projected.Device);
+            _hiddenGradient = Kind == RecurrentCellKind.Gru ? Tensor.Zeros(Projected.Shape, dtype, Projected.Device) : _inputGradient;
+        }
+    }
+
+    /// <summary>Row t of this pass's ∂P buffer, for a step's kernel to write (kernel mode).</summary>
+    public Tensor InputGradientRows(int t)
+    {
+        BeginPass(graph: false);
+        return _inputGradient!.Select(0, t);
+    }
+
+    /// <summary>Row t of this pass's buffer of gradients of h·W_hhᵀ + b_hh (the same buffer except for the GRU).</summary>
+    public Tensor HiddenGradientRows(int t)
+    {
+        BeginPass(graph: false);
+        return _hiddenGradient!.Select(0, t);
+    }
+
+    /// <summary>Keeps step t's differentiable gradients (createGraph mode).</summary>
+    public void StoreGradients(int t, Tensor input, Tensor hidden)
+    {
+        BeginPass(graph: true);
+        _inputGradients![t] = input;
+        _hiddenGradients![t] = hidden;
+    }
+
+    /// <summary>Hands this pass's gradients to the sink and forgets them.</summary>
+    public (Tensor? Input, Tensor? Hidden, Tensor?[]? Inputs, Tensor?[]? Hiddens) TakeGradients()
+    {
+        var result = (_inputGradient, _hiddenGradient, _inputGradients, _hiddenGradients);
+        _inputGradient = _hiddenGradient = null;
+        _inputGradients = _hiddenGradients = null;
+        return result;
+    }
+}

@@ -1,0 +1,60 @@
+using Backprop.Diagnostics;
+
+namespace Backprop.Ops;
+
+/// <summary>
+/// One Elman step in one node: h' = act(P[t] + h·W_hhᵀ + b_hh) with act tanh or ReLU. Saves h and h'; the backward
+/// is ∂pre = ∂h'·act′ from h' (kernel path) or from the step recomputed with tensor ops (createGraph).
+/// </summary>
+internal sealed class RnnStepOp : Node, IGradchecked
+{
+    private readonly RecurrentSequence _sequence;
+    private readonly int _step;
+    private readonly bool _relu;
+
+    private RnnStepOp(RecurrentSequence sequence, int step, bool relu, Tensor h, Tensor output) : base(sequence.Token, h)
+    {
+        _sequence = sequence;
+        _step = step;
+        _relu = relu;
+        Save(h, output);
+    }
+
+    public static Tensor Apply(RecurrentSequence sequence, int step, Tensor h, bool relu)
+    {
+        var backend = sequence.ProjectedValues.Backend;
+        var output = sequence.ProjectedStep(step).Clone();
+        backend.MatMul(h.Strided, sequence.WeightHhTransposed, output.Strided, accumulate: true);
+        backend.RnnCellForward(output.Strided, sequence.BiasHh?.Strided, relu);
+        return Autograd.IsRecording(sequence.Token, h) ? new RnnStepOp(sequence, step, relu, h, output).Attach(output) : output;
+    }
+
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var h = Saved(0);
+        var s = _sequence;
+        Tensor dPre;
+        if (Autograd.IsGradEnabled)
+        {
+            var pre = s.Projected.Select(0, _step) + Nn.Functional.Linear(h, s.WeightHh, s.BiasHh);
+            if (_relu) dPre = Tensor.Where(pre.Gt(0.0), g, 0.0);
+            else
+            {
+                var y = pre.Tanh();
+                dPre = g * (1.0 - y * y);
+            }
+            if (NeedsGrad(0)) s.StoreGradients(_step, dPre, dPre);
+        }
+        else
+        {
+            var output = Saved(1);
+            var gradient = g.IsContiguous ? g : g.Contiguous();
+            dPre = NeedsGrad(0) ? s.InputGradientRows(_step) : Tensor.Empty(output.Sizes, output.DType, output.Backend);
+            output.Backend.RnnCellBackward(output.Strided, gradient.Strided, dPre.Strided, _relu);
+        }
+        if (NeedsGrad(0)) grads[0] = Tensor.ZerosLike(s.Token);
+        if (NeedsGrad(1)) grads[1] = dPre.MatMul(s.WeightHh);
+    }
+
+    public static IEnumerable<GradcheckCase> GradcheckCases => RecurrentGradcheck.RnnCases;
+}
