@@ -60,7 +60,7 @@ public static class DiagnoseCommand
     {
         if (options.String("threads") is not null) Backends.Cpu.CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
         int length = options.Int("length", 50, min: 2), hidden = options.Int("hidden", 16, min: 1);
-        var (rnn, lstm) = DiagnoseDemos.ThroughTime(options.Int("steps", 150, min: 1), length, hidden, (ulong)options.Int("seed", 0, min: 0));
+        var (rnn, lstm) = DiagnoseDemos.ThroughTime(options.Int("steps", 600, min: 1), length, hidden, (ulong)options.Int("seed", 0, min: 0));
         var rnnFlow = rnn.Report.ThroughTime.Single();
         var lstmFlow = lstm.Report.ThroughTime.Single();
         AnsiConsole.MarkupLine($"[bold]Gradients through time[/]: the adding problem over {length} steps (loss on the last step only), a tanh RNN and an LSTM " +

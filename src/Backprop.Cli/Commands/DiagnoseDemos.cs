@@ -65,7 +65,7 @@ public static class DiagnoseDemos
     /// so ∂L/∂h_t for earlier t is what backpropagation through time carries back. The RNN's gradient shrinks by its
     /// recurrent Jacobian at every step; the LSTM's travels along the cell state, scaled by forget gates near 1.
     /// </summary>
-    public static (DiagnoseRun Rnn, DiagnoseRun Lstm) ThroughTime(int steps = 150, int length = 50, int hidden = 16, ulong seed = 0)
+    public static (DiagnoseRun Rnn, DiagnoseRun Lstm) ThroughTime(int steps = 600, int length = 50, int hidden = 16, ulong seed = 0)
     {
         var data = AddingProblem.Create(1024, length, seed);
         DiagnoseRun Train(RecurrentKind kind)

@@ -29,15 +29,15 @@ public static class TrainAddingCommand
           mean scores a test MSE of 1/6 ≈ 0.167; a model solves it below 0.01.
 
           --model lstm|rnn|gru  the recurrent layer (default lstm; rnn is a tanh Elman RNN)
-          --hidden N            hidden units (default 64)
+          --hidden N            hidden units (default 16)
           --length T            sequence length (default 100)
-          --epochs N            passes over the training set (default 12)
-          --batch-size N        sequences per step (default 64)
-          --lr RATE             Adam's learning rate (default 0.005)
+          --epochs N            passes over the training set (default 8)
+          --batch-size N        sequences per step (default 32)
+          --lr RATE             Adam's learning rate (default 0.01)
           --clip NORM           clip the gradient norm before each step (default 1; 0 turns it off)
           --forget-bias B       lstm: the forget gates' initial bias (default 1, as Keras's unit_forget_bias;
                                 "pytorch" keeps PyTorch's uniform draw)
-          --train N, --test N   training and test sequences (default 8192 and 1024)
+          --train N, --test N   training and test sequences (default 4096 and 1024)
           --seed N              seed of the data and the initial weights (default 0)
           --threads N           CPU threads
           --out DIR             write loss.png there (train and test MSE per epoch)
@@ -56,14 +56,14 @@ public static class TrainAddingCommand
         if (options.Positional.Count > 0) throw new UsageException($"backprop train adding: unexpected argument '{options.Positional[0]}'.");
         if (options.String("threads") is not null) CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
         var kind = options.Choice("model", RecurrentKind.Lstm, SequenceRegressor.Kinds);
-        int hidden = options.Int("hidden", 64, min: 1);
+        int hidden = options.Int("hidden", 16, min: 1);
         int length = options.Int("length", 100, min: 2);
-        int epochs = options.Int("epochs", 12, min: 1);
-        int batchSize = options.Int("batch-size", 64, min: 1);
-        double learningRate = options.Double("lr", 0.005, min: double.Epsilon);
+        int epochs = options.Int("epochs", 8, min: 1);
+        int batchSize = options.Int("batch-size", 32, min: 1);
+        double learningRate = options.Double("lr", 0.01, min: double.Epsilon);
         double clip = options.Double("clip", 1, min: 0);
         double? forgetBias = options.String("forget-bias") is "pytorch" ? null : options.Double("forget-bias", 1);
-        int trainCount = options.Int("train", 8192, min: 1);
+        int trainCount = options.Int("train", 4096, min: 1);
         int testCount = options.Int("test", 1024, min: 1);
         ulong seed = (ulong)options.Int("seed", 0, min: 0);
         bool json = options.Flag("json");
