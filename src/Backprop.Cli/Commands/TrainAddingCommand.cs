@@ -31,7 +31,7 @@ public static class TrainAddingCommand
           --model lstm|rnn|gru  the recurrent layer (default lstm; rnn is a tanh Elman RNN)
           --hidden N            hidden units (default 16)
           --length T            sequence length (default 100)
-          --epochs N            passes over the training set (default 8)
+          --epochs N            passes over the training set (default 16)
           --batch-size N        sequences per step (default 32)
           --lr RATE             Adam's learning rate (default 0.01)
           --clip NORM           clip the gradient norm before each step (default 1; 0 turns it off)
@@ -58,7 +58,7 @@ public static class TrainAddingCommand
         var kind = options.Choice("model", RecurrentKind.Lstm, SequenceRegressor.Kinds);
         int hidden = options.Int("hidden", 16, min: 1);
         int length = options.Int("length", 100, min: 2);
-        int epochs = options.Int("epochs", 8, min: 1);
+        int epochs = options.Int("epochs", 16, min: 1);
         int batchSize = options.Int("batch-size", 32, min: 1);
         double learningRate = options.Double("lr", 0.01, min: double.Epsilon);
         double clip = options.Double("clip", 1, min: 0);
