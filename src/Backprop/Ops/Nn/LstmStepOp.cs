@@ -8,6 +8,13 @@ namespace Backprop.Ops;
 /// views (<c>Select(0, 0)</c>, <c>Select(0, 1)</c>) of the one output a node may have.
 /// </summary>
 /// <remarks>
+/// Why one stacked output rather than a node per output, as <see cref="SvdOp"/> does: the two outputs share one
+/// backward (∂c' and ∂h' both feed every gate), so two nodes would each run the whole kernel on half the gradient,
+/// or need a rendezvous between them; stacked, the engine sums the gradients of both views into one [2, B, H]
+/// tensor and the backward runs once. [2, B, H] rather than [B, 2H] keeps h' and c' contiguous for the next GEMM
+/// and kernel.
+/// </remarks>
+/// <remarks>
 /// Saves the activated gates [B, 4H] (the kernel's workspace), the inputs h and c, and its output; the backward
 /// recomputes only tanh(c'). Its kernel path writes ∂(pre-activations) into the sequence's buffer and returns
 /// ∂h = ∂G·W_hh and ∂c = ∂c'·f + …; under createGraph it recomputes the step with tensor ops from the saved inputs
