@@ -20,8 +20,8 @@ public sealed record TruncatedBpttResult(IReadOnlyList<double> Losses, Recurrent
 /// <para>With k2 &gt; k1 each update's loss (the last k1 steps) is backpropagated through k2 steps, so errors reach k2 − k1
 /// steps further back than the chunk. The k2 − k1 earlier steps were computed by the previous chunk with the parameters
 /// of before its update, whose saved tensors that update has since overwritten; so they are computed again, from the
-/// state carried at step <c>t − k2</c>, with the current parameters (a forward pass of k2 steps per k1; the extra cost is
-/// k2/k1 − 1 forward passes). Dropout inside the module draws fresh masks for the recomputed steps.</para>
+/// state carried at step <c>t − k2</c>, with the current parameters: k2 steps of forward work per k1 steps of sequence,
+/// k2/k1 times that of plain BPTT. Dropout inside the module draws fresh masks for the recomputed steps.</para>
 /// <code>
 /// var tbptt = new TruncatedBptt(k1: 35, batchFirst: true) { MaxGradNorm = 0.25 };
 /// var result = tbptt.Run(lstm, inputs, chunk => Functional.CrossEntropy(head.Forward(chunk.Output).Flatten(0, 1),
