@@ -8,14 +8,14 @@ public static class Program
     private static readonly Dictionary<string, (string Summary, Func<string[], int> Run)> Commands = new()
     {
         ["gradcheck"] = ("check every op's first and second derivatives and its forward mode against finite differences", GradcheckCommand.Run),
-        ["explain"] = ("show backpropagation step by step on a worked example (a, b, a custom network, or attention)", ExplainCommand.Run),
-        ["bench"] = ("time the benchmark workloads (gemm, mlp, xor, cnn, lstm; mnist by name)", BenchCommand.Run),
-        ["train"] = ("train a classifier on xor, moons, spiral, circles or mnist, or a character language model (train text); --out DIR saves it, --resume continues; stops at the first NaN gradient unless --no-nan-check", TrainCommand.Run),
+        ["explain"] = ("show backpropagation step by step on a worked example (a, b, a custom network, attention, forward mode, the Hessian)", ExplainCommand.Run),
+        ["bench"] = ("time the benchmark workloads (gemm, mlp, xor, cnn, lstm, attention; mnist by name)", BenchCommand.Run),
+        ["train"] = ("train a classifier on xor, moons, spiral, circles or mnist, an LSTM/GRU/RNN on the adding problem (train adding) or a character language model (train text); --out DIR saves it, --resume continues; stops at the first NaN gradient unless --no-nan-check", TrainCommand.Run),
         ["generate"] = ("continue a prompt with a character model saved by `train text --out DIR`; --attention-png draws a transformer's attention", GenerateCommand.Run),
         ["export"] = ("write a saved model as an ONNX file (opset 17) for ONNX Runtime", ExportCommand.Run),
         ["predict"] = ("classify an IDX images file or a CSV of features with a saved model", PredictCommand.Run),
         ["graph"] = ("print a model's backward graph as Graphviz DOT or Mermaid, with gradient norms and saved memory", GraphCommand.Run),
-        ["diagnose"] = ("show vanishing or exploding gradients caught by the gradient-flow monitor", DiagnoseCommand.Run),
+        ["diagnose"] = ("show vanishing (across layers or through time) or exploding gradients caught by the gradient-flow monitor", DiagnoseCommand.Run),
     };
 
     public static int Main(string[] args)

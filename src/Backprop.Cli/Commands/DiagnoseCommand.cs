@@ -1,26 +1,28 @@
 using System.Globalization;
 using System.Text.Json.Nodes;
+using Backprop.Cli.Plotting;
 using Backprop.Diagnostics;
 using Spectre.Console;
 
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop diagnose vanishing|exploding|overhead</c>: the classic gradient failures, trained for real and caught by
-/// the gradient-flow monitor, side by side with the fix; and the measured cost of the non-finite checks.
+/// <c>backprop diagnose vanishing|exploding|through-time|overhead</c>: the classic gradient failures, trained for real and
+/// caught by the gradient-flow monitor, side by side with the fix; and the measured cost of the non-finite checks.
 /// </summary>
 public static class DiagnoseCommand
 {
-    private static readonly string[] Targets = ["vanishing", "exploding", "overhead"];
+    private static readonly string[] Targets = ["vanishing", "exploding", "through-time", "overhead"];
 
     public static int Run(string[] args)
     {
-        var options = new CliArguments("diagnose", args, new HashSet<string> { "steps", "seed", "png", "rounds", "threads" }, new HashSet<string> { "json" });
+        var options = new CliArguments("diagnose", args, new HashSet<string> { "steps", "seed", "png", "rounds", "threads", "length", "hidden" }, new HashSet<string> { "json" });
         var target = options.Target(Targets, null);
         return target switch
         {
             "vanishing" => Vanishing(options),
             "exploding" => Exploding(options),
+            "through-time" => ThroughTime(options),
             _ => Overhead(options),
         };
     }
@@ -51,6 +53,42 @@ public static class DiagnoseCommand
                 steps.AddRow((i + 1).ToString(), At(unclipped.Report.TotalNorms, i), At(unclipped.Losses, i), At(clipped.Report.TotalNorms, i), At(clipped.Losses, i));
         AnsiConsole.Write(steps);
         Finish(options, unclipped, clipped);
+        return 0;
+    }
+
+    private static int ThroughTime(CliArguments options)
+    {
+        if (options.String("threads") is not null) Backends.Cpu.CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
+        int length = options.Int("length", 50, min: 2), hidden = options.Int("hidden", 16, min: 1);
+        var (rnn, lstm) = DiagnoseDemos.ThroughTime(options.Int("steps", 600, min: 1), length, hidden, (ulong)options.Int("seed", 0, min: 0));
+        var rnnFlow = rnn.Report.ThroughTime.Single();
+        var lstmFlow = lstm.Report.ThroughTime.Single();
+        AnsiConsole.MarkupLine($"[bold]Gradients through time[/]: the adding problem over {length} steps (loss on the last step only), a tanh RNN and an LSTM " +
+                               $"of {hidden} units, {rnn.Losses.Count} Adam steps each; ‖∂L/∂h_t‖ is the gradient reaching the hidden state at step t, " +
+                               $"median over the last {Math.Min(rnnFlow.RecentPasses, rnnFlow.Passes.Count)} backward passes");
+        var table = new Table().Title("‖∂L/∂h_t‖ by time step")
+            .AddColumn(new TableColumn("t").RightAligned())
+            .AddColumn(new TableColumn($"{rnn.Name} ‖∂L/∂h_t‖").RightAligned()).AddColumn(new TableColumn($"{lstm.Name} ‖∂L/∂h_t‖").RightAligned());
+        foreach (int t in GradientFlowReport.TimeRows(Math.Min(rnnFlow.Norms.Count, lstmFlow.Norms.Count)))
+            table.AddRow((t + 1).ToString(CultureInfo.InvariantCulture), DiagnoseOutput.F(rnnFlow.Norms[t]), DiagnoseOutput.F(lstmFlow.Norms[t]));
+        AnsiConsole.Write(table);
+        double threshold = rnn.Report.Options.VanishingThroughTimeRatio;
+        foreach (var (run, flow) in new[] { (rnn, rnnFlow), (lstm, lstmFlow) })
+        {
+            AnsiConsole.MarkupLine($"[bold]{run.Name}[/]: vanishing through time {Flag(run.Report.VanishingThroughTime)}; ‖∂L/∂h_1‖ / ‖∂L/∂h_{flow.Norms.Count}‖ = " +
+                                   $"{DiagnoseOutput.F(flow.FirstToLastRatio)} (threshold {DiagnoseOutput.F(threshold)}), above {DiagnoseOutput.F(threshold)} × the last step's " +
+                                   $"for the last {flow.Horizon(threshold)} of {flow.Norms.Count} steps; loss {DiagnoseOutput.F(run.Losses[0])} → {DiagnoseOutput.F(run.Losses[^1])}");
+            DiagnoseOutput.PrintFindings(run.Report);
+        }
+        if (options.String("png") is { } png)
+        {
+            Charts.Lines(png, $"Gradient through time, adding problem T = {length}", "time step t", "‖∂L/∂h_t‖",
+                [(rnn.Name, rnnFlow.Norms), (lstm.Name, lstmFlow.Norms)], logY: true);
+            Console.WriteLine($"wrote {Path.GetFullPath(png)}");
+        }
+        if (options.Flag("json"))
+            Console.WriteLine(new JsonObject { [rnn.Name] = DiagnoseOutput.ThroughTimeJson(rnn, rnnFlow), [lstm.Name] = DiagnoseOutput.ThroughTimeJson(lstm, lstmFlow) }
+                .ToJsonString());
         return 0;
     }
 

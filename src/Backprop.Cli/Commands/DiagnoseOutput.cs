@@ -95,6 +95,28 @@ public static class DiagnoseOutput
         return json;
     }
 
+    /// <summary>
+    /// The through-time verdict of one run: whether the gradient vanished through time, ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖, the horizon
+    /// (steps back from the last over which the gradient stays above the threshold times the last step's), the threshold,
+    /// ‖∂L/∂h_t‖ for every t, and the first and last loss.
+    /// </summary>
+    public static JsonObject ThroughTimeJson(DiagnoseRun run, TimeStepGradientFlow flow)
+    {
+        double threshold = run.Report.Options.VanishingThroughTimeRatio;
+        return new JsonObject
+        {
+            ["vanishing"] = run.Report.VanishingThroughTime,
+            ["firstToLastRatio"] = Number(flow.FirstToLastRatio),
+            ["threshold"] = threshold,
+            ["horizon"] = flow.Horizon(threshold),
+            ["length"] = flow.Norms.Count,
+            ["passes"] = flow.Passes.Count,
+            ["norms"] = new JsonArray(flow.Norms.Select(n => Number(n)).ToArray()),
+            ["firstLoss"] = Number(run.Losses[0]),
+            ["lastLoss"] = Number(run.Losses[^1]),
+        };
+    }
+
     private static JsonNode? Number(double? value) => value is { } v && double.IsFinite(v) ? JsonValue.Create(v) : null;
 
     public static string F(double value) => GradientFlowReport.Format(value);

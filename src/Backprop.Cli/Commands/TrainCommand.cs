@@ -40,6 +40,8 @@ public static class TrainCommand
             return 0;
         }
         if (args.Length > 0 && args[0].Equals("text", StringComparison.OrdinalIgnoreCase)) return TrainTextCommand.Run(args[1..]);
+        // A sequence-regression task with its own model and report, not a classifier.
+        if (args is ["adding", ..]) return TrainAddingCommand.Run(args[1..]);
         var options = new CliArguments("train", args, ValueOptions, FlagOptions);
         if (options.String("threads") is not null) CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
         using var world = options.Flag("distributed") ? JoinWorld() : null;
@@ -189,6 +191,7 @@ public static class TrainCommand
 
             backprop train text [--file F] [--model lstm|transformer]: a character-level language model (see
             `backprop train text --help`)
+            backprop train adding [--model lstm|rnn|gru] …: the adding problem (see backprop train adding --help)
 
             DATASET, with its defaults and models:
 

@@ -5,7 +5,10 @@ namespace Backprop.Diagnostics;
 /// <summary>
 /// Watches the gradients of a model while it trains: per parameter and per backward pass, the gradient's norm, mean,
 /// standard deviation and fraction of exact zeros; per layer, the size (root mean square) of the gradient arriving at
-/// its output, the backpropagated error δ; per ReLU layer, the fraction of units that output zero for the whole batch. <see cref="Report"/> turns them into per-layer figures with flags for vanishing, exploding and dead units.
+/// its output, the backpropagated error δ; per ReLU layer, the fraction of units that output zero for the whole batch;
+/// per recurrent layer (<see cref="Rnn"/>, <see cref="Lstm"/>, <see cref="Gru"/>), the gradient ‖∂L/∂h_t‖ reaching its
+/// hidden state at every time step t. <see cref="Report"/> turns them into per-layer figures with flags for vanishing
+/// (across layers and through time), exploding and dead units.
 /// </summary>
 /// <remarks>
 /// It hooks each parameter's gradient (seen as it arrives, before it is added to <c>Grad</c>, so it is this backward
@@ -22,6 +25,8 @@ public sealed class GradientFlowMonitor : IDisposable
     private readonly List<RemovableHandle> _handles = [];
     private readonly List<WatchedParameter> _parameters = [];
     private readonly List<WatchedLayer> _layers = [];
+    private readonly List<WatchedSteps> _sequences = [];
+    private bool _disposed;
     private int _pass = int.MinValue;
     private int _steps;
 
@@ -60,6 +65,13 @@ public sealed class GradientFlowMonitor : IDisposable
                 monitor._handles.Add(relu.RegisterForwardHook((m, _, output) => monitor.OnReluOutput(layer, m, output)));
             else if (module is Module<Tensor, Tensor> tensorModule)
                 monitor._handles.Add(tensorModule.RegisterForwardHook((_, _, output) => monitor.OnLayerOutput(layer, output)));
+            if (module is RecurrentLayer recurrent)
+            {
+                // Chained to an observer already set, which gets it back on Dispose.
+                var previous = recurrent.StepObserver;
+                recurrent.StepObserver = previous + monitor.ObserveSteps(layer.Name, layer.Type);
+                monitor._handles.Add(new RemovableHandle(() => recurrent.StepObserver = previous));
+            }
         }
         if (monitor._parameters.Count == 0)
             throw new ArgumentException("GradientFlowMonitor: the model has no parameters that require grad, so there are no gradients to watch.");
@@ -160,6 +172,47 @@ public sealed class GradientFlowMonitor : IDisposable
         layer.SawForward = true;
     }
 
+    /// <summary>
+    /// A step observer for a recurrent module of your own: assign it to the module's <c>StepObserver</c> (or call it with
+    /// (t, h_t) for every time step of the forward pass) and the report gains ‖∂L/∂h_t‖ for every t, under
+    /// <paramref name="name"/>. The library's recurrent layers are watched by <see cref="Attach"/> without this.
+    /// </summary>
+    /// <remarks>
+    /// Each h_t gets a tensor hook; a backward pass reaching them makes one row of <see cref="TimeStepGradientFlow.Passes"/>,
+    /// indexed by the order in which the forward pass observed the states since the previous backward (so a forward run
+    /// in several calls, as <see cref="Nn.TruncatedBptt"/> does with k2 &gt; k1, still counts from its first step). Run
+    /// evaluation passes under <see cref="Autograd.NoGrad"/>: states that need no gradient are not observed.
+    /// </remarks>
+    public Action<int, Tensor> ObserveSteps(string name, string type = "recurrent")
+    {
+        ArgumentException.ThrowIfNullOrEmpty(name);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var steps = new WatchedSteps(name, type);
+        _sequences.Add(steps);
+        return (_, hidden) => OnStep(steps, hidden);
+    }
+
+    private void OnStep(WatchedSteps steps, Tensor hidden)
+    {
+        if (_disposed || !Autograd.IsGradEnabled || hidden.GradFn is not { } node) return;
+        int position = steps.Position++;
+        hidden.RegisterHook(g =>
+        {
+            if (node.VisitStamp != steps.Stamp)
+            {
+                // The first gradient of a new backward pass: a new row, and the next forward counts from 0 again.
+                steps.Stamp = node.VisitStamp;
+                steps.Passes.Add([]);
+                steps.Position = 0;
+            }
+            var pass = steps.Passes[^1];
+            while (pass.Count <= position) pass.Add(double.NaN);
+            double norm;
+            using (Autograd.NoGrad()) norm = GradientStatistics.Of(g).Norm;
+            pass[position] = double.IsNaN(pass[position]) ? norm : Math.Sqrt(pass[position] * pass[position] + norm * norm);
+        });
+    }
+
     /// <summary>The figures and flags over every step recorded so far.</summary>
     public GradientFlowReport Report()
     {
@@ -187,14 +240,20 @@ public sealed class GradientFlowMonitor : IDisposable
                 layer.DeadFractions.ToArray(), dead,
                 layer.Parameters.Select(p => new ParameterGradientFlow(p.Name, p.Steps.ToArray(), p.AccumulatedSteps)).ToList()));
         }
-        return new GradientFlowReport(_steps, layers, Options);
+        var sequences = _sequences.Select(q => new TimeStepGradientFlow(q.Name, q.Type, q.Passes.Select(p => (IReadOnlyList<double>)p.ToArray()).ToList(),
+            RecentPasses(q.Passes.Count))).ToList();
+        return new GradientFlowReport(_steps, layers, Options, sequences);
     }
+
+    /// <summary>The last quarter of the passes, at least one: the network as trained so far.</summary>
+    private static int RecentPasses(int passes) => Math.Max(1, passes / 4);
 
     /// <summary>Removes the hooks; the recorded figures stay available to <see cref="Report"/>.</summary>
     public void Dispose()
     {
         foreach (var h in _handles) h.Dispose();
         _handles.Clear();
+        _disposed = true;
     }
 
     private sealed class WatchedParameter(string name, WatchedLayer layer, Tensor parameter)
@@ -204,6 +263,15 @@ public sealed class GradientFlowMonitor : IDisposable
         public Tensor Parameter { get; } = parameter;
         public List<GradientStatistics?> Steps { get; } = [];
         public int AccumulatedSteps;
+    }
+
+    private sealed class WatchedSteps(string name, string type)
+    {
+        public string Name { get; } = name;
+        public string Type { get; } = type;
+        public List<List<double>> Passes { get; } = [];
+        public int Stamp = int.MinValue;
+        public int Position;
     }
 
     private sealed class WatchedLayer(string name, string type, List<string> parameterNames)

@@ -9,6 +9,13 @@ public sealed record GradientFlowOptions
     /// </summary>
     public double VanishingRatio { get; init; } = 1e-3;
 
+    /// <summary>
+    /// Vanishing through time: for a recurrent layer, ‖∂L/∂h_1‖ divided by ‖∂L/∂h_T‖ (each the median over the last quarter
+    /// of the backward passes) is below this. The error at the end of the sequence then barely reaches its start, so the
+    /// layer cannot learn dependencies spanning the sequence.
+    /// </summary>
+    public double VanishingThroughTimeRatio { get; init; } = 1e-3;
+
     /// <summary>Exploding: the total gradient norm of some step is above this.</summary>
     public double ExplodingNorm { get; init; } = 1e3;
 

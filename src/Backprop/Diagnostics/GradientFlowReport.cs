@@ -9,11 +9,12 @@ namespace Backprop.Diagnostics;
 /// </summary>
 public sealed class GradientFlowReport
 {
-    internal GradientFlowReport(int steps, IReadOnlyList<LayerGradientFlow> layers, GradientFlowOptions options)
+    internal GradientFlowReport(int steps, IReadOnlyList<LayerGradientFlow> layers, GradientFlowOptions options, IReadOnlyList<TimeStepGradientFlow> throughTime)
     {
         Steps = steps;
         Layers = layers;
         Options = options;
+        ThroughTime = throughTime;
         var weighted = layers.Where(l => l.HasParameters).ToList();
         TotalNorms = Enumerable.Range(0, steps).Select(s =>
         {
@@ -50,6 +51,19 @@ public sealed class GradientFlowReport
                                  $"median over {ratios.Count} steps, below the threshold {Format(options.VanishingRatio)}: the early layers barely learn. " +
                                  "Try ReLU-family activations, He/Xavier initialisation, normalisation layers or residual connections.");
             }
+        }
+
+        foreach (var sequence in throughTime.Where(q => q.Norms.Count >= 2))
+        {
+            double ratio = sequence.FirstToLastRatio;
+            if (!(ratio < options.VanishingThroughTimeRatio)) continue;
+            VanishingThroughTime = true;
+            int recent = Math.Min(sequence.RecentPasses, sequence.Passes.Count);
+            findings.Add($"vanishing through time: in {sequence.Label}, ‖∂L/∂h_1‖ is {Format(ratio)} × ‖∂L/∂h_{sequence.Norms.Count}‖ " +
+                         $"(median over the last {recent} of {sequence.Passes.Count} backward passes), below the threshold " +
+                         $"{Format(options.VanishingThroughTimeRatio)}: the gradient stays above that fraction for only the last " +
+                         $"{sequence.Horizon(options.VanishingThroughTimeRatio)} of {sequence.Norms.Count} steps, so longer dependencies are not learned. " +
+                         "Gated layers (LSTM, GRU) keep it alive; so can a shorter sequence or truncation window.");
         }
 
         var finite = TotalNorms.Where(double.IsFinite).ToList();
@@ -118,6 +132,12 @@ public sealed class GradientFlowReport
 
     public bool Vanishing { get; }
 
+    /// <summary>Per recurrent layer watched, ‖∂L/∂h_t‖ for every time step t (empty for models without one).</summary>
+    public IReadOnlyList<TimeStepGradientFlow> ThroughTime { get; }
+
+    /// <summary>Some recurrent layer's ‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ is below <see cref="GradientFlowOptions.VanishingThroughTimeRatio"/>.</summary>
+    public bool VanishingThroughTime { get; }
+
     /// <summary>A step's norm was above <see cref="GradientFlowOptions.ExplodingNorm"/>, grew past the growth factor, or was non-finite.</summary>
     public bool Exploding { get; }
 
@@ -153,9 +173,25 @@ public sealed class GradientFlowReport
                       "parameters' gradient (‖g‖), the last ‖g‖, and the last step's mean, std, zeros and dead units");
         foreach (var row in rows)
             sb.AppendLine(string.Join("  ", row.Select((cell, c) => c == 0 ? cell.PadRight(widths[c]) : cell.PadLeft(widths[c]))).TrimEnd());
+        foreach (var sequence in ThroughTime.Where(q => q.Norms.Count > 0))
+        {
+            sb.AppendLine($"Gradient through time in {sequence.Label}: ‖∂L/∂h_t‖, median over the last {Math.Min(sequence.RecentPasses, sequence.Passes.Count)} backward pass(es)");
+            foreach (int t in TimeRows(sequence.Norms.Count))
+                sb.AppendLine($"  t = {t + 1,4}  {Format(sequence.Norms[t]),10}");
+        }
         sb.AppendLine(Findings.Count == 0 ? "No problems found." : "Findings:");
         foreach (var f in Findings) sb.AppendLine("- " + f);
         return sb.ToString();
+    }
+
+    /// <summary>
+    /// The time steps (0-based) a table of a sequence of <paramref name="length"/> steps shows: all of them up to 20, else
+    /// about 20 evenly spaced, always with the first and the last.
+    /// </summary>
+    public static IReadOnlyList<int> TimeRows(int length)
+    {
+        if (length <= 20) return Enumerable.Range(0, length).ToArray();
+        return Enumerable.Range(0, 20).Select(i => (int)Math.Round(i * (length - 1) / 19.0)).Distinct().ToArray();
     }
 
     /// <summary>A number in 4 significant digits, as the reports print it.</summary>
