@@ -37,6 +37,7 @@ public sealed class Trainer : ICheckpointable
         var seeds = RunSeeds.From(settings.Seed);
         Model = architecture.Build(new Generator(seeds.Model), settings.Init);
         Optimizer = Optimizers.Create(settings.Optimizer, Model.Parameters(), settings.LearningRate);
+        Scaler = new GradScaler(enabled: settings.Amp == "fp16");
         // Tabular batches are a cheap gather; a prefetch thread per epoch would cost more than it hides.
         Loader = new DataLoader(data.Train, settings.BatchSize, shuffle: data.Info.Defaults.Shuffle, generator: new Generator(seeds.Loader),
             prefetch: data.Info.Kind == DatasetKind.Images ? 1 : 0);
@@ -54,6 +55,12 @@ public sealed class Trainer : ICheckpointable
     public Sequential Model { get; }
 
     public Optimizer Optimizer { get; }
+
+    /// <summary>Dynamic loss scaling: enabled for <c>--amp fp16</c> (float16 gradients underflow without it), a pass-through otherwise.</summary>
+    public GradScaler Scaler { get; }
+
+    /// <summary>The autocast scope of the run's forward passes (none for float32).</summary>
+    private AutocastScope Autocast() => Settings.Amp is { } amp ? Backprop.Autocast.Enable(TrainSettings.AmpNames[amp]) : default;
 
     public DataLoader Loader { get; }
 
@@ -77,10 +84,15 @@ public sealed class Trainer : ICheckpointable
         foreach (var (inputs, labels) in Loader)
         {
             Optimizer.ZeroGrad();
-            var output = Model.Forward(inputs);
-            var loss = Loss(output, labels, Reduction.Mean);
-            loss.Backward();
-            Optimizer.Step();
+            Tensor output, loss;
+            using (Autocast())
+            {
+                output = Model.Forward(inputs).Float();
+                loss = Loss(output, labels, Reduction.Mean);
+            }
+            Scaler.ScaleLoss(loss).Backward();
+            Scaler.Step(Optimizer);
+            Scaler.Update();
 
             int rows = labels.Size(0);
             lossSum += (double)loss.Item<float>() * rows;
@@ -105,12 +117,13 @@ public sealed class Trainer : ICheckpointable
         try
         {
             using var noGrad = Autograd.NoGrad();
+            using var autocast = Autocast();
             for (int start = 0; start < n; start += chunk)
             {
                 int rows = Math.Min(chunk, n - start);
                 var x = inputs.Narrow(0, start, rows);
                 var y = labels.Narrow(0, start, rows);
-                var output = Model.Forward(x);
+                var output = Model.Forward(x).Float();
                 lossSum += Loss(output, y, Reduction.Sum).Item<double>();
                 correct += Matches(Classifier.Decide(output, Architecture.Output), y.ToArray<long>());
             }
@@ -158,6 +171,7 @@ public sealed class Trainer : ICheckpointable
         foreach (var (key, value) in metadata) checkpoint.Metadata[prefix + key] = value;
         Model.SaveState(checkpoint, prefix + "model.");
         Optimizer.SaveState(checkpoint, prefix + "optimizer.");
+        if (Scaler.IsEnabled) Scaler.SaveState(checkpoint, prefix + "scaler.");
         Loader.SaveState(checkpoint, prefix + "loader.");
         checkpoint.Metadata[prefix + "trainer.epoch"] = Epoch.ToString(CultureInfo.InvariantCulture);
         foreach (var (name, select) in HistoryColumns)
@@ -184,6 +198,7 @@ public sealed class Trainer : ICheckpointable
 
         Model.LoadState(checkpoint, prefix + "model.");
         Optimizer.LoadState(checkpoint, prefix + "optimizer.");
+        if (Scaler.IsEnabled) Scaler.LoadState(checkpoint, prefix + "scaler.");
         Loader.LoadState(checkpoint, prefix + "loader.");
         var values = columns.Select(c => c.ToArray<double>()).ToArray();
         _history.Clear();
