@@ -74,6 +74,29 @@ public class AutocastTests
         }
     }
 
+    [Theory]
+    [InlineData(DType.BFloat16)]
+    [InlineData(DType.Float16)]
+    public void HalfConvolutionsAndPoolingAreTheFloat32KernelsOnWidenedValuesRoundedOnce(DType low)
+    {
+        var x = Randn(12, 2, 3, 6, 6).To(low);
+        var w = Randn(13, 4, 3, 3, 3).To(low);
+        var g = Randn(14, 2, 4, 4, 4).To(low);
+        Assert.Equal(F.Conv2d(x.Float(), w.Float()).To(low).ToArray<float>(), F.Conv2d(x, w).ToArray<float>());
+        Assert.Equal(F.ConvTranspose2d(g.Float(), w.Float()).To(low).ToArray<float>(), F.ConvTranspose2d(g, w).ToArray<float>());
+        Assert.Equal(F.MaxPool2d(x.Float(), new Size2d(2, 2)).To(low).ToArray<float>(), F.MaxPool2d(x, new Size2d(2, 2)).ToArray<float>());
+        // The weight gradient (Conv2dWeightGrad) and the max-pool backward too.
+        var (wide, narrow) = (w.Float().SetRequiresGrad(), w.Detach().SetRequiresGrad());
+        F.MaxPool2d(F.Conv2d(x.Float(), wide), new Size2d(2, 2)).Backward(F.MaxPool2d(g.Float(), new Size2d(2, 2)).To(DType.Float32));
+        F.MaxPool2d(F.Conv2d(x, narrow), new Size2d(2, 2)).Backward(F.MaxPool2d(g, new Size2d(2, 2)));
+        var expected = wide.Grad!.ToArray<float>();
+        var actual = narrow.Grad!.Float().ToArray<float>();
+        double scale = expected.Max(v => Math.Abs(v));
+        double tolerance = low == DType.BFloat16 ? 2e-2 : 4e-3;
+        for (int i = 0; i < expected.Length; i++)
+            Assert.True(Math.Abs(actual[i] - expected[i]) <= tolerance * scale, $"weight gradient {i}: {actual[i]} vs {expected[i]}");
+    }
+
     [Fact]
     public void BackwardInsideTheScopeKeepsEachFormulaInItsForwardDType()
     {

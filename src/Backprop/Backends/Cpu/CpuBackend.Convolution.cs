@@ -55,21 +55,21 @@ public sealed partial class CpuBackend
 
     // Half precision converts the operands to float32 on the fly and rounds the result once (float32 accumulation),
     // as MatMul does: the CPU has no half-precision arithmetic the runtime exposes (Note [Half precision]).
-    private static void Conv2dInFloat32(in StridedView x, in StridedView weight, in StridedView? bias, in StridedView y, Window2d window, int groups)
-    {
-        CheckSameDType("Conv2d", weight, x);
-        CheckSameDType("Conv2d", y, x);
-        var wide = Scratch(y);
-        Instance.Conv2dTyped<float>(Widened(x), Widened(weight), bias is { } b ? Widened(b) : null, wide, window, groups);
-        Instance.Copy(wide, y);
-    }
+    private delegate void Convolution(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups);
 
-    private static void ConvTranspose2dInFloat32(in StridedView x, in StridedView weight, in StridedView? bias, in StridedView y, Window2d window, int groups)
+    private static void Conv2dInFloat32(in StridedView x, in StridedView weight, in StridedView? bias, in StridedView y, Window2d window, int groups) =>
+        ConvolveInFloat32("Conv2d", Instance.Conv2dTyped<float>, x, weight, bias, y, window, groups);
+
+    private static void ConvTranspose2dInFloat32(in StridedView x, in StridedView weight, in StridedView? bias, in StridedView y, Window2d window, int groups) =>
+        ConvolveInFloat32("ConvTranspose2d", Instance.ConvTranspose2dTyped<float>, x, weight, bias, y, window, groups);
+
+    private static void ConvolveInFloat32(string kernel, Convolution float32Kernel, in StridedView x, in StridedView weight, in StridedView? bias,
+        in StridedView y, Window2d window, int groups)
     {
-        CheckSameDType("ConvTranspose2d", weight, x);
-        CheckSameDType("ConvTranspose2d", y, x);
+        CheckSameDType(kernel, weight, x);
+        CheckSameDType(kernel, y, x);
         var wide = Scratch(y);
-        Instance.ConvTranspose2dTyped<float>(Widened(x), Widened(weight), bias is { } b ? Widened(b) : null, wide, window, groups);
+        float32Kernel(Widened(x), Widened(weight), bias is { } b ? Widened(b) : null, wide, window, groups);
         Instance.Copy(wide, y);
     }
 
