@@ -85,6 +85,13 @@ public class AutocastTests
         Assert.Equal(F.Conv2d(x.Float(), w.Float()).To(low).ToArray<float>(), F.Conv2d(x, w).ToArray<float>());
         Assert.Equal(F.ConvTranspose2d(g.Float(), w.Float()).To(low).ToArray<float>(), F.ConvTranspose2d(g, w).ToArray<float>());
         Assert.Equal(F.MaxPool2d(x.Float(), new Size2d(2, 2)).To(low).ToArray<float>(), F.MaxPool2d(x, new Size2d(2, 2)).ToArray<float>());
+        Assert.Equal(F.AvgPool2d(x.Float(), new Size2d(2, 2)).To(low).ToArray<float>(), F.AvgPool2d(x, new Size2d(2, 2)).ToArray<float>());
+        Assert.Equal(F.AdaptiveAvgPool2d(x.Float(), new Size2d(1, 1)).To(low).ToArray<float>(), F.AdaptiveAvgPool2d(x, new Size2d(1, 1)).ToArray<float>());
+        var pooledGrad = Randn(15, 2, 3, 3, 3).To(low);
+        var (wideInput, narrowInput) = (x.Float().SetRequiresGrad(), x.Detach().SetRequiresGrad());
+        F.AvgPool2d(wideInput, new Size2d(2, 2)).Backward(pooledGrad.Float());
+        F.AvgPool2d(narrowInput, new Size2d(2, 2)).Backward(pooledGrad);
+        Assert.Equal(wideInput.Grad!.To(low).ToArray<float>(), narrowInput.Grad!.ToArray<float>());
         // The weight gradient (Conv2dWeightGrad) and the max-pool backward too.
         var (wide, narrow) = (w.Float().SetRequiresGrad(), w.Detach().SetRequiresGrad());
         F.MaxPool2d(F.Conv2d(x.Float(), wide), new Size2d(2, 2)).Backward(F.MaxPool2d(g.Float(), new Size2d(2, 2)).To(DType.Float32));

@@ -131,6 +131,15 @@ public sealed partial class CpuBackend
         CheckUndilated("AvgPool2d", window);
         switch (x.DType)
         {
+            case DType.Float16 or DType.BFloat16:
+            {
+                // Averaged in float32 and rounded once (Note [Half precision]).
+                CheckSameDType("AvgPool2d", y, x);
+                var wide = Scratch(y);
+                AvgPoolTyped<float>(Widened(x), wide, window, countIncludePad, backward: false);
+                Copy(wide, y);
+                break;
+            }
             case DType.Float32: AvgPoolTyped<float>(x, y, window, countIncludePad, backward: false); break;
             case DType.Float64: AvgPoolTyped<double>(x, y, window, countIncludePad, backward: false); break;
             default: throw Unsupported("AvgPool2d", x.DType);
@@ -143,6 +152,14 @@ public sealed partial class CpuBackend
         CheckUndilated("AvgPool2dBackward", window);
         switch (gradInput.DType)
         {
+            case DType.Float16 or DType.BFloat16:
+            {
+                CheckSameDType("AvgPool2dBackward", gradOutput, gradInput);
+                var wide = Scratch(gradInput);
+                AvgPoolTyped<float>(wide, Widened(gradOutput), window, countIncludePad, backward: true);
+                Copy(wide, gradInput);
+                break;
+            }
             case DType.Float32: AvgPoolTyped<float>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
             case DType.Float64: AvgPoolTyped<double>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
             default: throw Unsupported("AvgPool2dBackward", gradInput.DType);
