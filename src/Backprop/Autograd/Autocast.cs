@@ -41,8 +41,9 @@ public static class Autocast
     /// the runtime exposes it, and the path the kernels take (convert to float32 on the fly).
     /// </summary>
     public static string KernelPath =>
-        "convert on the fly: half operands are widened to float32, multiplied with float32 accumulation, and rounded once " +
-        "(.NET 10 exposes no AVX-512 BF16 (VDPBF16PS) or AVX-512 FP16 intrinsics, so the kernels cannot use them even where the CPU has them)";
+        "convert on the fly: half operands are widened to float32, computed with float32 accumulation, and rounded once " +
+        "(.NET 10 has no AVX-512 BF16 or FP16 intrinsics, even where the CPU has the instructions; " +
+        $"System.Runtime.Intrinsics.X86.Avx10v1, which would carry them, reports IsSupported = {System.Runtime.Intrinsics.X86.Avx10v1.IsSupported} here)";
 
     /// <summary>Whether an autocast scope is active on this flow.</summary>
     public static bool IsEnabled => t_dtype is not null;
