@@ -13,7 +13,7 @@ public static class Program
         ["train"] = ("train a classifier on xor, moons, spiral, circles or mnist; --out DIR saves it, --resume continues; stops at the first NaN gradient unless --no-nan-check", TrainCommand.Run),
         ["predict"] = ("classify an IDX images file or a CSV of features with a saved model", PredictCommand.Run),
         ["graph"] = ("print a model's backward graph as Graphviz DOT or Mermaid, with gradient norms and saved memory", GraphCommand.Run),
-        ["diagnose"] = ("show vanishing or exploding gradients caught by the gradient-flow monitor", DiagnoseCommand.Run),
+        ["diagnose"] = ("show vanishing or exploding gradients caught by the gradient-flow monitor; `diagnose memory`: bytes held for backward with checkpointing and mixed precision", DiagnoseCommand.Run),
     };
 
     public static int Main(string[] args)
