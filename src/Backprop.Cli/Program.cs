@@ -15,7 +15,7 @@ public static class Program
         ["export"] = ("write a saved model as an ONNX file (opset 17) for ONNX Runtime", ExportCommand.Run),
         ["predict"] = ("classify an IDX images file or a CSV of features with a saved model", PredictCommand.Run),
         ["graph"] = ("print a model's backward graph as Graphviz DOT or Mermaid, with gradient norms and saved memory", GraphCommand.Run),
-        ["diagnose"] = ("show vanishing (across layers or through time) or exploding gradients caught by the gradient-flow monitor", DiagnoseCommand.Run),
+        ["diagnose"] = ("show vanishing (across layers or through time) or exploding gradients caught by the gradient-flow monitor; `diagnose memory`: bytes held for backward with checkpointing and mixed precision", DiagnoseCommand.Run),
     };
 
     public static int Main(string[] args)

@@ -7,12 +7,13 @@ using Spectre.Console;
 namespace Backprop.Cli.Commands;
 
 /// <summary>
-/// <c>backprop diagnose vanishing|exploding|through-time|overhead</c>: the classic gradient failures, trained for real and
-/// caught by the gradient-flow monitor, side by side with the fix; and the measured cost of the non-finite checks.
+/// <c>backprop diagnose vanishing|exploding|through-time|overhead|memory</c>: the classic gradient failures, trained for
+/// real and caught by the gradient-flow monitor, side by side with the fix; the measured cost of the non-finite checks;
+/// and the memory held for backward with gradient checkpointing and mixed precision.
 /// </summary>
 public static class DiagnoseCommand
 {
-    private static readonly string[] Targets = ["vanishing", "exploding", "through-time", "overhead"];
+    private static readonly string[] Targets = ["vanishing", "exploding", "through-time", "overhead", "memory"];
 
     public static int Run(string[] args)
     {
@@ -23,6 +24,7 @@ public static class DiagnoseCommand
             "vanishing" => Vanishing(options),
             "exploding" => Exploding(options),
             "through-time" => ThroughTime(options),
+            "memory" => Memory(options),
             _ => Overhead(options),
         };
     }
@@ -159,6 +161,35 @@ public static class DiagnoseCommand
                 ["sentinelMs"] = times[DiagnoseOverhead.Mode.Sentinel].Median,
                 ["anomalyMs"] = times[DiagnoseOverhead.Mode.Anomaly].Median,
             }.ToJsonString());
+        return 0;
+    }
+
+    private static int Memory(CliArguments options)
+    {
+        int rounds = options.Int("rounds", 9, min: 1);
+        if (options.String("threads") is not null) Backends.Cpu.CpuBackend.ThreadCount = options.Int("threads", 1, min: 1);
+        AnsiConsole.MarkupLine("Peak bytes held for backward in one training step (SavedMemoryMeter: each saved storage once, parameters not counted) " +
+                               $"and the fastest of {rounds} step times (zero, forward, cross-entropy, backward, SGD), {Backends.Cpu.CpuBackend.ThreadCount} thread(s).");
+        AnsiConsole.MarkupLine($"Half-precision kernels: {Markup.Escape(Autocast.KernelPath)}.");
+        var json = new JsonArray();
+        foreach (var (title, rows) in new[] { ("Gradient checkpointing", DiagnoseMemory.Checkpointing(rounds)), ("Mixed precision", DiagnoseMemory.MixedPrecision(rounds)) })
+        {
+            var table = new Table().Title(title).AddColumn("workload").AddColumn("variant")
+                .AddColumn(new TableColumn("peak saved").RightAligned()).AddColumn(new TableColumn("vs first").RightAligned())
+                .AddColumn(new TableColumn("ms/step").RightAligned()).AddColumn(new TableColumn("vs first").RightAligned());
+            DiagnoseMemory.Row? first = null;
+            foreach (var row in rows)
+            {
+                if (first is null || first.Workload != row.Workload) first = row;
+                table.AddRow(row.Workload, row.Variant, SavedTensorReport.FormatBytes(row.PeakBytes),
+                    (first.PeakBytes / (double)row.PeakBytes).ToString("F2", CultureInfo.InvariantCulture) + "× smaller",
+                    row.MillisecondsPerStep.ToString("F1", CultureInfo.InvariantCulture),
+                    (row.MillisecondsPerStep / first.MillisecondsPerStep).ToString("F2", CultureInfo.InvariantCulture) + "×");
+                json.Add(new JsonObject { ["workload"] = row.Workload, ["variant"] = row.Variant, ["peakBytes"] = row.PeakBytes, ["msPerStep"] = row.MillisecondsPerStep });
+            }
+            AnsiConsole.Write(table);
+        }
+        if (options.Flag("json")) Console.WriteLine(json.ToJsonString());
         return 0;
     }
 }

@@ -19,12 +19,12 @@ namespace Backprop.Cli.Commands;
 public static class TrainCommand
 {
     private static readonly HashSet<string> ValueOptions =
-        ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads", "bucket-mb"];
+        ["model", "hidden", "init", "epochs", "batch-size", "lr", "optimizer", "seed", "limit", "data", "out", "resume", "threads", "bucket-mb", "amp"];
 
     private static readonly HashSet<string> FlagOptions = ["json", "diagnose", "no-nan-check", "distributed", "no-overlap"];
 
     /// <summary>Options that define the run (see <see cref="TrainSettings"/>): a resumed run takes them from its checkpoint.</summary>
-    private static readonly string[] SettingOptions = ["model", "hidden", "init", "optimizer", "lr", "batch-size", "seed", "limit"];
+    private static readonly string[] SettingOptions = ["model", "hidden", "init", "optimizer", "lr", "batch-size", "seed", "limit", "amp"];
 
     /// <summary>While a run goes on, its checkpoint is refreshed after an epoch once this long has passed since the last save.</summary>
     private static readonly TimeSpan CheckpointInterval = TimeSpan.FromSeconds(10);
@@ -178,6 +178,8 @@ public static class TrainCommand
               --out DIR            save model.safetensors, checkpoint.safetensors and PNG charts there
               --resume FILE        continue the run saved in a checkpoint (or a run's --out DIR), bit for bit
               --threads N          CPU threads (per rank with --distributed)
+              --amp bf16|fp16      mixed precision: matmuls and convolutions in bfloat16 or float16 (Autocast), float32
+                                   master weights, softmax/norms/losses in float32; fp16 adds dynamic loss scaling (GradScaler)
               --distributed        data-parallel over MPI, started as `mpirun -np N backprop train …`: each rank
                                    trains on its slice of every batch, gradients are averaged (all-reduce), rank 0
                                    alone prints and writes --out; a checkpoint resumes with any N (or without MPI)
@@ -295,7 +297,8 @@ public static class TrainCommand
             LearningRate(options) ?? defaults.LearningRate,
             options.Int("batch-size", defaults.BatchSize, min: 1),
             (ulong)options.Int("seed", 0, min: 0),
-            options.String("limit") is null ? null : options.Int("limit", 0, min: 1));
+            options.String("limit") is null ? null : options.Int("limit", 0, min: 1),
+            Amp(options));
     }
 
     private static int[]? Hidden(CliArguments options)
@@ -304,6 +307,12 @@ public static class TrainCommand
         if (text is null) return null;
         return TrainSettings.ParseHidden(text)
             ?? throw Usage($"--hidden must be comma-separated positive layer widths such as 16,16; got '{text}'.");
+    }
+
+    private static string? Amp(CliArguments options)
+    {
+        if (options.String("amp") is not { } text) return null;
+        return TrainSettings.AmpNames.ContainsKey(text) ? text : throw Usage($"--amp must be bf16 or fp16; got '{text}'.");
     }
 
     private static double? LearningRate(CliArguments options)
@@ -345,6 +354,7 @@ public static class TrainCommand
             BatchSize = options.Int("batch-size", saved.BatchSize, min: 1),
             Seed = options.String("seed") is null ? saved.Seed : (ulong)options.Int("seed", 0, min: 0),
             Limit = options.String("limit") is null ? saved.Limit : options.Int("limit", 0, min: 1),
+            Amp = options.String("amp") is null ? saved.Amp : Amp(options),
         };
         if (asGiven.Model != saved.Model)
             throw Usage($"cannot resume {path}: it is a run of the {saved.Model} model on {saved.Dataset}, not {asGiven.Model}.");
@@ -367,6 +377,7 @@ public static class TrainCommand
         "batch-size" => s.BatchSize.ToString(CultureInfo.InvariantCulture),
         "seed" => s.Seed.ToString(CultureInfo.InvariantCulture),
         "limit" => s.Limit?.ToString(CultureInfo.InvariantCulture) ?? "(none)",
+        "amp" => s.Amp ?? "(none)",
         _ => throw new ArgumentOutOfRangeException(nameof(option), option, "TrainCommand: not a setting option."),
     };
 

@@ -9,10 +9,18 @@ namespace Backprop.Cli.Training;
 /// </summary>
 /// <param name="Hidden">The hidden widths of an <c>mlp</c>.</param>
 /// <param name="Limit">Use at most this many training and test samples (null: all).</param>
+/// <param name="Amp">Mixed precision: <c>bf16</c> or <c>fp16</c> (autocast; fp16 with a GradScaler), or null for float32.</param>
 public sealed record TrainSettings(
     string Dataset, string Model, IReadOnlyList<int> Hidden, WeightInit Init, OptimizerKind Optimizer, double LearningRate,
-    int BatchSize, ulong Seed, int? Limit)
+    int BatchSize, ulong Seed, int? Limit, string? Amp = null)
 {
+    /// <summary>The values of <c>--amp</c> and the low-precision dtype each trains in.</summary>
+    public static IReadOnlyDictionary<string, DType> AmpNames { get; } = new Dictionary<string, DType>(StringComparer.Ordinal)
+    {
+        ["bf16"] = DType.BFloat16,
+        ["fp16"] = DType.Float16,
+    };
+
     private const string Prefix = "run.";
 
     /// <summary>Names of <see cref="WeightInit"/> for <c>--init</c>.</summary>
@@ -28,7 +36,8 @@ public sealed record TrainSettings(
     public string CommandLine =>
         $"train {Dataset} --model {Model} --hidden {HiddenText(Hidden)} --init {NameOf(Init)} --optimizer {Optimizers.NameOf(Optimizer)} " +
         $"--lr {Number(LearningRate)} --batch-size {BatchSize.ToString(CultureInfo.InvariantCulture)} --seed {Seed.ToString(CultureInfo.InvariantCulture)}" +
-        (Limit is int n ? $" --limit {n.ToString(CultureInfo.InvariantCulture)}" : "");
+        (Limit is int n ? $" --limit {n.ToString(CultureInfo.InvariantCulture)}" : "") +
+        (Amp is { } amp ? $" --amp {amp}" : "");
 
     public static string HiddenText(IReadOnlyList<int> hidden) => string.Join(",", hidden.Select(h => h.ToString(CultureInfo.InvariantCulture)));
 
@@ -46,6 +55,7 @@ public sealed record TrainSettings(
         metadata[Prefix + "batch_size"] = BatchSize.ToString(CultureInfo.InvariantCulture);
         metadata[Prefix + "seed"] = Seed.ToString(CultureInfo.InvariantCulture);
         if (Limit is int limit) metadata[Prefix + "limit"] = limit.ToString(CultureInfo.InvariantCulture);
+        if (Amp is { } amp) metadata[Prefix + "amp"] = amp;
     }
 
     /// <summary>Reads what <see cref="WriteMetadata"/> wrote; a missing or malformed entry throws naming <paramref name="file"/>.</summary>
@@ -63,7 +73,8 @@ public sealed record TrainSettings(
         var rate = double.TryParse(Get("learning_rate"), NumberStyles.Float, CultureInfo.InvariantCulture, out var r) && r > 0 ? r : throw Bad("learning_rate");
         var seed = ulong.TryParse(Get("seed"), NumberStyles.None, CultureInfo.InvariantCulture, out var s) ? s : throw Bad("seed");
         int? limit = metadata.ContainsKey(Prefix + "limit") ? Int("limit") : null;
-        return new TrainSettings(Get("dataset"), Get("model"), hidden, init, optimizer, rate, Int("batch_size"), seed, limit);
+        string? amp = metadata.ContainsKey(Prefix + "amp") ? (AmpNames.ContainsKey(Get("amp")) ? Get("amp") : throw Bad("amp")) : null;
+        return new TrainSettings(Get("dataset"), Get("model"), hidden, init, optimizer, rate, Int("batch_size"), seed, limit, amp);
     }
 
     /// <summary>Comma-separated positive widths (<c>16,16</c>), or null when the text is not that.</summary>

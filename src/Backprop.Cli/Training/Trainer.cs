@@ -50,6 +50,7 @@ public sealed class Trainer : ICheckpointable
         if (group is not null) _ddp = new DistributedDataParallel<Tensor, Tensor>(Model, group, bucketCapBytes, overlap);
         Group = group;
         Optimizer = Optimizers.Create(settings.Optimizer, Model.Parameters(), settings.LearningRate);
+        Scaler = new GradScaler(enabled: settings.Amp == "fp16");
         // Tabular batches are a cheap gather; a prefetch thread per epoch would cost more than it hides.
         Loader = new DataLoader(data.Train, settings.BatchSize, shuffle: data.Info.Defaults.Shuffle, generator: new Generator(seeds.Loader),
             prefetch: data.Info.Kind == DatasetKind.Images ? 1 : 0);
@@ -73,6 +74,12 @@ public sealed class Trainer : ICheckpointable
     public DistributedDataParallel<Tensor, Tensor>? DataParallel => _ddp;
 
     public Optimizer Optimizer { get; }
+
+    /// <summary>Dynamic loss scaling: enabled for <c>--amp fp16</c> (float16 gradients underflow without it), a pass-through otherwise.</summary>
+    public GradScaler Scaler { get; }
+
+    /// <summary>The autocast scope of the run's forward passes (none for float32).</summary>
+    private AutocastScope Autocast() => Settings.Amp is { } amp ? Backprop.Autocast.Enable(TrainSettings.AmpNames[amp]) : default;
 
     public DataLoader Loader { get; }
 
@@ -105,21 +112,31 @@ public sealed class Trainer : ICheckpointable
             {
                 var (first, count) = Slice(rows);
                 var localLabels = labels.Narrow(0, first, count);
-                var output = ddp.Forward(inputs.Narrow(0, first, count));
-                // The global batch's mean: this slice's sum over all rows, times the ranks that DDP's average divides by.
-                var localSum = Loss(output, localLabels, Reduction.Sum);
-                (localSum * ((double)ddp.Group.Size / rows)).Backward();
-                Optimizer.Step();
+                Tensor output, localSum;
+                using (Autocast())
+                {
+                    output = ddp.Forward(inputs.Narrow(0, first, count)).Float();
+                    // The global batch's mean: this slice's sum over all rows, times the ranks that DDP's average divides by.
+                    localSum = Loss(output, localLabels, Reduction.Sum);
+                }
+                Scaler.ScaleLoss(localSum * ((double)ddp.Group.Size / rows)).Backward();
+                Scaler.Step(Optimizer);
+                Scaler.Update();
                 // This rank's share; summed over the ranks once, after the epoch (every collective is a wait for the slowest rank).
                 lossSum += localSum.Item<double>();
                 correct += Matches(Classifier.Decide(output, Architecture.Output), localLabels.ToArray<long>());
             }
             else
             {
-                var output = Model.Forward(inputs);
-                var loss = Loss(output, labels, Reduction.Mean);
-                loss.Backward();
-                Optimizer.Step();
+                Tensor output, loss;
+                using (Autocast())
+                {
+                    output = Model.Forward(inputs).Float();
+                    loss = Loss(output, labels, Reduction.Mean);
+                }
+                Scaler.ScaleLoss(loss).Backward();
+                Scaler.Step(Optimizer);
+                Scaler.Update();
                 lossSum += (double)loss.Item<float>() * rows;
                 correct += Matches(Classifier.Decide(output, Architecture.Output), labels.ToArray<long>());
             }
@@ -156,12 +173,13 @@ public sealed class Trainer : ICheckpointable
         try
         {
             using var noGrad = Autograd.NoGrad();
+            using var autocast = Autocast();
             for (int start = begin; start < begin + count; start += chunk)
             {
                 int rows = Math.Min(chunk, begin + count - start);
                 var x = inputs.Narrow(0, start, rows);
                 var y = labels.Narrow(0, start, rows);
-                var output = Model.Forward(x);
+                var output = Model.Forward(x).Float();
                 lossSum += Loss(output, y, Reduction.Sum).Item<double>();
                 correct += Matches(Classifier.Decide(output, Architecture.Output), y.ToArray<long>());
             }
@@ -223,6 +241,7 @@ public sealed class Trainer : ICheckpointable
         foreach (var (key, value) in metadata) checkpoint.Metadata[prefix + key] = value;
         Model.SaveState(checkpoint, prefix + "model.");
         Optimizer.SaveState(checkpoint, prefix + "optimizer.");
+        if (Scaler.IsEnabled) Scaler.SaveState(checkpoint, prefix + "scaler.");
         Loader.SaveState(checkpoint, prefix + "loader.");
         checkpoint.Metadata[prefix + "trainer.epoch"] = Epoch.ToString(CultureInfo.InvariantCulture);
         foreach (var (name, select) in HistoryColumns)
@@ -249,6 +268,7 @@ public sealed class Trainer : ICheckpointable
 
         Model.LoadState(checkpoint, prefix + "model.");
         Optimizer.LoadState(checkpoint, prefix + "optimizer.");
+        if (Scaler.IsEnabled) Scaler.LoadState(checkpoint, prefix + "scaler.");
         Loader.LoadState(checkpoint, prefix + "loader.");
         var values = columns.Select(c => c.ToArray<double>()).ToArray();
         _history.Clear();

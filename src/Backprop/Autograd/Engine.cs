@@ -12,6 +12,20 @@ internal static class Engine
     /// <summary>Per-thread scratch reused by every backward pass (a hook that starts another backward gets its own).</summary>
     [ThreadStatic] private static Scratch? t_scratch;
 
+    /// <summary>The backward pass running on this thread (the innermost, when a hook started another).</summary>
+    [ThreadStatic] private static Scratch? t_running;
+
+    private static int s_runs;
+
+    /// <summary>The id of the backward pass running on this thread; 0 outside any.</summary>
+    internal static int CurrentRunId => t_running?.RunId ?? 0;
+
+    /// <summary>Has <paramref name="frame"/>'s leftover recomputed tensors freed when the running pass ends.</summary>
+    internal static void FreeAfterRun(CheckpointFrame frame)
+    {
+        if (t_running is { } run && !run.Recomputed.Contains(frame)) run.Recomputed.Add(frame);
+    }
+
     /// <summary>The line that called the backward pass running on this thread (for error messages), when known.</summary>
     [ThreadStatic] private static string? t_backwardFile;
     [ThreadStatic] private static int t_backwardLine;
@@ -43,6 +57,12 @@ internal static class Engine
         public readonly List<(Node Node, Tensor Grad)> Roots = [];
         public bool InUse;
 
+        /// <summary>Identifies this backward pass to checkpoint regions, which recompute once per pass.</summary>
+        public int RunId;
+
+        /// <summary>Checkpoint regions recomputed during this pass; what they still hold is freed when it ends.</summary>
+        public readonly List<CheckpointFrame> Recomputed = [];
+
         // Gradient slots by arity, reused from node to node (a node's slots are consumed before the next runs).
         private readonly Tensor?[][] _slots = [[], new Tensor?[1], new Tensor?[2], new Tensor?[3], new Tensor?[4]];
 
@@ -53,6 +73,8 @@ internal static class Engine
             Stack.Clear();
             Ready.Clear();
             Roots.Clear();
+            foreach (var frame in Recomputed) frame.ForgetRecomputed();
+            Recomputed.Clear();
             foreach (var slots in _slots) Array.Clear(slots);
             InUse = false;
         }
@@ -69,6 +91,9 @@ internal static class Engine
         var scratch = t_scratch is { InUse: false } cached ? cached : new Scratch();
         t_scratch ??= scratch;
         scratch.InUse = true;
+        scratch.RunId = Interlocked.Increment(ref s_runs);
+        var previousRun = t_running;
+        t_running = scratch;
         var (previousFile, previousLine) = (t_backwardFile, t_backwardLine);
         (t_backwardFile, t_backwardLine) = (callerFile, callerLine);
         t_depth++;
@@ -82,6 +107,7 @@ internal static class Engine
             // A pass that threw drops what it queued: the callbacks finish work a complete pass started.
             if (--t_depth == 0) t_callbacks?.Clear();
             (t_backwardFile, t_backwardLine) = (previousFile, previousLine);
+            t_running = previousRun;
             // Clear also empties the gradient slots, which a node that threw (a non-finite check, an in-place error)
             // leaves filled: the next backward on this thread would find them as gradients its own node never set.
             scratch.Clear();
@@ -141,6 +167,8 @@ internal static class Engine
         }
 
         using var mode = createGraph ? Autograd.EnableGrad() : Autograd.NoGrad();
+        // Backward formulas work in the dtypes their forward ops used, whatever autocast scope backward is called in.
+        using var autocast = Autocast.IsEnabled ? Autocast.Disable() : default;
         bool checkFinite = Autograd.IsCheckingNonFinite;
         while (ready.Count > 0)
         {
@@ -167,8 +195,15 @@ internal static class Engine
                 if (!leafUntouched)
                 {
                     if (node.Released) throw node.FreedGraphError();
-                    if (createGraph && node.IsOnceDifferentiable) BackwardOnce(node, grad, inputGrads);
-                    else node.Backward(grad, inputGrads);
+                    try
+                    {
+                        if (createGraph && node.IsOnceDifferentiable) BackwardOnce(node, grad, inputGrads);
+                        else node.Backward(grad, inputGrads);
+                    }
+                    finally
+                    {
+                        node.ForgetUnpacked();
+                    }
                     if (checkFinite) AnomalyCheck.AfterBackward(node, grad, inputGrads);
                 }
                 // A leaf left untouched (functional Grad) accumulated nothing, so its post-accumulate hooks stay quiet.

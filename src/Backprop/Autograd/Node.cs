@@ -1,5 +1,7 @@
 using System.Collections.Concurrent;
 
+using Backprop.Diagnostics;
+
 namespace Backprop;
 
 /// <summary>
@@ -22,6 +24,8 @@ public abstract class Node
 
     /// <summary>True for an op node whose inputs need no gradient: it exists only to compute a tangent (forward mode).</summary>
     private readonly bool _carriesTangentOnly;
+    // Checkpointed tensors recomputed for the backward now running on this node.
+    private Tensor?[]? _unpacked;
 
     /// <summary>Creates a node for an op whose inputs are <paramref name="inputs"/>, recording an edge per input.</summary>
     protected Node(params ReadOnlySpan<Tensor> inputs)
@@ -117,11 +121,12 @@ public abstract class Node
     protected int InputCount => Next.Length;
 
     /// <summary>Keeps tensors for backward (null entries are allowed and stay null).</summary>
+    /// <remarks>Inside a gradient checkpoint the tensors the region created are not held but recomputed in backward (see <see cref="GradientCheckpoint"/>).</remarks>
     protected void Save(params ReadOnlySpan<Tensor?> tensors)
     {
         _saved = new SavedTensor[tensors.Length];
         for (int i = 0; i < tensors.Length; i++)
-            if (tensors[i] is { } t) _saved[i] = new SavedTensor(t, t.Storage.Version);
+            if (tensors[i] is { } t) _saved[i] = SavedTensor.Pack(t);
     }
 
     /// <summary>Whether entry <paramref name="i"/> of what was saved holds a tensor (not null).</summary>
@@ -132,6 +137,9 @@ public abstract class Node
     {
         if (Released) throw FreedGraphError();
         var saved = _saved![i];
+        // A recomputed tensor is fetched once per backward of this node (the engine forgets it right after), so
+        // memory is held only while this node runs.
+        if (saved.Handle is { } handle) return (_unpacked ??= new Tensor?[_saved.Length])[i] ??= handle.Unpack(Name);
         var tensor = saved.Tensor ?? throw new InvalidOperationException($"{Name} did not save input {i}.");
         int now = tensor.Storage.Version;
         if (now != saved.Version) throw InPlaceError(tensor, saved.Version, now);
@@ -222,15 +230,32 @@ public abstract class Node
     public Tensor?[] InputGradients(Tensor gradOutput)
     {
         var grads = new Tensor?[Next.Length];
-        using (Autograd.NoGrad()) Backward(gradOutput, grads);
+        try
+        {
+            using (Autograd.NoGrad()) Backward(gradOutput, grads);
+        }
+        finally
+        {
+            ForgetUnpacked();
+        }
         return grads;
     }
 
     /// <summary>Frees what backward needed; called after backward unless the graph is retained.</summary>
     internal virtual void Release()
     {
+        if (_saved is { } saved) foreach (var s in saved) s.Drop();
         _saved = null;
+        ForgetUnpacked();
         Released = true;
+    }
+
+    /// <summary>Lets go of the recomputed tensors this node's backward fetched (the engine calls it after each backward).</summary>
+    internal void ForgetUnpacked()
+    {
+        if (_unpacked is not { } unpacked) return;
+        _unpacked = null;
+        foreach (var t in unpacked) if (t is not null) SavedMemoryMeter.Active?.Drop(t);
     }
 
     /// <summary>Makes this node the producer of <paramref name="output"/> and returns the output.</summary>
@@ -257,8 +282,6 @@ public abstract class Node
     }
 
     public override string ToString() => $"<{Name}>";
-
-    private readonly record struct SavedTensor(Tensor? Tensor, int Version);
 }
 
 /// <summary>Undoes a registration (a hook) when disposed or removed.</summary>

@@ -80,6 +80,8 @@ public abstract class BatchNormBase : Module<Tensor, Tensor>
         var runningMean = RunningMean;
         var runningVar = RunningVar;
         double momentum = 0;
+        // A checkpointed region being recomputed already updated the statistics in its forward pass (pytorch#96136).
+        if (IsTraining && GradientCheckpoint.IsRecomputing) runningMean = runningVar = null;
         if (IsTraining && runningMean is not null)
         {
             var tracked = NumBatchesTracked!;

@@ -33,6 +33,7 @@ public static partial class Functional
         Size2d? dilation = null, int groups = 1)
     {
         const string op = "Conv2d";
+        (input, weight, bias) = (Autocast.ToLowPrecision(input), Autocast.ToLowPrecision(weight), Autocast.ToLowPrecisionOrNull(bias));
         if (weight.Rank != 4)
             throw new ShapeMismatchException(op, $"weight must be [out channels, in channels / groups, kh, kw]; got {weight.Shape}");
         var window = ConvWindow(op, new Size2d(weight.Sizes[2], weight.Sizes[3]), stride, padding, dilation);
@@ -62,6 +63,7 @@ public static partial class Functional
         Size2d? outputPadding = null, int groups = 1, Size2d? dilation = null)
     {
         const string op = "ConvTranspose2d";
+        (input, weight, bias) = (Autocast.ToLowPrecision(input), Autocast.ToLowPrecision(weight), Autocast.ToLowPrecisionOrNull(bias));
         if (weight.Rank != 4)
             throw new ShapeMismatchException(op, $"weight must be [in channels, out channels / groups, kh, kw]; got {weight.Shape}");
         var window = ConvWindow(op, new Size2d(weight.Sizes[2], weight.Sizes[3]), stride, padding, dilation);

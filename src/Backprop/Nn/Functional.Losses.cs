@@ -9,6 +9,7 @@ public static partial class Functional
     public static Tensor L1Loss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         using var site = CallSite.Enter(callerFile, callerLine);
+        (input, target) = (Autocast.ToFloat32(input), Autocast.ToFloat32(target));
         CheckSameShape("L1Loss", input, target);
         return Reduce(AbsoluteErrorLossOp.Apply(input, target, AbsoluteErrorLossOp.Kind.L1, 0), reduction);
     }
@@ -21,6 +22,7 @@ public static partial class Functional
         [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         using var site = CallSite.Enter(callerFile, callerLine);
+        (input, target) = (Autocast.ToFloat32(input), Autocast.ToFloat32(target));
         CheckSameShape("HuberLoss", input, target);
         if (!(delta > 0)) throw new ArgumentOutOfRangeException(nameof(delta), $"HuberLoss: delta must be positive; got {delta}.");
         return Reduce(AbsoluteErrorLossOp.Apply(input, target, AbsoluteErrorLossOp.Kind.Huber, delta), reduction);
@@ -33,6 +35,7 @@ public static partial class Functional
         [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         using var site = CallSite.Enter(callerFile, callerLine);
+        (input, target) = (Autocast.ToFloat32(input), Autocast.ToFloat32(target));
         CheckSameShape("SmoothL1Loss", input, target);
         if (!(beta >= 0)) throw new ArgumentOutOfRangeException(nameof(beta), $"SmoothL1Loss: beta must be non-negative; got {beta}.");
         var kind = beta == 0 ? AbsoluteErrorLossOp.Kind.L1 : AbsoluteErrorLossOp.Kind.SmoothL1;

@@ -19,6 +19,7 @@ public static partial class Functional
         bool training = false, double momentum = 0.1, double eps = 1e-5)
     {
         const string op = "BatchNorm";
+        input = Autocast.ToFloat32(input);
         if (input.Rank < 2) throw new ShapeMismatchException(op, $"input must be [N, C] or [N, C, d…]; got {input.Shape}");
         int channels = input.Sizes[1];
         foreach (var (name, t) in new[] { ("runningMean", runningMean), ("runningVar", runningVar), ("weight", weight), ("bias", bias) })
@@ -63,6 +64,7 @@ public static partial class Functional
     public static Tensor LayerNorm(Tensor input, int[] normalizedShape, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
         const string op = "LayerNorm";
+        input = Autocast.ToFloat32(input);
         int k = normalizedShape.Length;
         if (k == 0 || k > input.Rank || !input.Sizes.AsSpan(input.Rank - k).SequenceEqual(normalizedShape))
             throw new ShapeMismatchException(op, $"normalizedShape {Shape.Format(normalizedShape)} must be the trailing dims of the input {input.Shape}");
@@ -83,6 +85,7 @@ public static partial class Functional
     public static Tensor GroupNorm(Tensor input, int groups, Tensor? weight = null, Tensor? bias = null, double eps = 1e-5)
     {
         const string op = "GroupNorm";
+        input = Autocast.ToFloat32(input);
         if (input.Rank < 2) throw new ShapeMismatchException(op, $"input must be [N, C, d…]; got {input.Shape}");
         int n = input.Sizes[0], channels = input.Sizes[1];
         if (groups < 1 || channels % groups != 0)

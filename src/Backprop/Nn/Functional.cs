@@ -14,7 +14,10 @@ namespace Backprop.Nn;
 public static partial class Functional
 {
     /// <summary>x·Wᵀ + b for x of shape [..., in], W of shape [out, in] and b of shape [out].</summary>
-    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) => LinearOp.Apply(x, weight, bias);
+    /// <remarks>Inside <see cref="Autocast"/> it runs in the low-precision dtype (the casts are on the graph: float32 weights get float32 gradients).</remarks>
+    public static Tensor Linear(Tensor x, Tensor weight, Tensor? bias = null) => Autocast.IsEnabled
+        ? LinearOp.Apply(Autocast.ToLowPrecision(x), Autocast.ToLowPrecision(weight), Autocast.ToLowPrecisionOrNull(bias))
+        : LinearOp.Apply(x, weight, bias);
 
     public static Tensor Relu(Tensor x) => x.Relu();
     public static Tensor Sigmoid(Tensor x) => x.Sigmoid();
@@ -44,6 +47,7 @@ public static partial class Functional
     public static Tensor MseLoss(Tensor input, Tensor target, Reduction reduction = Reduction.Mean, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         using var site = CallSite.Enter(callerFile, callerLine);
+        (input, target) = (Autocast.ToFloat32(input), Autocast.ToFloat32(target));
         CheckSameShape("MseLoss", input, target);
         return Reduce((input - target).Square(), reduction);
     }
@@ -53,6 +57,7 @@ public static partial class Functional
         [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         using var site = CallSite.Enter(callerFile, callerLine);
+        (input, target) = (Autocast.ToFloat32(input), Autocast.ToFloat32(target));
         if (weight is not null && weight.Shape != input.Shape) weight = weight.ExpandAs(input);
         return Reduce(BinaryCrossEntropyOp.Apply(input, target, weight), reduction);
     }
@@ -70,6 +75,7 @@ public static partial class Functional
         Reduction reduction = Reduction.Mean, [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         using var site = CallSite.Enter(callerFile, callerLine);
+        (input, target) = (Autocast.ToFloat32(input), Autocast.ToFloat32(target));
         CheckSameShape("BinaryCrossEntropyWithLogits", input, target);
         // log(1 − σ(x)) = −x − softplus(−x), so −[p·y·log σ + (1 − y)·log(1 − σ)] = (1 − y)·x + (1 + (p − 1)·y)·softplus(−x).
         var loss = posWeight is null
@@ -94,6 +100,7 @@ public static partial class Functional
         using var site = CallSite.Enter(callerFile, callerLine);
         if (!(labelSmoothing >= 0 && labelSmoothing <= 1))
             throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"CrossEntropy: labelSmoothing must be in [0, 1]; got {labelSmoothing}.");
+        input = Autocast.ToFloat32(input);
         if (weight is null && labelSmoothing == 0) return CrossEntropyOp.Apply(input, target, reduction, ignoreIndex);
         CrossEntropyOp.CheckShapes(input, target);
         return WeightedNll("CrossEntropy", input.LogSoftmax(1), target, weight, reduction, ignoreIndex, labelSmoothing);
@@ -105,6 +112,6 @@ public static partial class Functional
         [CallerFilePath] string callerFile = "", [CallerLineNumber] int callerLine = 0)
     {
         using var site = CallSite.Enter(callerFile, callerLine);
-        return WeightedNll("NllLoss", input, target, weight, reduction, ignoreIndex, labelSmoothing: 0);
+        return WeightedNll("NllLoss", Autocast.ToFloat32(input), target, weight, reduction, ignoreIndex, labelSmoothing: 0);
     }
 }

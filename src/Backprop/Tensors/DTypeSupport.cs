@@ -47,12 +47,12 @@ public static class DTypeSupport
         ["Sqrt"] = Floats,
         ["Relu"] = Floats,
         ["MatMul"] = Floats,
+        ["Conv2d"] = Floats,
+        ["MaxPool2d"] = Floats,
         // Kernels without a half-precision path.
         ["ArgMax"] = WideNumbers,
         ["Gather"] = [DType.Float32, DType.Float64, DType.Int64, DType.Int32, DType.Float16],
         ["Softmax"] = WideFloats,
-        ["Conv2d"] = WideFloats,
-        ["MaxPool2d"] = WideFloats,
     };
 
     /// <summary>Whether <paramref name="op"/> accepts <paramref name="dtype"/>, per <see cref="Ops"/>.</summary>

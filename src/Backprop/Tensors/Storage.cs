@@ -6,11 +6,23 @@ namespace Backprop;
 /// </summary>
 public abstract class Storage
 {
+    private static long s_serials;
+
     protected Storage(DType dtype, int length)
     {
         DType = dtype;
         Length = length;
+        Serial = Interlocked.Increment(ref s_serials);
     }
+
+    /// <summary>
+    /// Allocation order: gradient checkpointing tells the tensors a region created (recomputed in backward) from
+    /// those that existed before it (inputs, parameters: kept, since something else holds them anyway).
+    /// </summary>
+    internal readonly long Serial;
+
+    /// <summary>The serial the next storage allocated will exceed.</summary>
+    internal static long LatestSerial => Volatile.Read(ref s_serials);
 
     public DType DType { get; }
 

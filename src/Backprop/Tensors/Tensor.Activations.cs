@@ -28,8 +28,8 @@ public partial class Tensor
     public Tensor Silu() => this * Sigmoid();
 
     /// <summary>e^x / Σ e^x along <paramref name="dim"/>, computed stably.</summary>
-    public Tensor Softmax(int dim) => SoftmaxOp.Apply(this, Shape.NormalizeDim(dim, Math.Max(Rank, 1)));
+    public Tensor Softmax(int dim) => SoftmaxOp.Apply(Autocast.ToFloat32(this), Shape.NormalizeDim(dim, Math.Max(Rank, 1)));
 
     /// <summary>x − log Σ eˣ along <paramref name="dim"/>, computed stably (never the log of a softmax).</summary>
-    public Tensor LogSoftmax(int dim) => LogSoftmaxOp.Apply(this, Shape.NormalizeDim(dim, Math.Max(Rank, 1)));
+    public Tensor LogSoftmax(int dim) => LogSoftmaxOp.Apply(Autocast.ToFloat32(this), Shape.NormalizeDim(dim, Math.Max(Rank, 1)));
 }

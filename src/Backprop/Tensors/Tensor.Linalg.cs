@@ -13,6 +13,7 @@ public partial class Tensor
     /// </summary>
     public static Tensor MatMul(Tensor a, Tensor b)
     {
+        (a, b) = (Autocast.ToLowPrecision(a), Autocast.ToLowPrecision(b));
         if (a.Rank == 0 || b.Rank == 0)
             throw new ShapeMismatchException("MatMul", $"both operands need at least one dimension; got {a.Shape} and {b.Shape}");
         if (a.Device != b.Device)

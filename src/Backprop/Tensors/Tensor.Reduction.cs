@@ -23,11 +23,11 @@ public partial class Tensor
     }
 
     /// <summary>The sum of all elements, as a scalar.</summary>
-    public Tensor Sum() => SumOp.Apply(this, ReducedMask([], all: true, "Sum"), keepDim: false);
+    public Tensor Sum() => SumOp.Apply(Autocast.ToFloat32(this), ReducedMask([], all: true, "Sum"), keepDim: false);
 
-    public Tensor Sum(int dim, bool keepDim = false) => SumOp.Apply(this, ReducedMask([dim], false, "Sum"), keepDim);
+    public Tensor Sum(int dim, bool keepDim = false) => SumOp.Apply(Autocast.ToFloat32(this), ReducedMask([dim], false, "Sum"), keepDim);
 
-    public Tensor Sum(int[] dims, bool keepDim = false) => SumOp.Apply(this, ReducedMask(dims, false, "Sum"), keepDim);
+    public Tensor Sum(int[] dims, bool keepDim = false) => SumOp.Apply(Autocast.ToFloat32(this), ReducedMask(dims, false, "Sum"), keepDim);
 
     /// <summary>
     /// The mean of all elements; NaN for an empty tensor (0 / 0, as in PyTorch). The sum is divided by the count before
@@ -38,17 +38,17 @@ public partial class Tensor
     public Tensor Mean(int dim, bool keepDim = false)
     {
         var mask = ReducedMask([dim], false, "Mean");
-        return SumOp.Apply(this, mask, keepDim, CountReduced(mask));
+        return SumOp.Apply(Autocast.ToFloat32(this), mask, keepDim, CountReduced(mask));
     }
 
     public Tensor Mean(int[] dims, bool keepDim = false)
     {
         var mask = ReducedMask(dims, false, "Mean");
-        return SumOp.Apply(this, mask, keepDim, CountReduced(mask));
+        return SumOp.Apply(Autocast.ToFloat32(this), mask, keepDim, CountReduced(mask));
     }
 
     /// <summary>Σx / <paramref name="divisor"/> over all elements with one rounding: a loss mean over a count it knows.</summary>
-    internal Tensor SumDividedBy(double divisor) => SumOp.Apply(this, ReducedMask([], all: true, "Sum"), keepDim: false, divisor);
+    internal Tensor SumDividedBy(double divisor) => SumOp.Apply(Autocast.ToFloat32(this), ReducedMask([], all: true, "Sum"), keepDim: false, divisor);
 
     private int CountReduced(bool[] mask)
     {

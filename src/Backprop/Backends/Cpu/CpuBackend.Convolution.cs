@@ -21,6 +21,7 @@ public sealed partial class CpuBackend
         CheckConvBias("Conv2d", bias, y);
         switch (x.DType)
         {
+            case DType.Float16 or DType.BFloat16: Conv2dInFloat32(x, weight, bias, y, window, groups); break;
             case DType.Float32: Conv2dTyped<float>(x, weight, bias, y, window, groups); break;
             case DType.Float64: Conv2dTyped<double>(x, weight, bias, y, window, groups); break;
             default: throw Unsupported("Conv2d", x.DType);
@@ -33,6 +34,7 @@ public sealed partial class CpuBackend
         CheckConvBias("ConvTranspose2d", bias, y);
         switch (x.DType)
         {
+            case DType.Float16 or DType.BFloat16: ConvTranspose2dInFloat32(x, weight, bias, y, window, groups); break;
             case DType.Float32: ConvTranspose2dTyped<float>(x, weight, bias, y, window, groups); break;
             case DType.Float64: ConvTranspose2dTyped<double>(x, weight, bias, y, window, groups); break;
             default: throw Unsupported("ConvTranspose2d", x.DType);
@@ -44,10 +46,40 @@ public sealed partial class CpuBackend
         CheckConvolution("Conv2dWeightGrad", x, gradWeight, gradOutput, window, groups);
         switch (x.DType)
         {
+            case DType.Float16 or DType.BFloat16: Conv2dWeightGradInFloat32(x, gradOutput, gradWeight, window, groups); break;
             case DType.Float32: Conv2dWeightGradTyped<float>(x, gradOutput, gradWeight, window, groups); break;
             case DType.Float64: Conv2dWeightGradTyped<double>(x, gradOutput, gradWeight, window, groups); break;
             default: throw Unsupported("Conv2dWeightGrad", x.DType);
         }
+    }
+
+    // Half precision converts the operands to float32 on the fly and rounds the result once (float32 accumulation),
+    // as MatMul does: the CPU has no half-precision arithmetic the runtime exposes (Note [Half precision]).
+    private delegate void Convolution(StridedView x, StridedView weight, StridedView? bias, StridedView y, Window2d window, int groups);
+
+    private static void Conv2dInFloat32(in StridedView x, in StridedView weight, in StridedView? bias, in StridedView y, Window2d window, int groups) =>
+        ConvolveInFloat32("Conv2d", Instance.Conv2dTyped<float>, x, weight, bias, y, window, groups);
+
+    private static void ConvTranspose2dInFloat32(in StridedView x, in StridedView weight, in StridedView? bias, in StridedView y, Window2d window, int groups) =>
+        ConvolveInFloat32("ConvTranspose2d", Instance.ConvTranspose2dTyped<float>, x, weight, bias, y, window, groups);
+
+    private static void ConvolveInFloat32(string kernel, Convolution float32Kernel, in StridedView x, in StridedView weight, in StridedView? bias,
+        in StridedView y, Window2d window, int groups)
+    {
+        CheckSameDType(kernel, weight, x);
+        CheckSameDType(kernel, y, x);
+        var wide = Scratch(y);
+        float32Kernel(Widened(x), Widened(weight), bias is { } b ? Widened(b) : null, wide, window, groups);
+        Instance.Copy(wide, y);
+    }
+
+    private static void Conv2dWeightGradInFloat32(in StridedView x, in StridedView gradOutput, in StridedView gradWeight, Window2d window, int groups)
+    {
+        CheckSameDType("Conv2dWeightGrad", gradOutput, x);
+        CheckSameDType("Conv2dWeightGrad", gradWeight, x);
+        var wide = Scratch(gradWeight);
+        Instance.Conv2dWeightGradTyped<float>(Widened(x), Widened(gradOutput), wide, window, groups);
+        Instance.Copy(wide, gradWeight);
     }
 
     /// <summary>Checks the shapes of a convolution from <paramref name="image"/> [N, C, H, W] to <paramref name="map"/> [N, O, OH, OW].</summary>

@@ -9,6 +9,15 @@ public sealed partial class CpuBackend
         if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2d: indices must be int64; got {indices.DType.DisplayName()}.");
         switch (x.DType)
         {
+            case DType.Float16 or DType.BFloat16:
+            {
+                // Widening is exact, so the float32 maximum is the half maximum (Note [Half precision]).
+                CheckSameDType("MaxPool2d", y, x);
+                var wide = Scratch(y);
+                MaxPool2d(Widened(x), wide, indices, window);
+                Copy(wide, y);
+                break;
+            }
             case DType.Float32 when MaxPool2x2.Applies(x, y, indices, window):
                 ForRanges(x.Shape[0] * x.Shape[1], MaxPoolCost(y, window), (_, start, end) => MaxPool2x2.Run(x, y, indices, start, end));
                 break;
@@ -29,6 +38,14 @@ public sealed partial class CpuBackend
         if (indices.DType != DType.Int64) throw new ArgumentException($"MaxPool2dBackward: indices must be int64; got {indices.DType.DisplayName()}.");
         switch (gradInput.DType)
         {
+            case DType.Float16 or DType.BFloat16:
+            {
+                CheckSameDType("MaxPool2dBackward", gradOutput, gradInput);
+                var wide = Scratch(gradInput);
+                MaxPool2dBackward(Widened(gradOutput), indices, wide);
+                Copy(wide, gradInput);
+                break;
+            }
             case DType.Float32 when MaxUnpool2x2.Applies(gradOutput, indices, gradInput):
                 ForRanges(gradOutput.Shape[0] * gradOutput.Shape[1], 4L * gradInput.Shape[2] * gradInput.Shape[3],
                     (_, start, end) => Unpool2x2Planes(gradOutput, indices, gradInput, start, end));
@@ -114,6 +131,15 @@ public sealed partial class CpuBackend
         CheckUndilated("AvgPool2d", window);
         switch (x.DType)
         {
+            case DType.Float16 or DType.BFloat16:
+            {
+                // Averaged in float32 and rounded once (Note [Half precision]).
+                CheckSameDType("AvgPool2d", y, x);
+                var wide = Scratch(y);
+                AvgPoolTyped<float>(Widened(x), wide, window, countIncludePad, backward: false);
+                Copy(wide, y);
+                break;
+            }
             case DType.Float32: AvgPoolTyped<float>(x, y, window, countIncludePad, backward: false); break;
             case DType.Float64: AvgPoolTyped<double>(x, y, window, countIncludePad, backward: false); break;
             default: throw Unsupported("AvgPool2d", x.DType);
@@ -126,6 +152,14 @@ public sealed partial class CpuBackend
         CheckUndilated("AvgPool2dBackward", window);
         switch (gradInput.DType)
         {
+            case DType.Float16 or DType.BFloat16:
+            {
+                CheckSameDType("AvgPool2dBackward", gradOutput, gradInput);
+                var wide = Scratch(gradInput);
+                AvgPoolTyped<float>(wide, Widened(gradOutput), window, countIncludePad, backward: true);
+                Copy(wide, gradInput);
+                break;
+            }
             case DType.Float32: AvgPoolTyped<float>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
             case DType.Float64: AvgPoolTyped<double>(gradInput, gradOutput, window, countIncludePad, backward: true); break;
             default: throw Unsupported("AvgPool2dBackward", gradInput.DType);
