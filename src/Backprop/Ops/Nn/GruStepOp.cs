@@ -77,5 +77,31 @@ internal sealed class GruStepOp : Node, IGradchecked
         }
     }
 
+    /// <summary>
+    /// The step differentiated along its inputs' tangents, with r, z, n recomputed by tensor ops (so the rule is itself
+    /// differentiable): ∂r = r(1−r)(∂x_r + ∂hh_r), ∂z likewise, ∂n = (1−n²)(∂x_n + ∂r·hh_n + r·∂hh_n),
+    /// ∂h' = ∂z·(h − n) + (1 − z)·∂n + z·∂h, where x = P[t] and hh = h·W_hhᵀ + b_hh.
+    /// </summary>
+    protected internal override Tensor? Jvp(Tensor[] inputs, Tensor?[] t, Tensor y)
+    {
+        var s = _sequence;
+        var h = inputs[1];
+        var dx = s.InputTangent(_step);
+        var dhh = s.HiddenTangent(h, t[1]);
+        if (dx is null && dhh is null) return null;
+        var x = s.Projected.Select(0, _step).Chunk(3, -1);
+        var hh = Nn.Functional.Linear(h, s.WeightHh, s.BiasHh).Chunk(3, -1);
+        var dxs = (dx ?? Tensor.ZerosLike(s.Projected.Select(0, _step))).Chunk(3, -1);
+        var dhhs = (dhh ?? Tensor.ZerosLike(hh[0]).Repeat(1, 3)).Chunk(3, -1);
+        var r = (x[0] + hh[0]).Sigmoid();
+        var z = (x[1] + hh[1]).Sigmoid();
+        var n = (x[2] + r * hh[2]).Tanh();
+        var dr = r * (1.0 - r) * (dxs[0] + dhhs[0]);
+        var dz = z * (1.0 - z) * (dxs[1] + dhhs[1]);
+        var dn = (1.0 - n * n) * (dxs[2] + dr * hh[2] + r * dhhs[2]);
+        var result = dz * (h - n) + (1.0 - z) * dn;
+        return t[1] is { } dh ? result + z * dh : result;
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases => RecurrentGradcheck.GruCases;
 }

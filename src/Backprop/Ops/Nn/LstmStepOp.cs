@@ -87,5 +87,33 @@ internal sealed class LstmStepOp : Node, IGradchecked
         if (NeedsGrad(2)) grads[2] = dc;
     }
 
+    /// <summary>
+    /// The step differentiated along its inputs' tangents, the gates recomputed by tensor ops (so the rule is itself
+    /// differentiable): with ∂pre = ∂P[t] + ∂h·W_hhᵀ + h·∂W_hhᵀ + ∂b_hh, ∂i = i(1−i)∂pre_i (f, o likewise),
+    /// ∂g = (1−g²)∂pre_g, ∂c' = ∂f·c + f·∂c + ∂i·g + i·∂g and ∂h' = ∂o·tanh c' + o(1 − tanh²c')∂c'; the tangent is
+    /// stacked as the output is, [∂h', ∂c'].
+    /// </summary>
+    protected internal override Tensor? Jvp(Tensor[] inputs, Tensor?[] t, Tensor y)
+    {
+        var s = _sequence;
+        var (h, c) = (inputs[1], inputs[2]);
+        var dPre = s.PreActivationTangent(_step, h, t[1]);
+        if (dPre is null && t[2] is null) return null;
+        var chunks = (s.Projected.Select(0, _step) + Nn.Functional.Linear(h, s.WeightHh, s.BiasHh)).Chunk(4, -1);
+        var (i, f, g, o) = (chunks[0].Sigmoid(), chunks[1].Sigmoid(), chunks[2].Tanh(), chunks[3].Sigmoid());
+        var tanhC = (f * c + i * g).Tanh();
+        Tensor? dc = t[2] is { } dcIn ? f * dcIn : null;
+        Tensor? dh = null;
+        if (dPre is not null)
+        {
+            var d = dPre.Chunk(4, -1);
+            var (di, df, dg, dO) = (i * (1.0 - i) * d[0], f * (1.0 - f) * d[1], (1.0 - g * g) * d[2], o * (1.0 - o) * d[3]);
+            dc = ForwardAD.Plus(dc, df * c + di * g + i * dg);
+            dh = dO * tanhC;
+        }
+        dh = ForwardAD.Plus(dh, o * (1.0 - tanhC * tanhC) * dc!);
+        return Tensor.Stack([dh!, dc!]);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases => RecurrentGradcheck.LstmCases;
 }

@@ -64,6 +64,14 @@ internal sealed class RecurrentInputsOp : Node, IGradchecked
         }
     }
 
+    /// <summary>
+    /// The token's value is always 0, so its tangent is a zero; it is given one (rather than none) whenever P, W_hh or
+    /// b_hh carries a tangent, so that every step op sees a dual input and runs its rule, which reads those tangents
+    /// from the sequence (<see cref="RecurrentSequence.PreActivationTangent"/>).
+    /// </summary>
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) =>
+        t.Any(tangent => tangent is not null) ? Tensor.ZerosLike(y) : null;
+
     /// <summary>Also lets go of the h_{t−1} the sequence kept for ∂W_hh (the steps saved them too, and are released first).</summary>
     internal override void Release()
     {

@@ -137,6 +137,24 @@ internal sealed class RecurrentSequence
     }
 
     /// <summary>Keeps step t's differentiable gradients (createGraph mode).</summary>
+    /// <summary>
+    /// Forward mode: the tangent of step <paramref name="t"/>'s input part P[t] (from the tangent P carries), or null.
+    /// The step ops read the tangents of P, W_hh and b_hh here because they reach the steps through the token, not as inputs.
+    /// </summary>
+    public Tensor? InputTangent(int t) => ForwardAD.TangentOf(Projected)?.Select(0, t);
+
+    /// <summary>Forward mode: the tangent of h·W_hhᵀ + b_hh given h and its tangent <paramref name="dh"/> (null: zero).</summary>
+    public Tensor? HiddenTangent(Tensor h, Tensor? dh)
+    {
+        Tensor? tangent = dh is null ? null : dh.MatMul(WeightHh.T);
+        if (ForwardAD.TangentOf(WeightHh) is { } dw) tangent = ForwardAD.Plus(tangent, h.MatMul(dw.T));
+        if (BiasHh is not null && ForwardAD.TangentOf(BiasHh) is { } db) tangent = ForwardAD.Plus(tangent, db);
+        return tangent;
+    }
+
+    /// <summary>Forward mode: the tangent of the pre-activations P[t] + h·W_hhᵀ + b_hh, or null.</summary>
+    public Tensor? PreActivationTangent(int t, Tensor h, Tensor? dh) => ForwardAD.Plus(InputTangent(t), HiddenTangent(h, dh));
+
     public void StoreGradients(int t, Tensor input, Tensor hidden)
     {
         BeginPass(graph: true);

@@ -56,5 +56,12 @@ internal sealed class RnnStepOp : Node, IGradchecked
         if (NeedsGrad(1)) grads[1] = dPre.MatMul(s.WeightHh);
     }
 
+    /// <summary>∂h' = act′(pre)·(∂P[t] + ∂h·W_hhᵀ + h·∂W_hhᵀ + ∂b_hh), with act′ from the output (ReLU: 1 where it is positive).</summary>
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        if (_sequence.PreActivationTangent(_step, x[1], t[1]) is not { } dPre) return null;
+        return _relu ? Tensor.Where(y.Gt(0.0), dPre, 0.0) : dPre * (1.0 - y * y);
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases => RecurrentGradcheck.RnnCases;
 }

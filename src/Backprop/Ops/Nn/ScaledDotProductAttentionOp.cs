@@ -120,6 +120,34 @@ internal sealed class ScaledDotProductAttentionOp : Node, IGradchecked
         return Tensor.FromArray(keepData, queries, keys).To(like.Device);
     }
 
+    /// <summary>
+    /// ∂O = ∂P·V + P·∂V (dropout's constant mask applied to both), with ∂S = scale·(∂Q·Kᵀ + Q·∂Kᵀ) + ∂M and the softmax's
+    /// ∂P = P ⊙ (∂S − Σ P ⊙ ∂S) row by row; masked scores have P = 0, so they contribute nothing (all-masked rows stay 0).
+    /// </summary>
+    protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y)
+    {
+        var (q, k, v) = (x[0], x[1], x[2]);
+        var keep = _hasKeep ? Saved(4) : null;
+        var dropout = _hasDropout ? Saved(5) : null;
+        var additive = _hasAdditive ? x[3] : null;
+        // Recomputed by differentiable ops when the rule itself is being recorded (forward-over-reverse).
+        var p = Autograd.IsGradEnabled && (q.RequiresGrad || k.RequiresGrad || (additive?.RequiresGrad ?? false))
+            ? Probabilities(q, k, additive, keep, _causal, _scale)
+            : Saved(3);
+        Tensor? ds = t[0] is { } dq ? dq.MatMul(k.MT) * _scale : null;
+        if (t[1] is { } dk) ds = ForwardAD.Plus(ds, q.MatMul(dk.MT) * _scale);
+        if (_hasAdditive && t[3] is { } dm) ds = ForwardAD.Plus(ds, dm);
+        Tensor? dOut = null;
+        if (ds is not null)
+        {
+            var dp = p * (ds - (p * ds).Sum(-1, keepDim: true));
+            if (dropout is not null) dp = dp * dropout;
+            dOut = dp.MatMul(v);
+        }
+        if (t[2] is { } dv) dOut = ForwardAD.Plus(dOut, (dropout is null ? p : p * dropout).MatMul(dv));
+        return dOut;
+    }
+
     public static IEnumerable<GradcheckCase> GradcheckCases =>
     [
         new("ScaledDotProductAttention", x => Functional.ScaledDotProductAttention(x[0], x[1], x[2]), [2, 3, 4], [2, 5, 4], [2, 5, 3]),
