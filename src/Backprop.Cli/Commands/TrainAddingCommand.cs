@@ -142,14 +142,9 @@ public static class TrainAddingCommand
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
         {
-            void Number(string name, double value)
-            {
-                if (double.IsFinite(value)) json.WriteNumber(name, value);
-                else json.WriteNull(name);
-            }
             json.WriteStartObject();
-            Number("test_loss", testLosses[^1]);
-            Number("train_loss", trainLosses[^1]);
+            json.WriteFiniteNumber("test_loss", testLosses[^1]);
+            json.WriteFiniteNumber("train_loss", trainLosses[^1]);
             json.WriteNumber("baseline_loss", AddingProblem.MeanBaselineMse);
             json.WriteBoolean("solved", testLosses[^1] < 0.01);
             json.WriteString("dataset", "adding");

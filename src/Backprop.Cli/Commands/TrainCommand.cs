@@ -417,17 +417,12 @@ public static class TrainCommand
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream))
         {
-            void Number(string name, double value)
-            {
-                if (double.IsFinite(value)) json.WriteNumber(name, value);
-                else json.WriteNull(name);
-            }
             json.WriteStartObject();
-            Number("loss", last.Loss);
-            Number("accuracy", last.TestAccuracy);
-            Number("train_accuracy", last.TrainAccuracy);
-            Number("test_accuracy", last.TestAccuracy);
-            Number("test_loss", last.TestLoss);
+            json.WriteFiniteNumber("loss", last.Loss);
+            json.WriteFiniteNumber("accuracy", last.TestAccuracy);
+            json.WriteFiniteNumber("train_accuracy", last.TrainAccuracy);
+            json.WriteFiniteNumber("test_accuracy", last.TestAccuracy);
+            json.WriteFiniteNumber("test_loss", last.TestLoss);
             json.WriteNumber("epochs", trainer.Epoch);
             json.WriteNumber("epochs_this_run", trainer.Epoch - firstEpoch + 1);
             json.WriteNumber("seconds", Math.Round(seconds, 3));
