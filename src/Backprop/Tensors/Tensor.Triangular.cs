@@ -19,7 +19,8 @@ public partial class Tensor
         for (int i = 0; i < rows; i++)
             for (int j = 0; j < cols; j++)
                 mask[i * cols + j] = (lower ? j - i <= diagonal : j - i >= diagonal) ? 1 : 0;
-        return Where(FromHost(mask, [rows, cols], DType, Device), this, 0.0);
+        // A Bool mask and a zero of this tensor's own dtype, so the result keeps it (a Bool causal mask stays Bool).
+        return Where(FromHost(mask, [rows, cols], DType.Bool, Device), this, Scalar(0, DType, Device));
     }
 
     /// <summary>

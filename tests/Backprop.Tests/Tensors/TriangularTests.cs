@@ -18,6 +18,20 @@ public class TriangularTests
         Assert.Equal([1.0, 0, 0, 2, 5, 0, 3, 6, 9, 2, 0, 0, 4, 10, 0, 6, 12, 18], batch.Tril().ToArray<double>());
     }
 
+    [Theory]
+    [InlineData(DType.Bool)]
+    [InlineData(DType.Int64)]
+    [InlineData(DType.Int32)]
+    [InlineData(DType.Float32)]
+    public void Tril_and_triu_keep_the_dtype_so_a_bool_causal_mask_stays_bool(DType dtype)
+    {
+        var ones = Tensor.Ones([2, 3], dtype);
+        var lower = ones.Tril();
+        Assert.Equal(dtype, lower.DType);
+        Assert.Equal(dtype, ones.Triu(1).DType);
+        Assert.Equal([1.0, 0, 0, 1, 1, 0], lower.To(DType.Float64).ToArray<double>());
+    }
+
     [Fact]
     public void Diagonal_diag_and_diag_embed_follow_torch()
     {
