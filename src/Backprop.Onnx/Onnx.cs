@@ -22,17 +22,48 @@ public static class Onnx
 
     /// <summary>Writes <paramref name="model"/> to <paramref name="path"/> (atomically: a finished file or none).</summary>
     /// <param name="sampleInput">An input of the shape the model takes (any batch size); Int64 indices for embeddings.</param>
-    public static void Export(Module<Tensor, Tensor> model, Tensor sampleInput, string path)
+    /// <param name="causalAttention">
+    /// Export the Transformer encoder layers' self-attention as causal (what <c>Forward(src, null, isCausal: true)</c>
+    /// computes); false exports it unmasked, as <c>Forward(src)</c>. Other masks have no export: they are inputs the
+    /// module's one-tensor forward does not take.
+    /// </param>
+    public static void Export(Module<Tensor, Tensor> model, Tensor sampleInput, string path, bool causalAttention = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
-        var bytes = ToBytes(model, sampleInput);
+        var bytes = ToBytes(model, sampleInput, causalAttention);
         IO.AtomicFile.Write(path, stream => stream.Write(bytes));
     }
 
-    /// <summary>The ONNX file <see cref="Export"/> writes, as bytes.</summary>
-    public static byte[] ToBytes(Module<Tensor, Tensor> model, Tensor sampleInput)
+    /// <summary>The ONNX file <see cref="Export(Module{Tensor, Tensor}, Tensor, string, bool)"/> writes, as bytes.</summary>
+    public static byte[] ToBytes(Module<Tensor, Tensor> model, Tensor sampleInput, bool causalAttention = false)
     {
         ArgumentNullException.ThrowIfNull(model);
+        return ToBytes(model, sampleInput, () => new OnnxGraphBuilder(model, causalAttention).Build(model, sampleInput));
+    }
+
+    /// <summary>
+    /// Writes a recurrent layer (<see cref="Lstm"/>, <see cref="Gru"/>, <see cref="Rnn"/>; uni- or bidirectional, any
+    /// number of layers, batch-first or not) as ONNX's LSTM, GRU and RNN operators, one per layer. The graph maps
+    /// <c>input</c> (shaped as <paramref name="sampleInput"/>, batch symbolic) to <c>output</c>, the layer's output
+    /// sequence, and to its final states <c>hidden</c> [layers·directions, batch, hidden] and, for an LSTM, <c>cell</c>,
+    /// starting from zero states. An LSTM with <c>projSize</c> has no ONNX form and fails naming it.
+    /// </summary>
+    public static void Export(RecurrentLayer layer, Tensor sampleInput, string path)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var bytes = ToBytes(layer, sampleInput);
+        IO.AtomicFile.Write(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>The ONNX file <see cref="Export(RecurrentLayer, Tensor, string)"/> writes, as bytes.</summary>
+    public static byte[] ToBytes(RecurrentLayer layer, Tensor sampleInput)
+    {
+        ArgumentNullException.ThrowIfNull(layer);
+        return ToBytes(layer, sampleInput, () => new OnnxGraphBuilder(layer).BuildRecurrent(layer, sampleInput));
+    }
+
+    private static byte[] ToBytes(Module model, Tensor sampleInput, Func<OnnxGraph> build)
+    {
         ArgumentNullException.ThrowIfNull(sampleInput);
         if (sampleInput.Rank == 0)
             throw new ArgumentException("ONNX export: the sample input needs a batch dimension; got a scalar.", nameof(sampleInput));
@@ -42,7 +73,7 @@ public static class Onnx
         {
             using (Autograd.NoGrad())
             {
-                var graph = new OnnxGraphBuilder(model).Build(sampleInput);
+                var graph = build();
                 var version = typeof(Onnx).Assembly.GetName().Version?.ToString(3) ?? "";
                 return new OnnxModel(graph, Opset, version).ToByteArray();
             }
