@@ -10,7 +10,10 @@ namespace Backprop;
 /// The exporter walks the module tree — <see cref="Sequential"/>, <see cref="Residual"/> and the library's layers — and
 /// writes each layer as the ONNX operators that compute it, with the model's state-dict names on the weights. It runs
 /// the model once on <c>sampleInput</c> (in evaluation mode, without a graph) to learn every intermediate shape;
-/// the first dimension stays symbolic (<c>batch</c>), so the file runs on any batch size. A module it has no ONNX
+/// the batch dimension stays symbolic (<c>batch</c>; dimension 1 for sequence-first Transformer layers), so the file
+/// runs on any batch size. Transformer encoder layers and stacks are decomposed into MatMul, Softmax and
+/// LayerNormalization; the recurrent layers and a self-attention <see cref="MultiheadAttention"/>, which return more
+/// than one tensor, have their own overloads. A module it has no ONNX
 /// form for (a user's own <c>ForwardCore</c>, which the exporter cannot see into) fails with
 /// <see cref="OnnxExportException"/> naming the module, never a silently wrong graph. Dropout exports as identity and
 /// batch normalisation with its running statistics, as in evaluation mode.
@@ -60,6 +63,26 @@ public static class Onnx
     {
         ArgumentNullException.ThrowIfNull(layer);
         return ToBytes(layer, sampleInput, () => new OnnxGraphBuilder(layer).BuildRecurrent(layer, sampleInput));
+    }
+
+    /// <summary>
+    /// Writes a <see cref="MultiheadAttention"/> used as self-attention (query, key and value the one input, shaped as
+    /// <paramref name="sampleInput"/>, batch symbolic): <c>output</c> is what <c>Forward(x, x, x, needWeights: false,
+    /// isCausal: causalAttention)</c> returns. The attention weights are not exported; key-padding and explicit masks
+    /// have no export.
+    /// </summary>
+    public static void Export(MultiheadAttention attention, Tensor sampleInput, string path, bool causalAttention = false)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(path);
+        var bytes = ToBytes(attention, sampleInput, causalAttention);
+        IO.AtomicFile.Write(path, stream => stream.Write(bytes));
+    }
+
+    /// <summary>The ONNX file <see cref="Export(MultiheadAttention, Tensor, string, bool)"/> writes, as bytes.</summary>
+    public static byte[] ToBytes(MultiheadAttention attention, Tensor sampleInput, bool causalAttention = false)
+    {
+        ArgumentNullException.ThrowIfNull(attention);
+        return ToBytes(attention, sampleInput, () => new OnnxGraphBuilder(attention, causalAttention).BuildSelfAttention(attention, sampleInput));
     }
 
     private static byte[] ToBytes(Module model, Tensor sampleInput, Func<OnnxGraph> build)

@@ -84,6 +84,23 @@ internal sealed partial class OnnxGraphBuilder
     }
 
     /// <summary>
+    /// The graph of a MultiheadAttention used as self-attention: <c>input</c> (query = key = value) to <c>output</c>, the
+    /// attended sequence; the attention weights are not written.
+    /// </summary>
+    public OnnxGraph BuildSelfAttention(MultiheadAttention attention, Tensor sample)
+    {
+        if (sample.Rank != 3)
+            throw new OnnxExportException($"ONNX export: MultiheadAttention needs a batched sample ([seq, batch, E] or [batch, seq, E]); got {sample.Shape}.");
+        int batchAxis = attention.BatchFirst ? 0 : 1;
+        var output = attention.Forward(sample, sample, sample, needWeights: false, isCausal: _causalAttention).Output;
+        _graph.Inputs.Add(new OnnxValueInfo("input", TypeOf(sample.DType, "the input"), DynamicBatch(sample, batchAxis)));
+        var attended = EmitSelfAttention(attention, "input", sample, sample.Size(attention.BatchFirst ? 1 : 0), "MultiheadAttention");
+        Node("Identity", [attended], "output");
+        _graph.Outputs.Add(new OnnxValueInfo("output", TypeOf(output.DType, "the output"), DynamicBatch(output, batchAxis)));
+        return _graph;
+    }
+
+    /// <summary>
     /// A Transformer encoder layer from MatMul, Slice, Reshape, Transpose, Softmax and LayerNormalization: self-attention
     /// (causal when the export asks for it) and the feed-forward block, each with its residual sum, norms before
     /// (normFirst) or after. Dropout is identity, as in evaluation mode.

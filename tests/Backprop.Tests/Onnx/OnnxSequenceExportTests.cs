@@ -135,6 +135,22 @@ public class OnnxSequenceExportTests
         AssertEncoderAgrees(model, x => model.Forward(x), Tensor.Randn([2, 4, 3], generator: g), Tensor.Randn([5, 4, 3], generator: g), causal: false);
     }
 
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    public void SelfAttentionAgreesWithOnnxRuntime(bool batchFirst, bool causal)
+    {
+        var g = new Generator(17);
+        var attention = new MultiheadAttention(8, 2, batchFirst: batchFirst, generator: g);
+        using (Autograd.NoGrad())
+            foreach (var parameter in attention.Parameters()) parameter.AddInPlace(Tensor.Randn(parameter.Sizes, generator: g) * 0.1);
+        var input = Sequence(5, 4, 8, batchFirst, g);
+        var bytes = Backprop.Onnx.ToBytes(attention, Sequence(5, 2, 8, batchFirst, g), causalAttention: causal);
+        Tensor expected;
+        using (Autograd.NoGrad()) expected = attention.Forward(input, input, input, needWeights: false, isCausal: causal).Output;
+        AssertClose(expected, RunInOnnxRuntime(bytes, input)["output"], "output");
+    }
+
     [Fact]
     public void EncoderLayerWithoutBatchFailsNamingIt()
     {
