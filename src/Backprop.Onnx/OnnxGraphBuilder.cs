@@ -44,15 +44,19 @@ internal sealed partial class OnnxGraphBuilder
     }
 
     /// <summary>
-    /// Where the batch lies: dimension 1 for sequence-first Transformer layers ([seq, batch, E]), else 0. A Sequential
-    /// takes its first module's layout.
+    /// Where the batch lies: dimension 1 when the model's Transformer layers are sequence-first ([seq, batch, E]), else
+    /// 0. The first Transformer layer met in the module tree decides (an Embedding before it takes [seq, batch] too).
     /// </summary>
-    private static int BatchAxis(Module<Tensor, Tensor> model) => model switch
+    private static int BatchAxis(Module<Tensor, Tensor> model) => FirstAttentionLayout(model) is false ? 1 : 0;
+
+    /// <summary>The BatchFirst of the first Transformer layer in the tree, or null when it has none.</summary>
+    private static bool? FirstAttentionLayout(Module<Tensor, Tensor> model) => model switch
     {
-        Sequential { Count: > 0 } sequential => BatchAxis(sequential[0]),
-        TransformerEncoderLayer layer => layer.SelfAttn.BatchFirst ? 0 : 1,
-        TransformerEncoder encoder => encoder.Layers[0].SelfAttn.BatchFirst ? 0 : 1,
-        _ => 0,
+        Sequential sequential => Enumerable.Range(0, sequential.Count).Select(i => FirstAttentionLayout(sequential[i])).FirstOrDefault(b => b is not null),
+        Residual residual => FirstAttentionLayout(residual.Body),
+        TransformerEncoderLayer layer => layer.SelfAttn.BatchFirst,
+        TransformerEncoder encoder => encoder.Layers[0].SelfAttn.BatchFirst,
+        _ => null,
     };
 
     private (string Name, Tensor Value) Emit(Module<Tensor, Tensor> module, string x, Tensor input, string path)

@@ -152,6 +152,23 @@ public class OnnxSequenceExportTests
     }
 
     [Fact]
+    public void SequenceFirstEncoderAfterEmbeddingKeepsTheBatchSymbolic()
+    {
+        var g = new Generator(18);
+        var model = new Sequential(new Embedding(10, 8, generator: g), new TransformerEncoderLayer(8, 2, dimFeedforward: 16, generator: g),
+            new Linear(8, 3, generator: g));
+        var bytes = Backprop.Onnx.ToBytes(model, Tensor.RandInt(0, 10, [6, 2], generator: g));
+        var input = Tensor.RandInt(0, 10, [6, 5], generator: g);
+        model.Eval();
+        Tensor expected;
+        using (Autograd.NoGrad()) expected = model.Forward(input);
+        using var session = new InferenceSession(bytes);
+        Assert.Equal("batch", session.InputMetadata["input"].SymbolicDimensions[1]);
+        using var results = session.Run([NamedOnnxValue.CreateFromTensor("input", new DenseTensor<long>(input.ToArray<long>(), [6, 5]))]);
+        AssertClose(expected, results.Single(r => r.Name == "output").AsTensor<float>().ToArray(), "output");
+    }
+
+    [Fact]
     public void EncoderLayerWithoutBatchFailsNamingIt()
     {
         var layer = new TransformerEncoderLayer(8, 2, dimFeedforward: 16, batchFirst: true);
