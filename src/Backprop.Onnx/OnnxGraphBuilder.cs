@@ -9,34 +9,55 @@ namespace Backprop.OnnxFormat;
 /// and written as the operators that compute it. Value names are <c>input</c>, <c>output</c> and one name per
 /// intermediate result; weights keep their state-dict names.
 /// </summary>
-internal sealed class OnnxGraphBuilder
+internal sealed partial class OnnxGraphBuilder
 {
     private const string Supported = "Sequential, Residual, Identity, Linear, Conv1d, Conv2d, ConvTranspose2d, MaxPool2d, AvgPool2d, " +
         "AdaptiveAvgPool2d, BatchNorm1d, BatchNorm2d, LayerNorm, GroupNorm, Dropout, Dropout2d, Embedding, Flatten, Upsample, " +
-        "Relu, LeakyRelu, Elu, Gelu, Sigmoid, Tanh, Silu, Softplus, Softmax, LogSoftmax";
+        "Relu, LeakyRelu, Elu, Gelu, Sigmoid, Tanh, Silu, Softplus, Softmax, LogSoftmax, TransformerEncoderLayer, TransformerEncoder " +
+        "(and Lstm, Gru, Rnn through Onnx.Export's recurrent overload)";
 
-    private readonly Module<Tensor, Tensor> _model;
     private readonly Dictionary<Tensor, string> _names = new(ReferenceEqualityComparer.Instance);
     private readonly OnnxGraph _graph = new("backprop");
     private readonly HashSet<string> _initializers = [];
+    private readonly bool _causalAttention;
     private int _values;
 
-    public OnnxGraphBuilder(Module<Tensor, Tensor> model)
+    /// <param name="causalAttention">Whether the Transformer layers' self-attention is causal (query i attends keys 0..i).</param>
+    public OnnxGraphBuilder(Module model, bool causalAttention = false)
     {
-        _model = model;
+        _causalAttention = causalAttention;
         foreach (var (name, parameter) in model.NamedParameters()) _names.TryAdd(parameter, name);
         foreach (var (name, buffer) in model.NamedBuffers()) _names.TryAdd(buffer, name);
     }
 
-    public OnnxGraph Build(Tensor sample)
+    public OnnxGraph Build(Module<Tensor, Tensor> model, Tensor sample)
     {
-        _graph.Inputs.Add(new OnnxValueInfo("input", TypeOf(sample.DType, "the input"), DynamicBatch(sample)));
-        var (name, value) = Emit(_model, "input", sample, _model.GetType().Name);
+        int batchAxis = BatchAxis(model);
+        if (sample.Rank <= batchAxis)
+            throw new ArgumentException($"ONNX export: {model.GetType().Name} takes its batch on dimension {batchAxis}; the sample {sample.Shape} has none.", nameof(sample));
+        _graph.Inputs.Add(new OnnxValueInfo("input", TypeOf(sample.DType, "the input"), DynamicBatch(sample, batchAxis)));
+        var (name, value) = Emit(model, "input", sample, model.GetType().Name);
         // The graph's output needs its own name; an Identity keeps the last operator's output name free.
         Node("Identity", [name], "output");
-        _graph.Outputs.Add(new OnnxValueInfo("output", TypeOf(value.DType, "the output"), DynamicBatch(value)));
+        _graph.Outputs.Add(new OnnxValueInfo("output", TypeOf(value.DType, "the output"), DynamicBatch(value, batchAxis)));
         return _graph;
     }
+
+    /// <summary>
+    /// Where the batch lies: dimension 1 when the model's Transformer layers are sequence-first ([seq, batch, E]), else
+    /// 0. The first Transformer layer met in the module tree decides (an Embedding before it takes [seq, batch] too).
+    /// </summary>
+    private static int BatchAxis(Module<Tensor, Tensor> model) => FirstAttentionLayout(model) is false ? 1 : 0;
+
+    /// <summary>The BatchFirst of the first Transformer layer in the tree, or null when it has none.</summary>
+    private static bool? FirstAttentionLayout(Module<Tensor, Tensor> model) => model switch
+    {
+        Sequential sequential => Enumerable.Range(0, sequential.Count).Select(i => FirstAttentionLayout(sequential[i])).FirstOrDefault(b => b is not null),
+        Residual residual => FirstAttentionLayout(residual.Body),
+        TransformerEncoderLayer layer => layer.SelfAttn.BatchFirst,
+        TransformerEncoder encoder => encoder.Layers[0].SelfAttn.BatchFirst,
+        _ => null,
+    };
 
     private (string Name, Tensor Value) Emit(Module<Tensor, Tensor> module, string x, Tensor input, string path)
     {
@@ -76,9 +97,15 @@ internal sealed class OnnxGraphBuilder
             case Silu:
                 return Node("Mul", [x, Node("Sigmoid", [x])]);
             case Gelu:
-                // x·Φ(x) = 0.5·x·(1 + erf(x/√2)); the Gelu operator arrives only in opset 20.
-                var erf = Node("Erf", [Node("Div", [x, Scalar(Math.Sqrt(2), input.DType)])]);
-                return Node("Mul", [Node("Mul", [x, Scalar(0.5, input.DType)]), Node("Add", [erf, Scalar(1, input.DType)])]);
+                return EmitGelu(x, input.DType);
+            case TransformerEncoderLayer layer:
+                return EmitEncoderLayer(layer, x, input, path);
+            case TransformerEncoder encoder:
+            {
+                for (int i = 0; i < encoder.Layers.Count; i++)
+                    x = EmitEncoderLayer(encoder.Layers[i], x, input, $"{path}.layers.{i}");
+                return encoder.Norm is { } norm ? EmitLayer(norm, x, input, $"{path}.norm") : x;
+            }
             case Softplus softplus:
                 if (softplus.Beta == 1) return Node("Softplus", [x]);
                 var beta = Scalar(softplus.Beta, input.DType);
@@ -217,10 +244,16 @@ internal sealed class OnnxGraphBuilder
     private string Node(string opType, IReadOnlyList<string> inputs, string? output = null, IReadOnlyList<OnnxAttribute>? attributes = null)
     {
         output ??= $"{opType.ToLowerInvariant()}_{_values++}";
-        var node = new OnnxNode(opType, output, inputs, [output]);
+        return MultiOutputNode(opType, inputs, [output], attributes)[0];
+    }
+
+    /// <summary>An operator with several outputs (the recurrent ones'), named after its first.</summary>
+    private string[] MultiOutputNode(string opType, IReadOnlyList<string> inputs, string[] outputs, IReadOnlyList<OnnxAttribute>? attributes = null)
+    {
+        var node = new OnnxNode(opType, outputs[0], inputs, outputs);
         if (attributes is not null) node.Attributes.AddRange(attributes);
         _graph.Nodes.Add(node);
-        return output;
+        return outputs;
     }
 
     private string Name(Tensor tensor) => _names.TryGetValue(tensor, out var name)
@@ -263,8 +296,8 @@ internal sealed class OnnxGraphBuilder
 
     private static OnnxAttribute Pads(Size2d padding) => OnnxAttribute.Ints("pads", padding.Height, padding.Width, padding.Height, padding.Width);
 
-    private static long?[] DynamicBatch(Tensor value) =>
-        [null, .. Enumerable.Range(1, value.Rank - 1).Select(d => (long?)value.Size(d))];
+    private static long?[] DynamicBatch(Tensor value, int batchAxis) =>
+        [.. Enumerable.Range(0, value.Rank).Select(d => d == batchAxis ? null : (long?)value.Size(d))];
 
     private static OnnxDataType TypeOf(DType dtype, string what) => dtype switch
     {

@@ -125,15 +125,16 @@ internal sealed class OnnxNode(string opType, string name, IReadOnlyList<string>
 /// <summary>AttributeProto of one of the kinds an exported graph uses: float, int, string, ints.</summary>
 internal sealed class OnnxAttribute : OnnxMessage
 {
-    private const int FloatType = 1, IntType = 2, StringType = 3, IntsType = 7;
+    private const int FloatType = 1, IntType = 2, StringType = 3, IntsType = 7, StringsType = 8;
     private readonly string _name;
     private readonly int _type;
     private readonly float _float;
     private readonly long _int;
     private readonly string _string;
     private readonly long[] _ints;
+    private readonly string[] _strings;
 
-    private OnnxAttribute(string name, int type, float f = 0, long i = 0, string s = "", long[]? ints = null)
+    private OnnxAttribute(string name, int type, float f = 0, long i = 0, string s = "", long[]? ints = null, string[]? strings = null)
     {
         _name = name;
         _type = type;
@@ -141,6 +142,7 @@ internal sealed class OnnxAttribute : OnnxMessage
         _int = i;
         _string = s;
         _ints = ints ?? [];
+        _strings = strings ?? [];
     }
 
     public static OnnxAttribute Float(string name, double value) => new(name, FloatType, f: (float)value);
@@ -150,6 +152,8 @@ internal sealed class OnnxAttribute : OnnxMessage
     public static OnnxAttribute String(string name, string value) => new(name, StringType, s: value);
 
     public static OnnxAttribute Ints(string name, params long[] values) => new(name, IntsType, ints: values);
+
+    public static OnnxAttribute Strings(string name, params string[] values) => new(name, StringsType, strings: values);
 
     public override void WriteFields(CodedOutputStream output)
     {
@@ -165,6 +169,9 @@ internal sealed class OnnxAttribute : OnnxMessage
                 break;
             case StringType:
                 WriteString(output, 4, _string);
+                break;
+            case StringsType:
+                foreach (var value in _strings) WriteString(output, 9, value);
                 break;
             default:
                 WritePackedInt64(output, 8, _ints);
