@@ -94,6 +94,28 @@ public class NormalizationTests
     }
 
     [Fact]
+    public void LayerNorm_row_kernel_on_contiguous_input_matches_the_general_path_forward_and_backward()
+    {
+        // A contiguous input takes the one-pass row kernel; the same values stored transposed take the composed ops.
+        var values = Tensor.Randn(new Shape(37, 130), generator: new Generator(8)) * 3 + 1;
+        var contiguous = values.Detach().SetRequiresGrad();
+        var transposed = values.T.Contiguous().T.Detach().SetRequiresGrad();
+        Assert.False(transposed.IsContiguous);
+        var upstream = Tensor.Randn(new Shape(37, 130), generator: new Generator(9));
+        var fast = LayerNorm(contiguous, [130]);
+        var general = LayerNorm(transposed, [130]);
+        (fast * upstream).Sum().Backward();
+        (general * upstream).Sum().Backward();
+        var (a, b) = (fast.ToArray<float>(), general.ToArray<float>());
+        for (int i = 0; i < a.Length; i++) Assert.True(Math.Abs(a[i] - b[i]) <= 1e-5, $"output {i}: {a[i]} vs {b[i]}");
+        var (ga, gb) = (contiguous.Grad!.ToArray<float>(), transposed.Grad!.ToArray<float>());
+        for (int i = 0; i < ga.Length; i++) Assert.True(Math.Abs(ga[i] - gb[i]) <= 1e-5, $"gradient {i}: {ga[i]} vs {gb[i]}");
+        // Every row of the kernel's output is standardised.
+        var rowMeans = fast.Detach().Mean(1).ToArray<float>();
+        Assert.All(rowMeans, m => Assert.True(Math.Abs(m) <= 1e-5, $"row mean {m}"));
+    }
+
+    [Fact]
     public void GroupNorm_standardises_each_group_of_channels_per_sample()
     {
         var x = Tensor.Randn(new Shape(2, 6, 3, 2), DType.Float64, new Generator(5));

@@ -34,6 +34,17 @@ internal sealed class NormalizeOp : Node, IGradchecked
         int count = 1;
         for (int d = 0; d < x.Rank; d++) if (reduced[d]) count *= x.Sizes[d];
         Tensor mean, variance, inverseStd, normalized;
+        if (IsTrailing(reduced) && x.IsContiguous && x.DType is DType.Float32 or DType.Float64)
+        {
+            // Layer norm's case: one pass per row in a kernel instead of seven elementwise passes and two reductions.
+            int[] statisticSizes = [.. x.Sizes.Select((size, d) => reduced[d] ? 1 : size)];
+            normalized = Tensor.Empty(x.Sizes, x.DType, x.Backend);
+            mean = Tensor.Empty(statisticSizes, x.DType, x.Backend);
+            variance = Tensor.Empty(statisticSizes, x.DType, x.Backend);
+            inverseStd = Tensor.Empty(statisticSizes, x.DType, x.Backend);
+            x.Backend.NormalizeRows(x.Strided, eps, normalized.Strided, mean.Strided, variance.Strided, inverseStd.Strided);
+        }
+        else
         using (Autograd.NoGrad())
         {
             var input = x.Detach();
@@ -50,6 +61,13 @@ internal sealed class NormalizeOp : Node, IGradchecked
         return (new NormalizeOp(x, normalized, inverseStd, reduced, count).Attach(normalized), mean, variance, inverseStd);
     }
 
+    /// <summary>Whether the reduced dims are the trailing ones (at least one): each sample is a contiguous row.</summary>
+    private static bool IsTrailing(bool[] reduced)
+    {
+        int first = Array.IndexOf(reduced, true);
+        return first >= 0 && Array.IndexOf(reduced, false, first) < 0;
+    }
+
     /// <summary>
     /// The r = (σ² + ε)^−½ that normalising <paramref name="x"/> saves, with its graph when recording: the output of
     /// <see cref="InverseStdOp"/>, for the tables that check that op on its own.
@@ -62,6 +80,15 @@ internal sealed class NormalizeOp : Node, IGradchecked
     {
         var normalized = Saved(0);
         var inverseStd = Saved(1);
+        if (!Autograd.BackwardRecords && IsTrailing(_reduced) && normalized.IsContiguous && inverseStd.IsContiguous && g.DType is DType.Float32 or DType.Float64)
+        {
+            // No graph to build: the formula in one row-wise kernel pass.
+            var gc = g.IsContiguous ? g : g.Contiguous();
+            var dx = Tensor.Empty(g.Sizes, g.DType, g.Backend);
+            g.Backend.NormalizeRowsBackward(gc.Strided, normalized.Strided, inverseStd.Strided, dx.Strided);
+            grads[0] = dx;
+            return;
+        }
         var gradMean = SumOp.Apply(g, _reduced, keepDim: true) / _count;
         var projection = SumOp.Apply(g * normalized, _reduced, keepDim: true) / _count;
         grads[0] = inverseStd * (g - gradMean - normalized * projection);
