@@ -84,6 +84,8 @@ internal sealed class CountingBackend : IBackend
     public void AttentionSoftmax(StridedView x, double scale, bool causal, StridedView y) { Count(); _inner.AttentionSoftmax(V(x), scale, causal, V(y)); }
     public void AttentionSoftmaxBackward(StridedView p, StridedView dp, double scale, StridedView ds) { Count(); _inner.AttentionSoftmaxBackward(V(p), V(dp), scale, V(ds)); }
     public void MatMul(StridedView a, StridedView b, StridedView c, bool accumulate) { Count(); _inner.MatMul(V(a), V(b), V(c), accumulate); }
+    public PackedOperand? PackMatMulRight(StridedView b) { Count(); return _inner.PackMatMulRight(V(b)); }
+    public void MatMulPacked(StridedView a, PackedOperand b, StridedView c, bool accumulate) { Count(); _inner.MatMulPacked(V(a), b, V(c), accumulate); }
     public void IndexSelect(StridedView x, int dim, StridedView index, StridedView y) { Count(); _inner.IndexSelect(V(x), dim, V(index), V(y)); }
     public void IndexAdd(StridedView y, int dim, StridedView index, StridedView source) { Count(); _inner.IndexAdd(V(y), dim, V(index), V(source)); }
     public void Gather(StridedView x, int dim, StridedView index, StridedView y) { Count(); _inner.Gather(V(x), dim, V(index), V(y)); }
