@@ -10,18 +10,8 @@ namespace Backprop.Tests.Backends;
 /// </summary>
 public class GemmPrepackedTests
 {
-    public static TheoryData<string, string, int> Cases()
-    {
-        var data = new TheoryData<string, string, int>();
-        foreach (var isa in Enum.GetValues<GemmIsa>().Where(Gemm.IsSupported))
-            foreach (var type in new[] { "float", "double" })
-                foreach (int threads in new[] { 1, 3 })
-                    data.Add(isa.ToString(), type, threads);
-        return data;
-    }
-
     [Theory]
-    [MemberData(nameof(Cases))]
+    [MemberData(nameof(GemmTests.KernelCases), MemberType = typeof(GemmTests))]
     public void Prepacked_product_equals_the_ordinary_product(string isa, string type, int threads)
     {
         var settings = new GemmSettings(Enum.Parse<GemmIsa>(isa), threads, SmallPath: false, MinFlopsPerThread: 1);
