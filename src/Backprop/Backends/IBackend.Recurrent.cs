@@ -9,6 +9,16 @@ namespace Backprop;
 public partial interface IBackend
 {
     /// <summary>
+    /// Packs b [K, N] for <see cref="MatMulPacked"/>, or returns null when this backend has no packed path for its
+    /// dtype (the caller then uses <see cref="MatMul"/>). A recurrent layer packs W_hh once per sequence instead of
+    /// once per time step.
+    /// </summary>
+    PackedOperand? PackMatMulRight(StridedView b);
+
+    /// <summary>c = a·b (or c += a·b) for a [M, K] and b packed by <see cref="PackMatMulRight"/>; c is [M, N].</summary>
+    void MatMulPacked(StridedView a, PackedOperand b, StridedView c, bool accumulate);
+
+    /// <summary>
     /// LSTM step. gates [B, 4H] holds the pre-activations x·W_ihᵀ + b_ih + h·W_hhᵀ (bias b_hh is added here) and is
     /// overwritten with the activated gates (σ(i), σ(f), tanh(g), σ(o)), which the backward reads. From the previous
     /// cell c [B, H] it writes c' = f·c + i·g into cellOut and h' = o·tanh(c') into hiddenOut.

@@ -7,6 +7,36 @@ namespace Backprop.Backends.Cpu;
 // lanes and then a scalar tail with the same operations in the same order, so no result depends on the SIMD width.
 public sealed partial class CpuBackend
 {
+    public PackedOperand? PackMatMulRight(StridedView b)
+    {
+        if (b.Rank != 2)
+            throw new ShapeMismatchException("PackMatMulRight", $"expected a matrix; got {Shape.Format(b.Shape)}");
+        return b.DType switch
+        {
+            DType.Float32 => Gemm.Prepack(b.Shape[0], b.Shape[1], Data<float>(b.Storage), b.Offset, MatrixLayout.Of(b), b.DType, GemmSettings.Default),
+            DType.Float64 => Gemm.Prepack(b.Shape[0], b.Shape[1], Data<double>(b.Storage), b.Offset, MatrixLayout.Of(b), b.DType, GemmSettings.Default),
+            _ => null,
+        };
+    }
+
+    public void MatMulPacked(StridedView a, PackedOperand b, StridedView c, bool accumulate)
+    {
+        if (a.Rank != 2 || c.Rank != 2 || a.Shape[1] != b.Rows || c.Shape[0] != a.Shape[0] || c.Shape[1] != b.Columns)
+            throw new ShapeMismatchException("MatMulPacked", $"cannot multiply {Shape.Format(a.Shape)} by a packed [{b.Rows}, {b.Columns}] into {Shape.Format(c.Shape)}");
+        CheckSameDType("MatMulPacked", a, c);
+        switch (b)
+        {
+            case PrepackedB<float> f when c.DType == DType.Float32:
+                Gemm.Multiply(a.Shape[0], Data<float>(a.Storage), a.Offset, MatrixLayout.Of(a), f, Data<float>(c.Storage), c.Offset, MatrixLayout.Of(c), accumulate, GemmSettings.Default);
+                break;
+            case PrepackedB<double> d when c.DType == DType.Float64:
+                Gemm.Multiply(a.Shape[0], Data<double>(a.Storage), a.Offset, MatrixLayout.Of(a), d, Data<double>(c.Storage), c.Offset, MatrixLayout.Of(c), accumulate, GemmSettings.Default);
+                break;
+            default:
+                throw new ArgumentException($"MatMulPacked: the packed operand ({b.DType.DisplayName()}) was not packed by this backend for {c.DType.DisplayName()}.");
+        }
+    }
+
     public void LstmCellForward(StridedView gates, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut)
     {
         int hidden = cell.Shape[^1];

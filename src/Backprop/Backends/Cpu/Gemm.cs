@@ -31,7 +31,7 @@ internal readonly record struct GemmSettings(GemmIsa Isa, int Threads, bool Smal
 /// GEMM (GotoBLAS/BLIS structure, see <see cref="GemmJob{T, TKernel}"/>) with a register-tiled FMA micro-kernel
 /// per instruction set, split across cores by <see cref="CpuParallel"/>; tiny products take a direct loop instead.
 /// </summary>
-internal static unsafe class Gemm
+internal static unsafe partial class Gemm
 {
     /// <summary>
     /// Products of at most this many multiply-adds (m·n·k) skip packing, such as the XOR net's [4, 2]·[2, 4]. Measured

@@ -21,20 +21,19 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
     where T : unmanaged, INumberBase<T> where TKernel : IGemmKernel<T>
 {
     private readonly int _m, _n, _k, _kc, _groupPanels, _mPanels;
-    private readonly T* _a, _b, _c;
+    private readonly T* _a, _b, _c, _prepackedB;
     private readonly nint _aRow, _aCol, _bRow, _bCol, _cRow, _cCol;
     private readonly bool _accumulate;
 
     public GemmJob(int m, int n, int k, T* a, nint aRow, nint aCol, T* b, nint bRow, nint bCol,
-        T* c, nint cRow, nint cCol, bool accumulate)
+        T* c, nint cRow, nint cCol, bool accumulate, T* prepackedB = null)
     {
         (_m, _n, _k, _accumulate) = (m, n, k, accumulate);
+        _prepackedB = prepackedB;
         _a = a; _aRow = aRow; _aCol = aCol;
         _b = b; _bRow = bRow; _bCol = bCol;
         _c = c; _cRow = cRow; _cCol = cCol;
-        // Balanced k blocks: 784 splits as 4 × 196, not 3 × 256 + 16, whose last pass would be all overhead.
-        int kBlocks = (k + GemmBlocking.MaxKc - 1) / GemmBlocking.MaxKc;
-        _kc = (k + kBlocks - 1) / kBlocks;
+        _kc = GemmBlocking.Kc(k);
         _groupPanels = Math.Max(1, GemmBlocking.PackedBBytes / (_kc * sizeof(T) * TKernel.NR));
         _mPanels = (m + TKernel.MR - 1) / TKernel.MR;
     }
@@ -46,7 +45,8 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
         int mr = TKernel.MR, nr = TKernel.NR, mPanels = _mPanels;
         int firstPanel = start / mPanels, lastPanel = (end - 1) / mPanels;
         int groupPanels = Math.Min(_groupPanels, lastPanel - firstPanel + 1);
-        T* packedB = GemmBuffers.PackedB<T>(_kc * groupPanels * nr);
+        T* packedB = _prepackedB is null ? GemmBuffers.PackedB<T>(_kc * groupPanels * nr) : null;
+        int nPanels = (_n + nr - 1) / nr;
         T* packedA = GemmBuffers.PackedA<T>(_kc * mr);
         T* tile = stackalloc T[mr * nr];
         bool directA = _aCol == 1 || _aRow == 1;
@@ -59,7 +59,10 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
             {
                 int groupEnd = Math.Min(group + groupPanels, lastPanel + 1);
                 int j0 = group * nr;
-                GemmPacking.PackB(kc, Math.Min(groupEnd * nr, _n) - j0, nr, _b + p0 * _bRow + j0 * _bCol, _bRow, _bCol, packedB);
+                // A prepacked B (see PrepackedB) holds exactly these panels, k block after k block.
+                T* groupB = _prepackedB is null ? packedB : _prepackedB + (nint)p0 * nPanels * nr + (nint)group * kc * nr;
+                if (_prepackedB is null)
+                    GemmPacking.PackB(kc, Math.Min(groupEnd * nr, _n) - j0, nr, _b + p0 * _bRow + j0 * _bCol, _bRow, _bCol, packedB);
                 for (int ip = 0; ip < mPanels; ip++)
                 {
                     // Only the range's first and last N panels are partial, so one step in from each end suffices.
@@ -81,7 +84,7 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
                     for (int jp = jpLo; jp <= jpHi; jp++)
                     {
                         int j = jp * nr, cols = Math.Min(nr, _n - j);
-                        T* b = packedB + (nint)(jp - group) * kc * nr;
+                        T* b = groupB + (nint)(jp - group) * kc * nr;
                         T* c = _c + i0 * _cRow + j * _cCol;
                         if (rows == mr && cols == nr && _cCol == 1)
                         {
@@ -118,4 +121,11 @@ internal static class GemmBlocking
 
     /// <summary>A packed block of B takes at most half of a 1 MiB L2, leaving room for C and the A slivers.</summary>
     public const int PackedBBytes = 512 * 1024;
+
+    /// <summary>Balanced k blocks: 784 splits as 4 × 196, not 3 × 256 + 16, whose last pass would be all overhead.</summary>
+    public static int Kc(int k)
+    {
+        int kBlocks = (k + MaxKc - 1) / MaxKc;
+        return (k + kBlocks - 1) / kBlocks;
+    }
 }

@@ -28,7 +28,7 @@ internal sealed class GruStepOp : Node, IGradchecked
         int batch = sequence.Batch, hidden = sequence.Gates / 3;
         var backend = sequence.ProjectedValues.Backend;
         var hiddenGates = Tensor.Empty([batch, 3 * hidden], h.DType, backend);
-        backend.MatMul(h.Strided, sequence.WeightHhTransposed, hiddenGates.Strided, accumulate: false);
+        sequence.MultiplyHidden(h, hiddenGates, accumulate: false);
         var hValues = h.IsContiguous ? h : h.Detach().Contiguous();
         var output = Tensor.Empty([batch, hidden], h.DType, backend);
         var workspace = Tensor.Empty([batch, 4 * hidden], h.DType, backend);
@@ -72,7 +72,7 @@ internal sealed class GruStepOp : Node, IGradchecked
         if (NeedsGrad(0)) grads[0] = Tensor.ZerosLike(s.Token);
         if (NeedsGrad(1))
         {
-            backend.MatMul(dHiddenGates.Strided, s.WeightHh.Strided, dh.Strided, accumulate: true);
+            s.MultiplyGradient(dHiddenGates, dh, accumulate: true, VisitStamp);
             grads[1] = dh;
         }
     }

@@ -40,7 +40,7 @@ internal sealed class LstmStepOp : Node, IGradchecked
         var backend = sequence.ProjectedValues.Backend;
         var gates = sequence.ProjectedStep(step).Clone();
         var cValues = c.IsContiguous ? c : c.Detach().Contiguous();
-        backend.MatMul(h.Strided, sequence.WeightHhTransposed, gates.Strided, accumulate: true);
+        sequence.MultiplyHidden(h, gates, accumulate: true);
         var output = Tensor.Empty([2, batch, hidden], gates.DType, backend);
         backend.LstmCellForward(gates.Strided, sequence.BiasHh?.Strided, cValues.Strided, output.Select(0, 0).Strided, output.Select(0, 1).Strided);
         bool record = Autograd.IsRecording(sequence.Token, h) || Autograd.IsRecording(c);
@@ -81,7 +81,7 @@ internal sealed class LstmStepOp : Node, IGradchecked
         if (NeedsGrad(1))
         {
             var dh = Tensor.Empty(h.Sizes, h.DType, backend);
-            backend.MatMul(dGates.Strided, s.WeightHh.Strided, dh.Strided, accumulate: false);
+            s.MultiplyGradient(dGates, dh, accumulate: false, VisitStamp);
             grads[1] = dh;
         }
         if (NeedsGrad(2)) grads[2] = dc;

@@ -30,6 +30,9 @@ internal sealed class RecurrentSequence
     private int _passStamp;
     private Tensor? _inputGradient, _hiddenGradient;
     private Tensor?[]? _inputGradients, _hiddenGradients;
+    private PackedOperand? _packedTransposed, _packedWeight;
+    private bool _triedPackHidden;
+    private int _packedStamp = -1;
 
     public RecurrentSequence(RecurrentCellKind kind, Tensor projected, Tensor weightHh, Tensor? biasHh)
     {
@@ -94,14 +97,42 @@ internal sealed class RecurrentSequence
     /// <summary>The rows P[t] [B, G·H] the kernels read.</summary>
     public Tensor ProjectedStep(int t) => ProjectedValues.Select(0, t);
 
-    /// <summary>W_hhᵀ as a view for the per-step GEMM.</summary>
-    public StridedView WeightHhTransposed
+    /// <summary>
+    /// <paramref name="output"/> = h·W_hhᵀ (or += when <paramref name="accumulate"/>), the forward GEMM of every step.
+    /// W_hhᵀ is packed for the GEMM once, at the first step, rather than at each: at batch 32 the copy of a
+    /// [256, 1024] weight costs as much as a third of the product. The steps of one sequence all see one W_hh (an
+    /// optimizer step comes between sequences), so the snapshot is what the unpacked product would read.
+    /// </summary>
+    public void MultiplyHidden(Tensor h, Tensor output, bool accumulate)
     {
-        get
+        var backend = ProjectedValues.Backend;
+        var w = WeightHh;
+        var transposed = new StridedView(w.Storage, [w.Sizes[1], w.Sizes[0]], [w.StrideArray[1], w.StrideArray[0]], w.Offset, false);
+        if (Steps > 1 && !_triedPackHidden)
         {
-            var w = WeightHh;
-            return new StridedView(w.Storage, [w.Sizes[1], w.Sizes[0]], [w.StrideArray[1], w.StrideArray[0]], w.Offset, false);
+            _triedPackHidden = true;
+            _packedTransposed = backend.PackMatMulRight(transposed);
         }
+        if (_packedTransposed is not null) backend.MatMulPacked(h.Strided, _packedTransposed, output.Strided, accumulate);
+        else backend.MatMul(h.Strided, transposed, output.Strided, accumulate);
+    }
+
+    /// <summary>
+    /// <paramref name="output"/> = ∂G·W_hh (or += when <paramref name="accumulate"/>), the backward GEMM of every step,
+    /// with W_hh packed once per backward pass as <see cref="MultiplyHidden"/> does for the forward. The pass is told
+    /// by the calling step's visit stamp (the engine's stamp of this backward), so a second pass over a retained graph,
+    /// perhaps after an optimizer step, packs W_hh afresh.
+    /// </summary>
+    public void MultiplyGradient(Tensor gradient, Tensor output, bool accumulate, int passStamp)
+    {
+        var backend = ProjectedValues.Backend;
+        if (Steps > 1 && _packedStamp != passStamp)
+        {
+            _packedStamp = passStamp;
+            _packedWeight = backend.PackMatMulRight(WeightHh.Strided);
+        }
+        if (_packedWeight is not null && _packedStamp == passStamp) backend.MatMulPacked(gradient.Strided, _packedWeight, output.Strided, accumulate);
+        else backend.MatMul(gradient.Strided, WeightHh.Strided, output.Strided, accumulate);
     }
 
     private void BeginPass(bool graph)
@@ -166,6 +197,8 @@ internal sealed class RecurrentSequence
     public void Release()
     {
         Array.Clear(_previousHidden);
+        _packedTransposed = _packedWeight = null;
+        _packedStamp = -1;
         TakeGradients();
     }
 

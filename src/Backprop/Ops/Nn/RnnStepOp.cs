@@ -24,7 +24,7 @@ internal sealed class RnnStepOp : Node, IGradchecked
     {
         var backend = sequence.ProjectedValues.Backend;
         var output = sequence.ProjectedStep(step).Clone();
-        backend.MatMul(h.Strided, sequence.WeightHhTransposed, output.Strided, accumulate: true);
+        sequence.MultiplyHidden(h, output, accumulate: true);
         backend.RnnCellForward(output.Strided, sequence.BiasHh?.Strided, relu);
         return Autograd.IsRecording(sequence.Token, h) ? new RnnStepOp(sequence, step, relu, h, output).Attach(output) : output;
     }
