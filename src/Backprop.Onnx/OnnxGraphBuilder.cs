@@ -70,8 +70,8 @@ internal sealed partial class OnnxGraphBuilder
             case Residual residual:
             {
                 var (body, bodyValue) = Emit(residual.Body, x, input, $"{path}.body");
-                var (skip, _) = residual.Shortcut is { } shortcut ? Emit(shortcut, x, input, $"{path}.shortcut") : (x, input);
-                return (Node("Add", [body, skip]), bodyValue + (residual.Shortcut?.Forward(input) ?? input));
+                var (skip, skipValue) = residual.Shortcut is { } shortcut ? Emit(shortcut, x, input, $"{path}.shortcut") : (x, input);
+                return (Node("Add", [body, skip]), bodyValue + skipValue);
             }
         }
         var output = module.Forward(input);
