@@ -17,11 +17,8 @@ public static partial class Workloads
     {
         var train = Mnist.Load(Mnist.BundledDirectory, MnistSplit.Train, flatten: true, normalize: true);
         var test = Mnist.Load(Mnist.BundledDirectory, MnistSplit.Test, flatten: true, normalize: true);
-        var generator = new Generator(0);
-        var model = new Sequential(
-            new Linear(784, 256, generator: generator), new Relu(),
-            new Linear(256, 128, generator: generator), new Relu(),
-            new Linear(128, 10, generator: generator));
+        // The mlp workload's network: the same layers, drawn from seed 0 first.
+        var (model, _, _) = MlpSetup();
         var lossFunction = new CrossEntropyLoss();
         var optimizer = new Adam(model.Parameters(), learningRate: 1e-3);
         var loader = new DataLoader(train, batchSize: 64, shuffle: true, generator: new Generator(1));
