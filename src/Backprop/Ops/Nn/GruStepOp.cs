@@ -90,9 +90,10 @@ internal sealed class GruStepOp : Node, IGradchecked
         var dhh = s.HiddenTangent(h, t[1]);
         if (dx is null && dhh is null) return null;
         var x = s.Projected.Select(0, _step).Chunk(3, -1);
-        var hh = Nn.Functional.Linear(h, s.WeightHh, s.BiasHh).Chunk(3, -1);
-        var dxs = (dx ?? Tensor.ZerosLike(s.Projected.Select(0, _step))).Chunk(3, -1);
-        var dhhs = (dhh ?? Tensor.ZerosLike(hh[0]).Repeat(1, 3)).Chunk(3, -1);
+        var hidden = Nn.Functional.Linear(h, s.WeightHh, s.BiasHh);
+        var hh = hidden.Chunk(3, -1);
+        var dxs = (dx ?? Tensor.ZerosLike(hidden)).Chunk(3, -1);
+        var dhhs = (dhh ?? Tensor.ZerosLike(hidden)).Chunk(3, -1);
         var r = (x[0] + hh[0]).Sigmoid();
         var z = (x[1] + hh[1]).Sigmoid();
         var n = (x[2] + r * hh[2]).Tanh();
