@@ -198,7 +198,7 @@ internal static class Engine
                     try
                     {
                         if (createGraph && node.IsOnceDifferentiable) BackwardOnce(node, grad, inputGrads);
-                        else node.Backward(grad, inputGrads);
+                        else if (!AddedIntoGathered(node, grad, captures is not null, stamp)) node.Backward(grad, inputGrads);
                     }
                     finally
                     {
@@ -240,6 +240,17 @@ internal static class Engine
             if (!retainGraph) node.Release();
         }
     }
+
+    /// <summary>
+    /// Kernel mode: lets a node whose gradient covers part of its input add it into the gradient that input has gathered
+    /// so far (<see cref="Node.TryBackwardInto"/>), when that gradient is the engine's own to change and no hook watches.
+    /// Not when backward records (createGraph, or tangents flowing through it): an in-place add would bypass both.
+    /// </summary>
+    private static bool AddedIntoGathered(Node node, Tensor grad, bool pruned, int stamp) =>
+        !Autograd.BackwardRecords && node.PostHooks is null && node.Next.Length == 1
+        && node.Next[0] is { PendingGrad: { IsExclusiveGradient: true } gathered } next
+        && (!pruned || next.NeededStamp == stamp)
+        && node.TryBackwardInto(grad, gathered);
 
     /// <summary>
     /// Marks (NeededStamp = stamp) every node from which a captured node is reachable, by a depth-first walk from the

@@ -189,6 +189,17 @@ public abstract class Node
     protected internal abstract void Backward(Tensor gradOutput, Tensor?[] gradInputs);
 
     /// <summary>
+    /// For a one-input node whose gradient fills only part of its input's shape (a slice's adjoint): adds
+    /// <paramref name="gradOutput"/> straight into <paramref name="inputGradient"/>, the gradient its input has
+    /// gathered so far from other consumers, instead of building a zero tensor of the input's full shape that the
+    /// engine would then add. Called only by kernel-mode backward, with an <paramref name="inputGradient"/> no one
+    /// else holds; returns false (and changes nothing) when the node cannot, and the engine runs
+    /// <see cref="Backward"/> instead. Several slices of one tensor (q, k and v of a packed projection; h and c of an
+    /// LSTM step) so cost one full-size gradient rather than one each plus their sums.
+    /// </summary>
+    internal virtual bool TryBackwardInto(Tensor gradOutput, Tensor inputGradient) => false;
+
+    /// <summary>
     /// The forward-mode derivative (Jacobian-vector product) of this node's output: its tangent given the tangents of
     /// the inputs, written with ordinary tensor ops so that reverse mode can differentiate it in turn. Called while
     /// tangent propagation is suspended, so the ops it runs carry no tangents of their own.

@@ -253,4 +253,37 @@ public class EngineTests
         Assert.Equal(1.0, x.Grad!.Item());
     }
 
+    // Slices of one tensor add their gradients into the one the tensor gathers (Node.TryBackwardInto): the sums must be
+    // those of the zero-padded gradients, whatever order the slices run in, overlapping windows included.
+    [Fact]
+    public void Slices_of_one_tensor_add_into_its_gathered_gradient()
+    {
+        var x = Tensor.FromArray(new double[] { 1, 2, 3, 4, 5, 6 }).Reshape(2, 3).SetRequiresGrad();
+        var h = x * 1.0;
+        var seen = new List<double[]>();
+        h.RegisterHook(g => seen.Add(g.ToArray<double>()));
+        h.RetainGrad();
+        var loss = (h.Narrow(1, 0, 2) * 2.0).Sum() + (h.Narrow(1, 1, 2) * 3.0).Sum() + (h.Select(0, 1) * 10.0).Sum() + h.Sum();
+        loss.Backward();
+        double[] expected = [3, 6, 4, 13, 16, 14];
+        Assert.Equal(expected, x.Grad!.ToArray<double>());
+        Assert.Equal(expected, h.Grad!.ToArray<double>());
+        Assert.Equal(expected, Assert.Single(seen));
+    }
+
+    [Fact]
+    public void A_gradient_someone_else_holds_is_not_changed_by_a_slice()
+    {
+        // The retained gradient of y and the gradient a hook keeps are the tensors the first consumer produced; the
+        // slice's contribution must arrive as a new sum, not written into them.
+        var x = Tensor.FromArray(new double[] { 1, 2, 3, 4 }).SetRequiresGrad();
+        var y = x * 1.0;
+        Tensor? kept = null;
+        var z = y * 1.0;
+        z.RegisterHook(g => kept = g);
+        var loss = z.Sum() + (y.Narrow(0, 1, 2) * 5.0).Sum();
+        loss.Backward();
+        Assert.Equal([1.0, 1, 1, 1], kept!.ToArray<double>());
+        Assert.Equal([1.0, 6, 6, 1], x.Grad!.ToArray<double>());
+    }
 }

@@ -4,51 +4,67 @@ namespace Backprop.Backends.Cpu;
 // does not depend on where it falls (IEEE +, −, ×, ÷ and √ round the same in both).
 public sealed partial class CpuBackend
 {
+    /// <summary>
+    /// Splits an update across the cores once a parameter is large enough to repay the hand-off: an optimizer step
+    /// streams four or five buffers through memory, more than one core can pull. An element's result is the same
+    /// whichever chunk it falls in.
+    /// </summary>
+    private static void RunOptimizer<TBody>(int n, TBody body) where TBody : struct, IParallelBody
+    {
+        if (n < OptimizerParallelMin) body.Execute(0, n);
+        else CpuParallel.For(n, ref body, OptimizerParallelMin / 2, chunksPerThread: 2);
+    }
+
+    private const int OptimizerParallelMin = 1 << 15;
+
     public void SgdStep(StridedView parameter, StridedView gradient, StridedView? momentumBuffer, in SgdUpdate update)
     {
         CheckOptimizerViews("SgdStep", parameter, gradient, momentumBuffer);
-        if (parameter.DType == DType.Float32) Sgd<float>(parameter, gradient, momentumBuffer, update);
-        else Sgd<double>(parameter, gradient, momentumBuffer, update);
+        if (parameter.DType == DType.Float32) RunOptimizer(parameter.NumElements, new Sgd<float>(parameter, gradient, momentumBuffer, update));
+        else RunOptimizer(parameter.NumElements, new Sgd<double>(parameter, gradient, momentumBuffer, update));
     }
 
-    private static void Sgd<T>(in StridedView parameter, in StridedView gradient, in StridedView? momentumBuffer, in SgdUpdate u)
+    private readonly struct Sgd<T>(StridedView parameter, StridedView gradient, StridedView? momentumBuffer, SgdUpdate u) : IParallelBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var p = Span<T>(parameter);
-        ReadOnlySpan<T> g = Span<T>(gradient);
-        var b = momentumBuffer is { } view ? Span<T>(view) : default;
-        T lr = T.CreateTruncating(u.LearningRate), decay = T.CreateTruncating(u.WeightDecay);
-        T momentum = T.CreateTruncating(u.Momentum), keep = T.CreateTruncating(1 - u.Dampening);
-        bool hasDecay = u.WeightDecay != 0, hasMomentum = momentumBuffer is not null;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        public void Execute(int start, int end)
         {
-            Vector<T> vLr = new(lr), vDecay = new(decay), vMomentum = new(momentum), vKeep = new(keep);
-            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            var p = Span<T>(parameter)[..end];
+            ReadOnlySpan<T> g = Span<T>(gradient)[..end];
+            var b = momentumBuffer is { } view ? Span<T>(view)[..end] : default;
+            T lr = T.CreateTruncating(u.LearningRate), decay = T.CreateTruncating(u.WeightDecay);
+            T momentum = T.CreateTruncating(u.Momentum), keep = T.CreateTruncating(1 - u.Dampening);
+            bool hasDecay = u.WeightDecay != 0, hasMomentum = momentumBuffer is not null;
+            int i = start;
+            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
-                var d = new Vector<T>(g[i..]);
-                if (u.Maximize) d = -d;
-                var pv = new Vector<T>(p[i..]);
-                if (hasDecay) d += vDecay * pv;
+                Vector<T> vLr = new(lr), vDecay = new(decay), vMomentum = new(momentum), vKeep = new(keep);
+                for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+                {
+                    var d = new Vector<T>(g[i..]);
+                    if (u.Maximize) d = -d;
+                    var pv = new Vector<T>(p[i..]);
+                    if (hasDecay) d += vDecay * pv;
+                    if (hasMomentum)
+                    {
+                        var bv = u.InitializeMomentum ? d : vMomentum * new Vector<T>(b[i..]) + vKeep * d;
+                        bv.CopyTo(b[i..]);
+                        d = u.Nesterov ? d + vMomentum * bv : bv;
+                    }
+                    (pv - vLr * d).CopyTo(p[i..]);
+                }
+            }
+            for (; i < p.Length; i++)
+            {
+                T d = u.Maximize ? -g[i] : g[i];
+                if (hasDecay) d += decay * p[i];
                 if (hasMomentum)
                 {
-                    var bv = u.InitializeMomentum ? d : vMomentum * new Vector<T>(b[i..]) + vKeep * d;
-                    bv.CopyTo(b[i..]);
-                    d = u.Nesterov ? d + vMomentum * bv : bv;
+                    b[i] = u.InitializeMomentum ? d : momentum * b[i] + keep * d;
+                    d = u.Nesterov ? d + momentum * b[i] : b[i];
                 }
-                (pv - vLr * d).CopyTo(p[i..]);
+                p[i] -= lr * d;
             }
-        }
-        for (; i < p.Length; i++)
-        {
-            T d = u.Maximize ? -g[i] : g[i];
-            if (hasDecay) d += decay * p[i];
-            if (hasMomentum)
-            {
-                b[i] = u.InitializeMomentum ? d : momentum * b[i] + keep * d;
-                d = u.Nesterov ? d + momentum * b[i] : b[i];
-            }
-            p[i] -= lr * d;
         }
     }
 
@@ -56,58 +72,61 @@ public sealed partial class CpuBackend
         in AdamUpdate update)
     {
         CheckOptimizerViews("AdamStep", parameter, gradient, expAvg, expAvgSq, maxExpAvgSq);
-        if (parameter.DType == DType.Float32) Adam<float>(parameter, gradient, expAvg, expAvgSq, maxExpAvgSq, update);
-        else Adam<double>(parameter, gradient, expAvg, expAvgSq, maxExpAvgSq, update);
+        if (parameter.DType == DType.Float32) RunOptimizer(parameter.NumElements, new Adam<float>(parameter, gradient, expAvg, expAvgSq, maxExpAvgSq, update));
+        else RunOptimizer(parameter.NumElements, new Adam<double>(parameter, gradient, expAvg, expAvgSq, maxExpAvgSq, update));
     }
 
-    private static void Adam<T>(in StridedView parameter, in StridedView gradient, in StridedView expAvg, in StridedView expAvgSq,
-        in StridedView? maxExpAvgSq, in AdamUpdate u) where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct Adam<T>(StridedView parameter, StridedView gradient, StridedView expAvg, StridedView expAvgSq,
+        StridedView? maxExpAvgSq, AdamUpdate u) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var p = Span<T>(parameter);
-        ReadOnlySpan<T> g = Span<T>(gradient);
-        var m = Span<T>(expAvg);
-        var v = Span<T>(expAvgSq);
-        var vMax = maxExpAvgSq is { } view ? Span<T>(view) : default;
-        T stepSize = T.CreateTruncating(u.StepSize), correction2 = T.CreateTruncating(u.BiasCorrection2Sqrt);
-        T beta1 = T.CreateTruncating(u.Beta1), beta2 = T.CreateTruncating(u.Beta2);
-        T rest1 = T.CreateTruncating(1 - u.Beta1), rest2 = T.CreateTruncating(1 - u.Beta2);
-        T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), scale = T.CreateTruncating(u.ParameterScale);
-        bool hasDecay = u.WeightDecay != 0, scaled = u.ParameterScale != 1;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        public void Execute(int start, int end)
         {
-            Vector<T> vStep = new(stepSize), vCorrection2 = new(correction2), vBeta1 = new(beta1), vBeta2 = new(beta2);
-            Vector<T> vRest1 = new(rest1), vRest2 = new(rest2), vEps = new(eps), vDecay = new(decay), vScale = new(scale);
-            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            var p = Span<T>(parameter)[..end];
+            ReadOnlySpan<T> g = Span<T>(gradient)[..end];
+            var m = Span<T>(expAvg)[..end];
+            var v = Span<T>(expAvgSq)[..end];
+            var vMax = maxExpAvgSq is { } view ? Span<T>(view)[..end] : default;
+            T stepSize = T.CreateTruncating(u.StepSize), correction2 = T.CreateTruncating(u.BiasCorrection2Sqrt);
+            T beta1 = T.CreateTruncating(u.Beta1), beta2 = T.CreateTruncating(u.Beta2);
+            T rest1 = T.CreateTruncating(1 - u.Beta1), rest2 = T.CreateTruncating(1 - u.Beta2);
+            T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), scale = T.CreateTruncating(u.ParameterScale);
+            bool hasDecay = u.WeightDecay != 0, scaled = u.ParameterScale != 1;
+            int i = start;
+            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
-                var gv = new Vector<T>(g[i..]);
-                if (u.Maximize) gv = -gv;
-                var pv = new Vector<T>(p[i..]);
-                if (scaled) pv *= vScale;
-                if (hasDecay) gv += vDecay * pv;
-                var mv = vBeta1 * new Vector<T>(m[i..]) + vRest1 * gv;
-                var vv = vBeta2 * new Vector<T>(v[i..]) + vRest2 * gv * gv;
-                mv.CopyTo(m[i..]);
-                vv.CopyTo(v[i..]);
-                var second = vv;
-                if (u.Amsgrad)
+                Vector<T> vStep = new(stepSize), vCorrection2 = new(correction2), vBeta1 = new(beta1), vBeta2 = new(beta2);
+                Vector<T> vRest1 = new(rest1), vRest2 = new(rest2), vEps = new(eps), vDecay = new(decay), vScale = new(scale);
+                for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
                 {
-                    second = Vector.Max(new Vector<T>(vMax[i..]), vv);
-                    second.CopyTo(vMax[i..]);
+                    var gv = new Vector<T>(g[i..]);
+                    if (u.Maximize) gv = -gv;
+                    var pv = new Vector<T>(p[i..]);
+                    if (scaled) pv *= vScale;
+                    if (hasDecay) gv += vDecay * pv;
+                    var mv = vBeta1 * new Vector<T>(m[i..]) + vRest1 * gv;
+                    var vv = vBeta2 * new Vector<T>(v[i..]) + vRest2 * gv * gv;
+                    mv.CopyTo(m[i..]);
+                    vv.CopyTo(v[i..]);
+                    var second = vv;
+                    if (u.Amsgrad)
+                    {
+                        second = Vector.Max(new Vector<T>(vMax[i..]), vv);
+                        second.CopyTo(vMax[i..]);
+                    }
+                    (pv - vStep * mv / (Vector.SquareRoot(second) / vCorrection2 + vEps)).CopyTo(p[i..]);
                 }
-                (pv - vStep * mv / (Vector.SquareRoot(second) / vCorrection2 + vEps)).CopyTo(p[i..]);
             }
-        }
-        for (; i < p.Length; i++)
-        {
-            T gi = u.Maximize ? -g[i] : g[i];
-            if (scaled) p[i] *= scale;
-            if (hasDecay) gi += decay * p[i];
-            m[i] = beta1 * m[i] + rest1 * gi;
-            v[i] = beta2 * v[i] + rest2 * gi * gi;
-            T second = v[i];
-            if (u.Amsgrad) second = vMax[i] = T.Max(vMax[i], second);
-            p[i] -= stepSize * m[i] / (T.Sqrt(second) / correction2 + eps);
+            for (; i < p.Length; i++)
+            {
+                T gi = u.Maximize ? -g[i] : g[i];
+                if (scaled) p[i] *= scale;
+                if (hasDecay) gi += decay * p[i];
+                m[i] = beta1 * m[i] + rest1 * gi;
+                v[i] = beta2 * v[i] + rest2 * gi * gi;
+                T second = v[i];
+                if (u.Amsgrad) second = vMax[i] = T.Max(vMax[i], second);
+                p[i] -= stepSize * m[i] / (T.Sqrt(second) / correction2 + eps);
+            }
         }
     }
 
@@ -115,107 +134,113 @@ public sealed partial class CpuBackend
         StridedView? momentumBuffer, in RmsPropUpdate update)
     {
         CheckOptimizerViews("RmsPropStep", parameter, gradient, squareAvg, gradAvg, momentumBuffer);
-        if (parameter.DType == DType.Float32) RmsProp<float>(parameter, gradient, squareAvg, gradAvg, momentumBuffer, update);
-        else RmsProp<double>(parameter, gradient, squareAvg, gradAvg, momentumBuffer, update);
+        if (parameter.DType == DType.Float32) RunOptimizer(parameter.NumElements, new RmsProp<float>(parameter, gradient, squareAvg, gradAvg, momentumBuffer, update));
+        else RunOptimizer(parameter.NumElements, new RmsProp<double>(parameter, gradient, squareAvg, gradAvg, momentumBuffer, update));
     }
 
-    private static void RmsProp<T>(in StridedView parameter, in StridedView gradient, in StridedView squareAvg, in StridedView? gradAvg,
-        in StridedView? momentumBuffer, in RmsPropUpdate u) where T : unmanaged, IFloatingPointIeee754<T>
+    private readonly struct RmsProp<T>(StridedView parameter, StridedView gradient, StridedView squareAvg, StridedView? gradAvg,
+        StridedView? momentumBuffer, RmsPropUpdate u) : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var p = Span<T>(parameter);
-        ReadOnlySpan<T> g = Span<T>(gradient);
-        var sq = Span<T>(squareAvg);
-        var avg = gradAvg is { } a ? Span<T>(a) : default;
-        var b = momentumBuffer is { } m ? Span<T>(m) : default;
-        T lr = T.CreateTruncating(u.LearningRate), alpha = T.CreateTruncating(u.Alpha), rest = T.CreateTruncating(1 - u.Alpha);
-        T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), momentum = T.CreateTruncating(u.Momentum);
-        bool hasDecay = u.WeightDecay != 0, centered = gradAvg is not null, hasMomentum = momentumBuffer is not null;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        public void Execute(int start, int end)
         {
-            Vector<T> vLr = new(lr), vAlpha = new(alpha), vRest = new(rest), vEps = new(eps), vDecay = new(decay), vMomentum = new(momentum);
-            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            var p = Span<T>(parameter)[..end];
+            ReadOnlySpan<T> g = Span<T>(gradient)[..end];
+            var sq = Span<T>(squareAvg)[..end];
+            var avg = gradAvg is { } a ? Span<T>(a)[..end] : default;
+            var b = momentumBuffer is { } m ? Span<T>(m)[..end] : default;
+            T lr = T.CreateTruncating(u.LearningRate), alpha = T.CreateTruncating(u.Alpha), rest = T.CreateTruncating(1 - u.Alpha);
+            T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), momentum = T.CreateTruncating(u.Momentum);
+            bool hasDecay = u.WeightDecay != 0, centered = gradAvg is not null, hasMomentum = momentumBuffer is not null;
+            int i = start;
+            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
-                var gv = new Vector<T>(g[i..]);
-                if (u.Maximize) gv = -gv;
-                var pv = new Vector<T>(p[i..]);
-                if (hasDecay) gv += vDecay * pv;
-                var sqv = vAlpha * new Vector<T>(sq[i..]) + vRest * gv * gv;
-                sqv.CopyTo(sq[i..]);
-                Vector<T> denominator;
+                Vector<T> vLr = new(lr), vAlpha = new(alpha), vRest = new(rest), vEps = new(eps), vDecay = new(decay), vMomentum = new(momentum);
+                for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+                {
+                    var gv = new Vector<T>(g[i..]);
+                    if (u.Maximize) gv = -gv;
+                    var pv = new Vector<T>(p[i..]);
+                    if (hasDecay) gv += vDecay * pv;
+                    var sqv = vAlpha * new Vector<T>(sq[i..]) + vRest * gv * gv;
+                    sqv.CopyTo(sq[i..]);
+                    Vector<T> denominator;
+                    if (centered)
+                    {
+                        var av = vAlpha * new Vector<T>(avg[i..]) + vRest * gv;
+                        av.CopyTo(avg[i..]);
+                        denominator = Vector.SquareRoot(sqv - av * av) + vEps;
+                    }
+                    else denominator = Vector.SquareRoot(sqv) + vEps;
+                    if (hasMomentum)
+                    {
+                        var bv = vMomentum * new Vector<T>(b[i..]) + gv / denominator;
+                        bv.CopyTo(b[i..]);
+                        (pv - vLr * bv).CopyTo(p[i..]);
+                    }
+                    else (pv - vLr * gv / denominator).CopyTo(p[i..]);
+                }
+            }
+            for (; i < p.Length; i++)
+            {
+                T gi = u.Maximize ? -g[i] : g[i];
+                if (hasDecay) gi += decay * p[i];
+                sq[i] = alpha * sq[i] + rest * gi * gi;
+                T denominator;
                 if (centered)
                 {
-                    var av = vAlpha * new Vector<T>(avg[i..]) + vRest * gv;
-                    av.CopyTo(avg[i..]);
-                    denominator = Vector.SquareRoot(sqv - av * av) + vEps;
+                    avg[i] = alpha * avg[i] + rest * gi;
+                    denominator = T.Sqrt(sq[i] - avg[i] * avg[i]) + eps;
                 }
-                else denominator = Vector.SquareRoot(sqv) + vEps;
+                else denominator = T.Sqrt(sq[i]) + eps;
                 if (hasMomentum)
                 {
-                    var bv = vMomentum * new Vector<T>(b[i..]) + gv / denominator;
-                    bv.CopyTo(b[i..]);
-                    (pv - vLr * bv).CopyTo(p[i..]);
+                    b[i] = momentum * b[i] + gi / denominator;
+                    p[i] -= lr * b[i];
                 }
-                else (pv - vLr * gv / denominator).CopyTo(p[i..]);
+                else p[i] -= lr * gi / denominator;
             }
-        }
-        for (; i < p.Length; i++)
-        {
-            T gi = u.Maximize ? -g[i] : g[i];
-            if (hasDecay) gi += decay * p[i];
-            sq[i] = alpha * sq[i] + rest * gi * gi;
-            T denominator;
-            if (centered)
-            {
-                avg[i] = alpha * avg[i] + rest * gi;
-                denominator = T.Sqrt(sq[i] - avg[i] * avg[i]) + eps;
-            }
-            else denominator = T.Sqrt(sq[i]) + eps;
-            if (hasMomentum)
-            {
-                b[i] = momentum * b[i] + gi / denominator;
-                p[i] -= lr * b[i];
-            }
-            else p[i] -= lr * gi / denominator;
         }
     }
 
     public void AdagradStep(StridedView parameter, StridedView gradient, StridedView sum, in AdagradUpdate update)
     {
         CheckOptimizerViews("AdagradStep", parameter, gradient, sum);
-        if (parameter.DType == DType.Float32) Adagrad<float>(parameter, gradient, sum, update);
-        else Adagrad<double>(parameter, gradient, sum, update);
+        if (parameter.DType == DType.Float32) RunOptimizer(parameter.NumElements, new Adagrad<float>(parameter, gradient, sum, update));
+        else RunOptimizer(parameter.NumElements, new Adagrad<double>(parameter, gradient, sum, update));
     }
 
-    private static void Adagrad<T>(in StridedView parameter, in StridedView gradient, in StridedView sum, in AdagradUpdate u)
+    private readonly struct Adagrad<T>(StridedView parameter, StridedView gradient, StridedView sum, AdagradUpdate u) : IParallelBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var p = Span<T>(parameter);
-        ReadOnlySpan<T> g = Span<T>(gradient);
-        var s = Span<T>(sum);
-        T stepSize = T.CreateTruncating(u.StepSize), eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay);
-        bool hasDecay = u.WeightDecay != 0;
-        int i = 0;
-        if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+        public void Execute(int start, int end)
         {
-            Vector<T> vStep = new(stepSize), vEps = new(eps), vDecay = new(decay);
-            for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+            var p = Span<T>(parameter)[..end];
+            ReadOnlySpan<T> g = Span<T>(gradient)[..end];
+            var s = Span<T>(sum)[..end];
+            T stepSize = T.CreateTruncating(u.StepSize), eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay);
+            bool hasDecay = u.WeightDecay != 0;
+            int i = start;
+            if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
-                var gv = new Vector<T>(g[i..]);
-                if (u.Maximize) gv = -gv;
-                var pv = new Vector<T>(p[i..]);
-                if (hasDecay) gv += vDecay * pv;
-                var sv = new Vector<T>(s[i..]) + gv * gv;
-                sv.CopyTo(s[i..]);
-                (pv - vStep * gv / (Vector.SquareRoot(sv) + vEps)).CopyTo(p[i..]);
+                Vector<T> vStep = new(stepSize), vEps = new(eps), vDecay = new(decay);
+                for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
+                {
+                    var gv = new Vector<T>(g[i..]);
+                    if (u.Maximize) gv = -gv;
+                    var pv = new Vector<T>(p[i..]);
+                    if (hasDecay) gv += vDecay * pv;
+                    var sv = new Vector<T>(s[i..]) + gv * gv;
+                    sv.CopyTo(s[i..]);
+                    (pv - vStep * gv / (Vector.SquareRoot(sv) + vEps)).CopyTo(p[i..]);
+                }
             }
-        }
-        for (; i < p.Length; i++)
-        {
-            T gi = u.Maximize ? -g[i] : g[i];
-            if (hasDecay) gi += decay * p[i];
-            s[i] += gi * gi;
-            p[i] -= stepSize * gi / (T.Sqrt(s[i]) + eps);
+            for (; i < p.Length; i++)
+            {
+                T gi = u.Maximize ? -g[i] : g[i];
+                if (hasDecay) gi += decay * p[i];
+                s[i] += gi * gi;
+                p[i] -= stepSize * gi / (T.Sqrt(s[i]) + eps);
+            }
         }
     }
 

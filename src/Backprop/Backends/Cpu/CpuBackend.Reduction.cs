@@ -169,17 +169,40 @@ public sealed partial class CpuBackend
             }
             return;
         }
-        var columns = t_columnSums ??= new FixedOrderColumnSums(FixedOrderColumnSums.MaxColumns);
-        for (int o = 0; o < outer; o++)
-            for (int c0 = 0; c0 < inner; c0 += FixedOrderColumnSums.MaxColumns)
+        // Column sums in bands: a column's sum adds its rows in the same order whatever band holds it, so bands of any
+        // width, run by any thread, give the same bits. Large inputs (a bias gradient over thousands of rows) are
+        // split across the cores, in bands narrow enough that every participant gets some.
+        long elements = (long)outer * reducedCount * inner;
+        int band = FixedOrderColumnSums.MaxColumns;
+        if (elements >= ParallelColumnSumMin)
+            while (band > MinColumnBand && (long)outer * ((inner + band - 1) / band) < 2L * CpuParallel.ThreadCount) band /= 2;
+        var bands = new ColumnBands<T>(data, offset, reducedCount, inner, band, output, yOffset, divisor);
+        int count = outer * ((inner + band - 1) / band);
+        if (elements < ParallelColumnSumMin) bands.Execute(0, count);
+        else CpuParallel.For(count, ref bands);
+    }
+
+    private const long ParallelColumnSumMin = 1 << 17;
+    private const int MinColumnBand = 32;
+
+    private readonly struct ColumnBands<T>(T[] data, int offset, int reducedCount, int inner, int band, T[] output, int yOffset, double divisor)
+        : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public void Execute(int start, int end)
+        {
+            var columns = t_columnSums ??= new FixedOrderColumnSums(FixedOrderColumnSums.MaxColumns);
+            int bandsPerBlock = (inner + band - 1) / band;
+            for (int item = start; item < end; item++)
             {
-                int width = Math.Min(FixedOrderColumnSums.MaxColumns, inner - c0);
+                int o = item / bandsPerBlock, c0 = item % bandsPerBlock * band;
+                int width = Math.Min(band, inner - c0);
                 columns.Reset(width);
                 int rowStart = offset + o * reducedCount * inner + c0;
                 for (int j = 0; j < reducedCount; j++) columns.AddRow<T>(data.AsSpan(rowStart + j * inner, width));
                 var totals = columns.Totals();
                 for (int c = 0; c < width; c++) output[yOffset + o * inner + c0 + c] = T.CreateTruncating(totals[c] / divisor);
             }
+        }
     }
 
     /// <summary>Walks a multi-index in row-major order (last dimension fastest), tracking an offset into x and into y.</summary>

@@ -31,8 +31,23 @@ internal sealed class SliceOp : Node, IGradchecked
     }
 
     // The slice's gradient lands in its window of an otherwise zero tensor.
-    protected internal override void Backward(Tensor g, Tensor?[] grads) =>
-        grads[0] = SliceScatterOp.Apply(g, _inputSizes, _dim, _start, _step);
+    protected internal override void Backward(Tensor g, Tensor?[] grads)
+    {
+        var full = SliceScatterOp.Apply(g, _inputSizes, _dim, _start, _step);
+        // A fresh tensor no one else sees (unless backward records a graph), so later slices may add into it in place.
+        if (!Autograd.BackwardRecords) full.IsExclusiveGradient = true;
+        grads[0] = full;
+    }
+
+    // Adds into the window of the gradient gathered so far: exact, as adding the zero-padded tensor would be.
+    internal override bool TryBackwardInto(Tensor g, Tensor inputGradient)
+    {
+        if (!inputGradient.IsContiguous || inputGradient.DType != g.DType || !inputGradient.Sizes.AsSpan().SequenceEqual(_inputSizes))
+            return false;
+        var window = Apply(inputGradient, _dim, _start, g.Sizes[_dim], _step);
+        g.Backend.Binary(BinaryOp.Add, window.Strided, g.Strided, window.Strided);
+        return true;
+    }
 
     protected internal override Tensor? Jvp(Tensor[] x, Tensor?[] t, Tensor y) => Apply(t[0]!, _dim, _start, y.Sizes[_dim], _step);
 

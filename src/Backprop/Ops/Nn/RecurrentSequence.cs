@@ -30,6 +30,7 @@ internal sealed class RecurrentSequence
     private int _passStamp;
     private Tensor? _inputGradient, _hiddenGradient;
     private Tensor?[]? _inputGradients, _hiddenGradients;
+    private bool[]? _rowsWritten;
     private PackedOperand? _packedTransposed, _packedWeight;
     private bool _triedPackHidden;
     private int _packedStamp = -1;
@@ -147,9 +148,12 @@ internal sealed class RecurrentSequence
         }
         else
         {
+            // Every step that runs backward writes its whole row (see ClearUnwrittenRows), so the buffers start empty.
             var dtype = Projected.DType;
-            _inputGradient = Tensor.Zeros(Projected.Shape, dtype, Projected.Device);
-            _hiddenGradient = Kind == RecurrentCellKind.Gru ? Tensor.Zeros(Projected.Shape, dtype, Projected.Device) : _inputGradient;
+            var backend = ProjectedValues.Backend;
+            _inputGradient = Tensor.Empty(Projected.Sizes, dtype, backend);
+            _hiddenGradient = Kind == RecurrentCellKind.Gru ? Tensor.Empty(Projected.Sizes, dtype, backend) : _inputGradient;
+            _rowsWritten = new bool[Steps];
         }
     }
 
@@ -157,6 +161,7 @@ internal sealed class RecurrentSequence
     public Tensor InputGradientRows(int t)
     {
         BeginPass(graph: false);
+        _rowsWritten![t] = true;
         return _inputGradient!.Select(0, t);
     }
 
@@ -164,7 +169,22 @@ internal sealed class RecurrentSequence
     public Tensor HiddenGradientRows(int t)
     {
         BeginPass(graph: false);
+        _rowsWritten![t] = true;
         return _hiddenGradient!.Select(0, t);
+    }
+
+    /// <summary>Zeroes the rows of steps that got no gradient this pass (those after the last output the loss used).</summary>
+    private void ClearUnwrittenRows()
+    {
+        if (_rowsWritten is null) return;
+        var backend = ProjectedValues.Backend;
+        for (int t = 0; t < Steps; t++)
+        {
+            if (_rowsWritten[t]) continue;
+            backend.Fill(_inputGradient!.Select(0, t).Strided, 0);
+            if (!ReferenceEquals(_hiddenGradient, _inputGradient)) backend.Fill(_hiddenGradient!.Select(0, t).Strided, 0);
+        }
+        _rowsWritten = null;
     }
 
     /// <summary>Keeps step t's differentiable gradients (createGraph mode).</summary>
@@ -205,6 +225,7 @@ internal sealed class RecurrentSequence
     /// <summary>Hands this pass's gradients to the sink and forgets them.</summary>
     public (Tensor? Input, Tensor? Hidden, Tensor?[]? Inputs, Tensor?[]? Hiddens) TakeGradients()
     {
+        ClearUnwrittenRows();
         var result = (_inputGradient, _hiddenGradient, _inputGradients, _hiddenGradients);
         _inputGradient = _hiddenGradient = null;
         _inputGradients = _hiddenGradients = null;
