@@ -31,4 +31,19 @@ public partial interface IBackend
     /// denominator Σ exp is accumulated in float64 in the fixed order of <see cref="Reduce"/>.
     /// </summary>
     void Softmax(StridedView x, int dim, StridedView y, bool log);
+
+    /// <summary>
+    /// The per-row part of a cross-entropy over log-probabilities [N, C] with Int64 class targets [N]: valid[i] = 0 where
+    /// the target equals <paramref name="ignoreIndex"/> (and 1 elsewhere), loss[i] = −logProbs[i, t]·valid[i] with t
+    /// the target, or class 0 for an ignored row. Returns the number of rows not ignored. A target outside [0, C) that is
+    /// not ignored throws <see cref="IndexOutOfRangeException"/>.
+    /// </summary>
+    double CrossEntropyRows(StridedView logProbs, StridedView targets, long ignoreIndex, StridedView loss, StridedView valid);
+
+    /// <summary>
+    /// The gradient of <see cref="CrossEntropyRows"/>' loss with respect to the logits the log-probabilities came from:
+    /// gradient[i, c] = (exp(logProbs[i, c]) − [c = t]) · scale[i], with the targets as there (an ignored row picks
+    /// class 0 and carries scale 0).
+    /// </summary>
+    void CrossEntropyRowsBackward(StridedView logProbs, StridedView targets, long ignoreIndex, StridedView scale, StridedView gradient);
 }

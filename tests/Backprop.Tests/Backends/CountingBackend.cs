@@ -81,6 +81,8 @@ internal sealed class CountingBackend : IBackend
     public void Sum(StridedView x, StridedView y, double divisor) { Count(); _inner.Sum(V(x), V(y), divisor); }
     public void ArgReduce(bool max, StridedView x, int dim, StridedView indices) { Count(); _inner.ArgReduce(max, V(x), dim, V(indices)); }
     public void Softmax(StridedView x, int dim, StridedView y, bool log) { Count(); _inner.Softmax(V(x), dim, V(y), log); }
+    public double CrossEntropyRows(StridedView logProbs, StridedView targets, long ignoreIndex, StridedView loss, StridedView valid) { Count(); return _inner.CrossEntropyRows(V(logProbs), V(targets), ignoreIndex, V(loss), V(valid)); }
+    public void CrossEntropyRowsBackward(StridedView logProbs, StridedView targets, long ignoreIndex, StridedView scale, StridedView gradient) { Count(); _inner.CrossEntropyRowsBackward(V(logProbs), V(targets), ignoreIndex, V(scale), V(gradient)); }
     public void AttentionSoftmax(StridedView x, double scale, bool causal, StridedView y) { Count(); _inner.AttentionSoftmax(V(x), scale, causal, V(y)); }
     public void AttentionSoftmaxBackward(StridedView p, StridedView dp, double scale, StridedView ds) { Count(); _inner.AttentionSoftmaxBackward(V(p), V(dp), scale, V(ds)); }
     public void NormalizeRows(StridedView x, double eps, StridedView normalized, StridedView mean, StridedView variance, StridedView inverseStd) { Count(); _inner.NormalizeRows(V(x), eps, V(normalized), V(mean), V(variance), V(inverseStd)); }

@@ -166,6 +166,24 @@ public class LossTests
         Assert.Throws<ShapeMismatchException>(() => new CrossEntropyLoss(T(1, 2)).Forward(Logits, Labels(0, 1)));
         Assert.Throws<ArgumentOutOfRangeException>(() => new CrossEntropyLoss(labelSmoothing: 1.5));
         Assert.Throws<ArgumentOutOfRangeException>(() => new HuberLoss(delta: 0).Forward(T(1), T(2)));
+        var outOfRange = Assert.Throws<IndexOutOfRangeException>(() => new CrossEntropyLoss().Forward(Logits, Labels(0, 3)));
+        Assert.Contains("CrossEntropy: target 3 of row 1 is out of range for 3 classes", outOfRange.Message);
+        Assert.Throws<IndexOutOfRangeException>(() => new CrossEntropyLoss().Forward(Logits, Labels(-1, 0)));
+    }
+
+    [Fact]
+    public void Cross_entropy_gradient_is_softmax_minus_one_hot_and_zero_on_ignored_rows()
+    {
+        // Kernel-mode backward of the fused rows against the formula, with an ignored row and a mean over the others.
+        var logits = Logits.Clone().SetRequiresGrad();
+        new CrossEntropyLoss(ignoreIndex: 7).Forward(logits, Labels(7, 1)).Backward();
+        var softmax = Logits.Softmax(1).ToArray<double>();
+        var grad = logits.Grad!.ToArray<double>();
+        for (int c = 0; c < 3; c++)
+        {
+            Assert.Equal(0.0, grad[c]);
+            Assert.Equal(softmax[3 + c] - (c == 1 ? 1 : 0), grad[3 + c], 1e-15);
+        }
     }
 
     [Fact]

@@ -11,12 +11,14 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
 {
     private readonly Nn.Reduction _reduction;
     private readonly double _count;
+    private readonly long _ignoreIndex;
 
-    private CrossEntropyOp(Tensor logits, Tensor logProbs, Tensor safeTargets, Tensor valid, Nn.Reduction reduction, double count) : base(logits)
+    private CrossEntropyOp(Tensor logits, Tensor logProbs, Tensor targets, Tensor valid, Nn.Reduction reduction, double count, long ignoreIndex) : base(logits)
     {
         _reduction = reduction;
         _count = count;
-        Save(logProbs, safeTargets, valid);
+        _ignoreIndex = ignoreIndex;
+        Save(logProbs, targets, valid);
     }
 
     /// <param name="logits">[N, C] or [N, C, d1, …]</param>
@@ -25,19 +27,29 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
     {
         Tensor.CheckSameDevice("CrossEntropy", logits, ("the target", targets));
         CheckShapes(logits, targets);
-        Tensor safeTargets, valid, loss;
+        Tensor valid, loss, perSample;
         double count;
         // Recorded when the logits require grad: the first-order backward never visits that node (this op's edge goes
         // straight to the logits), but a backward with createGraph differentiates the saved log-probabilities through it.
         var logProbs = LogSoftmaxOp.Apply(logits, 1);
         using (Autograd.NoGrad())
         {
-            var validMask = targets.Ne(ignoreIndex);
-            safeTargets = Tensor.Where(validMask, targets, targets.ScalarLike(0));
-            valid = validMask.To(logits.DType);
-            var picked = logProbs.Gather(1, safeTargets.Unsqueeze(1)).Squeeze(1);
-            var perSample = -picked * valid;
-            count = valid.Sum().Item();
+            if (logits.Rank == 2)
+            {
+                // [N, C]: the per-row kernel picks, masks and counts in one pass.
+                var backend = logProbs.Backend;
+                perSample = Tensor.Empty([logits.Sizes[0]], logits.DType, backend);
+                valid = Tensor.Empty([logits.Sizes[0]], logits.DType, backend);
+                count = backend.CrossEntropyRows(logProbs.Strided, targets.Strided, ignoreIndex, perSample.Strided, valid.Strided);
+            }
+            else
+            {
+                var validMask = targets.Ne(ignoreIndex);
+                valid = validMask.To(logits.DType);
+                var picked = logProbs.Gather(1, SafeTargets(targets, ignoreIndex).Unsqueeze(1)).Squeeze(1);
+                perSample = -picked * valid;
+                count = valid.Sum().Item();
+            }
             loss = reduction switch
             {
                 Nn.Reduction.None => perSample,
@@ -46,9 +58,12 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
             };
         }
         return Autograd.IsRecording(logits)
-            ? new CrossEntropyOp(logits, logProbs, safeTargets, valid, reduction, count).Attach(loss)
+            ? new CrossEntropyOp(logits, logProbs, targets, valid, reduction, count, ignoreIndex).Attach(loss)
             : loss;
     }
+
+    /// <summary>The targets with ignored entries replaced by class 0 (their rows are masked out), so they index safely.</summary>
+    private static Tensor SafeTargets(Tensor targets, long ignoreIndex) => Tensor.Where(targets.Ne(ignoreIndex), targets, targets.ScalarLike(0));
 
     internal static void CheckShapes(Tensor logits, Tensor targets)
     {
@@ -75,8 +90,16 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
             Nn.Reduction.Sum => valid * g,
             _ => valid * (g / _count),
         };
+        if (logProbs.Rank == 2 && !Autograd.BackwardRecords)
+        {
+            var gradient = Tensor.Empty(logProbs.Sizes, logProbs.DType, logProbs.Backend);
+            logProbs.Backend.CrossEntropyRowsBackward(logProbs.Strided, targets.Strided, _ignoreIndex, scale.Strided, gradient.Strided);
+            gradient.IsExclusiveGradient = true;
+            grads[0] = gradient;
+            return;
+        }
         int classes = logProbs.Sizes[1];
-        var oneHot = targets.OneHot(classes, logProbs.DType);
+        var oneHot = SafeTargets(targets, _ignoreIndex).OneHot(classes, logProbs.DType);
         if (logProbs.Rank > 2) oneHot = oneHot.Permute([0, oneHot.Rank - 1, .. Enumerable.Range(1, oneHot.Rank - 2)]);
         grads[0] = (logProbs.Exp() - oneHot) * scale.Unsqueeze(1);
     }
@@ -91,7 +114,7 @@ internal sealed class CrossEntropyOp : Node, IGradchecked
         var logProbs = Saved(0);
         var tangent = t[0]!;
         var logProbsTangent = tangent - (logProbs.Exp() * tangent).Sum(1, keepDim: true);
-        var perSample = -logProbsTangent.Gather(1, Saved(1).Unsqueeze(1)).Squeeze(1) * Saved(2);
+        var perSample = -logProbsTangent.Gather(1, SafeTargets(Saved(1), _ignoreIndex).Unsqueeze(1)).Squeeze(1) * Saved(2);
         return _reduction switch
         {
             Nn.Reduction.None => perSample,
