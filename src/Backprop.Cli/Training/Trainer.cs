@@ -51,9 +51,8 @@ public sealed class Trainer : ICheckpointable
         Group = group;
         Optimizer = Optimizers.Create(settings.Optimizer, Model.Parameters(), settings.LearningRate);
         Scaler = new GradScaler(enabled: settings.Amp == "fp16");
-        // Tabular batches are a cheap gather; a prefetch thread per epoch would cost more than it hides.
-        Loader = new DataLoader(data.Train, settings.BatchSize, shuffle: data.Info.Defaults.Shuffle, generator: new Generator(seeds.Loader),
-            prefetch: data.Info.Kind == DatasetKind.Images ? 1 : 0);
+        // The bundled datasets are tensors in memory, so the loader gathers each batch on this thread (no prefetch).
+        Loader = new DataLoader(data.Train, settings.BatchSize, shuffle: data.Info.Defaults.Shuffle, generator: new Generator(seeds.Loader));
         Classifier = new Classifier(data.Info.Name, architecture, Model, data.Info.Transform, data.Info.FeatureNames);
         (_trainInputs, _trainLabels) = Everything(data.Train);
         (_testInputs, _testLabels) = Everything(data.Test);

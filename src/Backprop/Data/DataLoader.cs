@@ -40,17 +40,18 @@ public sealed class DataLoader : IEnumerable<Batch>, ICheckpointable
     /// <param name="dropLast">Skip the last batch of an epoch when it would be smaller than <paramref name="batchSize"/>.</param>
     /// <param name="generator">The source of shuffling orders; by default a new generator seeded from <see cref="Generator.Default"/>.</param>
     /// <param name="prefetch">How many assembled batches may wait ahead of the consumer (one more is being assembled);
-    /// 0 assembles each batch on the consumer's thread when it is asked for.</param>
-    public DataLoader(Dataset dataset, int batchSize, bool shuffle = false, bool dropLast = false, Generator? generator = null, int prefetch = 1)
+    /// 0 assembles each batch on the consumer's thread when it is asked for. By default 1 when the dataset's
+    /// <see cref="Data.Dataset.PrefetchByDefault"/> says so, else 0 (tensors in memory).</param>
+    public DataLoader(Dataset dataset, int batchSize, bool shuffle = false, bool dropLast = false, Generator? generator = null, int? prefetch = null)
     {
         ArgumentNullException.ThrowIfNull(dataset);
         ArgumentOutOfRangeException.ThrowIfLessThan(batchSize, 1);
-        ArgumentOutOfRangeException.ThrowIfNegative(prefetch);
+        if (prefetch is { } ahead) ArgumentOutOfRangeException.ThrowIfNegative(ahead, nameof(prefetch));
         Dataset = dataset;
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
-        Prefetch = prefetch;
+        Prefetch = prefetch ?? (dataset.PrefetchByDefault ? 1 : 0);
         Generator = generator ?? new Generator(Generator.Default.NextUInt64());
         _epochStartState = Generator.GetState();
     }

@@ -18,6 +18,9 @@ public sealed class Subset : Dataset
 
     public Dataset Source { get; }
 
+    /// <summary>As the source's: the subset gathers from it.</summary>
+    public override bool PrefetchByDefault => Source.PrefetchByDefault;
+
     /// <summary>The indices into <see cref="Source"/>, in this subset's order.</summary>
     public IReadOnlyList<int> Indices => _indices;
 

@@ -29,6 +29,9 @@ public sealed class TensorDataset : Dataset
 
     public override int Count { get; }
 
+    /// <summary>False: a batch is one gather from tensors in memory, cheaper on the consumer's thread than handed over.</summary>
+    public override bool PrefetchByDefault => false;
+
     /// <summary>Row <paramref name="index"/> of each tensor (views, no copy).</summary>
     public override Tensor[] this[int index]
     {
