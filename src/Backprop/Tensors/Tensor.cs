@@ -76,6 +76,30 @@ public partial class Tensor
         return t._isContiguous ? new Tensor(storage, t.Sizes, t.StrideArray, 0) : new Tensor(storage, t.Sizes);
     }
 
+    /// <summary>
+    /// An uninitialised tensor of t's shape and dtype laid out as t is when t is a permutation of a dense tensor (a
+    /// transposed or head-split view), else contiguous. A gradient made so flows back through the permutes and views
+    /// that made t without a copy, as PyTorch's empty_like keeps a dense input's strides.
+    /// </summary>
+    internal static Tensor EmptyInLayoutOf(Tensor t)
+    {
+        if (t._isContiguous || t.Rank < 2) return EmptyLike(t);
+        var order = Enumerable.Range(0, t.Rank).ToArray();
+        var strides = t.StrideArray;
+        // Dims from outermost to innermost in memory; size-1 dims keep their place (their stride says nothing).
+        Array.Sort(order, (a, b) => strides[b] != strides[a] ? strides[b].CompareTo(strides[a]) : a.CompareTo(b));
+        int expected = 1;
+        var dense = new int[t.Rank];
+        for (int i = t.Rank - 1; i >= 0; i--)
+        {
+            int d = order[i];
+            if (t.Sizes[d] != 1 && strides[d] != expected) return EmptyLike(t);
+            dense[d] = expected;
+            expected *= t.Sizes[d];
+        }
+        return new Tensor(t.Backend.Allocate(t.DType, t.NumElements, zeroed: false), t.Sizes, dense, 0);
+    }
+
     internal static Tensor Empty(int[] sizes, DType dtype, IBackend backend) =>
         new(backend.Allocate(dtype, Shape.CountElements(sizes), zeroed: false), sizes);
 

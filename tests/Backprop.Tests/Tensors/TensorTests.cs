@@ -197,4 +197,21 @@ public class TensorTests
         Assert.True(double.IsNaN(y[0]));
         Assert.Equal([0.0, 1.0], y[1..]);
     }
+
+    [Fact]
+    public void A_gradient_buffer_takes_the_layout_of_a_permuted_dense_tensor_and_is_contiguous_otherwise()
+    {
+        // Heads split from a [L, N, E] projection: [L, N, H, d] permuted to [N, H, L, d].
+        var heads = Tensor.Zeros([5, 2, 3, 4]).Permute(1, 2, 0, 3);
+        var like = Tensor.EmptyInLayoutOf(heads);
+        Assert.Equal(heads.Sizes, like.Sizes);
+        Assert.Equal(heads.StrideArray, like.StrideArray);
+        // Back through the permute it is contiguous, so the view to [L, N, E] needs no copy.
+        Assert.True(like.Permute(2, 0, 1, 3).IsContiguous);
+
+        var strided = Tensor.Zeros([6, 4]).Slice(0, 0, 3, step: 2);
+        Assert.True(Tensor.EmptyInLayoutOf(strided).IsContiguous);
+        var broadcast = Tensor.Zeros([1, 4]).Expand(3, 4);
+        Assert.True(Tensor.EmptyInLayoutOf(broadcast).IsContiguous);
+    }
 }
