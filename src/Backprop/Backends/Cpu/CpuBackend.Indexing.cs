@@ -6,8 +6,8 @@ public sealed partial class CpuBackend
     {
         var indices = ReadIndices("IndexSelect", index, x.Shape[dim]);
         // Whole rows of contiguous tensors (a data loader's batch): one block copy each.
-        if (dim == 0 && x.IsContiguous && y.IsContiguous && x.DType == y.DType && x.Rank == y.Rank && ArrayOf(x.Storage) is { } source
-            && ArrayOf(y.Storage) is { } target)
+        if (dim == 0 && x.IsContiguous && y.IsContiguous && x.DType == y.DType && x.Rank == y.Rank
+            && x.Storage is ICpuArrayStorage { Array: var source } && y.Storage is ICpuArrayStorage { Array: var target })
         {
             int row = x.Shape[0] == 0 ? 0 : x.NumElements / x.Shape[0];
             if (y.NumElements != row * indices.Length) throw new ShapeMismatchException("IndexSelect", $"cannot gather {indices.Length} rows of {Shape.Format(x.Shape)} into {Shape.Format(y.Shape)}");
@@ -31,17 +31,6 @@ public sealed partial class CpuBackend
         }
     }
 
-    /// <summary>The managed array behind a CPU storage, whatever its element type.</summary>
-    private static Array? ArrayOf(Storage storage) => storage switch
-    {
-        CpuStorage<float> f => f.Data,
-        CpuStorage<double> d => d.Data,
-        CpuStorage<long> l => l.Data,
-        CpuStorage<int> i => i.Data,
-        CpuStorage<bool> b => b.Data,
-        CpuStorage<Half> h => h.Data,
-        _ => null,
-    };
 
     public void IndexAdd(StridedView y, int dim, StridedView index, StridedView source)
     {

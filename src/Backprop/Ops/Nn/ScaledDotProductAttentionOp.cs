@@ -70,11 +70,7 @@ internal sealed class ScaledDotProductAttentionOp : Node, IGradchecked
         var additive = _hasAdditive ? Saved(6) : null;
         // Building a graph of this backward (second order): P must be a differentiable function of Q, K and the mask.
         var p = Autograd.IsGradEnabled ? Probabilities(q, k, additive, keep, _causal, _scale) : Saved(3);
-        if (NeedsGrad(2))
-        {
-            var weights = dropout is null ? p : p * dropout;
-            grads[2] = Autograd.BackwardRecords ? weights.MT.MatMul(g) : MatMulInto(weights.MT, g, v);
-        }
+        if (NeedsGrad(2)) grads[2] = MatMulInto((dropout is null ? p : p * dropout).MT, g, v);
         bool scoresNeeded = NeedsGrad(0) || NeedsGrad(1) || (_hasAdditive && NeedsGrad(3));
         if (!scoresNeeded) return;
         var dp = g.MatMul(v.MT);
@@ -95,25 +91,21 @@ internal sealed class ScaledDotProductAttentionOp : Node, IGradchecked
             p.Backend.AttentionSoftmaxBackward(p.Strided, dp.Strided, _scale, dp.Strided);
             dsScaled = dp;
         }
-        if (Autograd.BackwardRecords)
-        {
-            if (NeedsGrad(0)) grads[0] = dsScaled.MatMul(k);
-            if (NeedsGrad(1)) grads[1] = dsScaled.MT.MatMul(q);
-            return;
-        }
-        // Kernel mode: ∂Q and ∂K laid out as Q and K are (heads split from a [L, N, E] projection), so their gradients
-        // go back through the permute and view to the projection without a copy.
         if (NeedsGrad(0)) grads[0] = MatMulInto(dsScaled, k, q);
         if (NeedsGrad(1)) grads[1] = MatMulInto(dsScaled.MT, q, k);
     }
 
-    /// <summary>a·b (batched) into a new tensor laid out as <paramref name="layout"/>, when that is the product's shape.</summary>
+    /// <summary>
+    /// a·b (batched) for the gradient of <paramref name="layout"/>. In kernel mode, when the product has its shape, it
+    /// is laid out as that input is (heads split from a [L, N, E] projection), so the gradient goes back through the
+    /// permute and view to the projection without a copy; otherwise (a graph to record, broadcast batches) a·b.
+    /// </summary>
     private static Tensor MatMulInto(Tensor a, Tensor b, Tensor layout)
     {
         bool sameBatch = a.Rank == layout.Rank && b.Rank == layout.Rank && a.Sizes.AsSpan(0, a.Rank - 2).SequenceEqual(layout.Sizes.AsSpan(0, a.Rank - 2))
             && b.Sizes.AsSpan(0, b.Rank - 2).SequenceEqual(layout.Sizes.AsSpan(0, b.Rank - 2))
             && layout.Sizes[^2] == a.Sizes[^2] && layout.Sizes[^1] == b.Sizes[^1];
-        if (!sameBatch) return a.MatMul(b);
+        if (Autograd.BackwardRecords || !sameBatch) return a.MatMul(b);
         var result = Tensor.EmptyInLayoutOf(layout);
         a.Backend.MatMul(a.Strided, b.Strided, result.Strided, accumulate: false);
         return result;
