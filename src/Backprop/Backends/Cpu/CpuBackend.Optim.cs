@@ -38,7 +38,7 @@ public sealed partial class CpuBackend
             int i = start;
             if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
-                Vector<T> vLr = new(lr), vDecay = new(decay), vMomentum = new(momentum), vKeep = new(keep);
+                Vector<T> vLr = new(lr), vDecay = new(decay), vMomentum = new(momentum), vKeep = new(keep), vMinNormal = new(Subnormal<T>.MinNormal);
                 for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
                 {
                     var d = new Vector<T>(g[i..]);
@@ -47,7 +47,7 @@ public sealed partial class CpuBackend
                     if (hasDecay) d += vDecay * pv;
                     if (hasMomentum)
                     {
-                        var bv = u.InitializeMomentum ? d : vMomentum * new Vector<T>(b[i..]) + vKeep * d;
+                        var bv = Subnormal<T>.Flush(u.InitializeMomentum ? d : vMomentum * new Vector<T>(b[i..]) + vKeep * d, vMinNormal);
                         bv.CopyTo(b[i..]);
                         d = u.Nesterov ? d + vMomentum * bv : bv;
                     }
@@ -60,7 +60,7 @@ public sealed partial class CpuBackend
                 if (hasDecay) d += decay * p[i];
                 if (hasMomentum)
                 {
-                    b[i] = u.InitializeMomentum ? d : momentum * b[i] + keep * d;
+                    b[i] = Subnormal<T>.Flush(u.InitializeMomentum ? d : momentum * b[i] + keep * d);
                     d = u.Nesterov ? d + momentum * b[i] : b[i];
                 }
                 p[i] -= lr * d;
@@ -91,11 +91,13 @@ public sealed partial class CpuBackend
             T rest1 = T.CreateTruncating(1 - u.Beta1), rest2 = T.CreateTruncating(1 - u.Beta2);
             T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), scale = T.CreateTruncating(u.ParameterScale);
             bool hasDecay = u.WeightDecay != 0, scaled = u.ParameterScale != 1;
+            bool flushSecond = Subnormal<T>.CannotReachEps(u.Eps, u.BiasCorrection2Sqrt);
             int i = start;
             if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
                 Vector<T> vStep = new(stepSize), vCorrection2 = new(correction2), vBeta1 = new(beta1), vBeta2 = new(beta2);
                 Vector<T> vRest1 = new(rest1), vRest2 = new(rest2), vEps = new(eps), vDecay = new(decay), vScale = new(scale);
+                Vector<T> vMinNormal = new(Subnormal<T>.MinNormal);
                 for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
                 {
                     var gv = new Vector<T>(g[i..]);
@@ -103,8 +105,9 @@ public sealed partial class CpuBackend
                     var pv = new Vector<T>(p[i..]);
                     if (scaled) pv *= vScale;
                     if (hasDecay) gv += vDecay * pv;
-                    var mv = vBeta1 * new Vector<T>(m[i..]) + vRest1 * gv;
+                    var mv = Subnormal<T>.Flush(vBeta1 * new Vector<T>(m[i..]) + vRest1 * gv, vMinNormal);
                     var vv = vBeta2 * new Vector<T>(v[i..]) + vRest2 * gv * gv;
+                    if (flushSecond) vv = Subnormal<T>.Flush(vv, vMinNormal);
                     mv.CopyTo(m[i..]);
                     vv.CopyTo(v[i..]);
                     var second = vv;
@@ -121,8 +124,9 @@ public sealed partial class CpuBackend
                 T gi = u.Maximize ? -g[i] : g[i];
                 if (scaled) p[i] *= scale;
                 if (hasDecay) gi += decay * p[i];
-                m[i] = beta1 * m[i] + rest1 * gi;
+                m[i] = Subnormal<T>.Flush(beta1 * m[i] + rest1 * gi);
                 v[i] = beta2 * v[i] + rest2 * gi * gi;
+                if (flushSecond) v[i] = Subnormal<T>.Flush(v[i]);
                 T second = v[i];
                 if (u.Amsgrad) second = vMax[i] = T.Max(vMax[i], second);
                 p[i] -= stepSize * m[i] / (T.Sqrt(second) / correction2 + eps);
@@ -151,10 +155,12 @@ public sealed partial class CpuBackend
             T lr = T.CreateTruncating(u.LearningRate), alpha = T.CreateTruncating(u.Alpha), rest = T.CreateTruncating(1 - u.Alpha);
             T eps = T.CreateTruncating(u.Eps), decay = T.CreateTruncating(u.WeightDecay), momentum = T.CreateTruncating(u.Momentum);
             bool hasDecay = u.WeightDecay != 0, centered = gradAvg is not null, hasMomentum = momentumBuffer is not null;
+            bool flushSquare = Subnormal<T>.CannotReachEps(u.Eps, 1);
             int i = start;
             if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
             {
                 Vector<T> vLr = new(lr), vAlpha = new(alpha), vRest = new(rest), vEps = new(eps), vDecay = new(decay), vMomentum = new(momentum);
+                Vector<T> vMinNormal = new(Subnormal<T>.MinNormal);
                 for (; i <= p.Length - Vector<T>.Count; i += Vector<T>.Count)
                 {
                     var gv = new Vector<T>(g[i..]);
@@ -162,18 +168,19 @@ public sealed partial class CpuBackend
                     var pv = new Vector<T>(p[i..]);
                     if (hasDecay) gv += vDecay * pv;
                     var sqv = vAlpha * new Vector<T>(sq[i..]) + vRest * gv * gv;
+                    if (flushSquare) sqv = Subnormal<T>.Flush(sqv, vMinNormal);
                     sqv.CopyTo(sq[i..]);
                     Vector<T> denominator;
                     if (centered)
                     {
-                        var av = vAlpha * new Vector<T>(avg[i..]) + vRest * gv;
+                        var av = Subnormal<T>.Flush(vAlpha * new Vector<T>(avg[i..]) + vRest * gv, vMinNormal);
                         av.CopyTo(avg[i..]);
                         denominator = Vector.SquareRoot(sqv - av * av) + vEps;
                     }
                     else denominator = Vector.SquareRoot(sqv) + vEps;
                     if (hasMomentum)
                     {
-                        var bv = vMomentum * new Vector<T>(b[i..]) + gv / denominator;
+                        var bv = Subnormal<T>.Flush(vMomentum * new Vector<T>(b[i..]) + gv / denominator, vMinNormal);
                         bv.CopyTo(b[i..]);
                         (pv - vLr * bv).CopyTo(p[i..]);
                     }
@@ -185,16 +192,17 @@ public sealed partial class CpuBackend
                 T gi = u.Maximize ? -g[i] : g[i];
                 if (hasDecay) gi += decay * p[i];
                 sq[i] = alpha * sq[i] + rest * gi * gi;
+                if (flushSquare) sq[i] = Subnormal<T>.Flush(sq[i]);
                 T denominator;
                 if (centered)
                 {
-                    avg[i] = alpha * avg[i] + rest * gi;
+                    avg[i] = Subnormal<T>.Flush(alpha * avg[i] + rest * gi);
                     denominator = T.Sqrt(sq[i] - avg[i] * avg[i]) + eps;
                 }
                 else denominator = T.Sqrt(sq[i]) + eps;
                 if (hasMomentum)
                 {
-                    b[i] = momentum * b[i] + gi / denominator;
+                    b[i] = Subnormal<T>.Flush(momentum * b[i] + gi / denominator);
                     p[i] -= lr * b[i];
                 }
                 else p[i] -= lr * gi / denominator;
@@ -242,6 +250,35 @@ public sealed partial class CpuBackend
                 p[i] -= stepSize * gi / (T.Sqrt(s[i]) + eps);
             }
         }
+    }
+
+    /// <summary>
+    /// Optimizer state that decays while its gradient is zero (a dead unit, an input pixel that is always blank) shrinks
+    /// into the subnormal range and stays there, since β·x rounds back to x for the smallest subnormals; x86 cores take
+    /// a microcode assist of a hundred cycles or more for every vector instruction that reads or produces one. In the
+    /// MNIST recipe Adam's step took twice as long from the fifth epoch on. The steps therefore flush subnormal state to
+    /// zero, as TensorFlow's CPU kernels do for all arithmetic and PyTorch does after <c>torch.set_flush_denormal</c>.
+    /// Momentum and first moments are always flushed: a subnormal one moves a parameter by less than half its last bit
+    /// unless the parameter is itself below about 1e-24 (float32) or 1e-290 (float64). Squared averages are flushed only
+    /// when ε makes that exact (<see cref="CannotReachEps"/>): with ε = 0 a subnormal one is what keeps an update finite.
+    /// </summary>
+    private static class Subnormal<T> where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        public static readonly T MinNormal = typeof(T) == typeof(float)
+            ? T.CreateTruncating(BitConverter.Int32BitsToSingle(0x0080_0000))
+            : T.CreateTruncating(BitConverter.Int64BitsToDouble(0x0010_0000_0000_0000));
+
+        // |x| < MinNormal is false for NaN, so a NaN stays NaN; lanes and the scalar tail flush the same values.
+        public static Vector<T> Flush(Vector<T> x, Vector<T> minNormal) => Vector.AndNot(x, Vector.LessThan(Vector.Abs(x), minNormal));
+
+        public static T Flush(T x) => T.Abs(x) < MinNormal ? T.Zero : x;
+
+        /// <summary>
+        /// Whether a squared average below MinNormal, square-rooted and divided by <paramref name="divisor"/>, is under a
+        /// fourth of ε's last bit, so that √v/divisor + ε rounds to ε whether v is that subnormal or zero.
+        /// </summary>
+        public static bool CannotReachEps(double eps, double divisor) =>
+            Math.Sqrt(double.CreateTruncating(MinNormal)) / divisor < eps * double.CreateTruncating(T.Epsilon / MinNormal) / 8;
     }
 
     private static void CheckOptimizerViews(string op, in StridedView parameter, params ReadOnlySpan<StridedView?> others)
