@@ -50,6 +50,13 @@ internal static unsafe class CpuParallel
     /// <summary>How long an idle worker spins before it sleeps.</summary>
     private static readonly long SpinTicks = Stopwatch.Frequency / 5000; // 200 µs
 
+    /// <summary>
+    /// An idle worker gives up its core at every this many spins: the runtime compiles hot methods again on a
+    /// background thread, and on two cores a worker that only spins leaves that thread fighting the caller for one.
+    /// The MNIST recipe's first epoch took 300 ms instead of 330–370 ms; steady step times did not change.
+    /// </summary>
+    private const int YieldEvery = 4;
+
     /// <summary>Participants in a parallel loop (workers + the caller); at least 1. Default: the processor count.</summary>
     public static int ThreadCount
     {
@@ -202,9 +209,10 @@ internal static unsafe class CpuParallel
         private void WaitForSignal()
         {
             long deadline = Stopwatch.GetTimestamp() + SpinTicks;
-            while (Volatile.Read(ref _signalled) == 0)
+            for (int spins = 0; Volatile.Read(ref _signalled) == 0; spins++)
             {
-                Thread.SpinWait(20);
+                if (spins % YieldEvery == YieldEvery - 1) Thread.Yield();
+                else Thread.SpinWait(20);
                 if (Stopwatch.GetTimestamp() < deadline) continue;
                 lock (_gate)
                 {
