@@ -29,6 +29,14 @@ public sealed partial class CpuBackend
         }
     }
 
+    /// <summary>Whether every batch item of c is its own matrix (no broadcast batch dim), so items can be written at once.</summary>
+    private static bool DistinctOutputs(in StridedView c)
+    {
+        for (int d = 0; d < c.Rank - 2; d++)
+            if (c.Strides[d] == 0 && c.Shape[d] > 1) return false;
+        return true;
+    }
+
     private static void MatMulTyped<T>(in StridedView a, in StridedView b, in StridedView c, int m, int n, int k, int batch, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
@@ -39,6 +47,16 @@ public sealed partial class CpuBackend
         if (batch == 1)
         {
             Gemm.Multiply(m, n, k, aData, a.Offset, aLayout, bData, b.Offset, bLayout, cData, c.Offset, cLayout, accumulate);
+            return;
+        }
+        if (CpuParallel.ThreadCount > 1 && 2L * m * n * k < (long)CpuParallel.ThreadCount * GemmSettings.DefaultMinFlopsPerThread
+            && DistinctOutputs(c))
+        {
+            // Items too small to split, such as one attention head's [L, L]·[L, d]: run whole items on each core
+            // instead of one after another on one. Each item is the same single-threaded product either way.
+            var items = new BatchedGemm<T>(a, b, c, m, n, k, accumulate);
+            int grain = (int)Math.Max(1, GemmSettings.DefaultMinFlopsPerThread / Math.Max(1, 2L * m * n * k));
+            CpuParallel.For(batch, ref items, grain);
             return;
         }
         // Walk the batch index like an odometer; a batch dim of stride 0 (broadcast) revisits the same matrix.
@@ -56,6 +74,30 @@ public sealed partial class CpuBackend
                 aBase -= a.Strides[d] * index[d]; bBase -= b.Strides[d] * index[d]; cBase -= c.Strides[d] * index[d];
                 index[d] = 0;
             }
+        }
+    }
+}
+
+/// <summary>Items [start, end) of a batched product, each a single-threaded GEMM.</summary>
+internal readonly struct BatchedGemm<T>(StridedView a, StridedView b, StridedView c, int m, int n, int k, bool accumulate) : IParallelBody
+    where T : unmanaged, IFloatingPointIeee754<T>
+{
+    public void Execute(int start, int end)
+    {
+        T[] aData = CpuBackend.Data<T>(a.Storage), bData = CpuBackend.Data<T>(b.Storage), cData = CpuBackend.Data<T>(c.Storage);
+        MatrixLayout aLayout = MatrixLayout.Of(a), bLayout = MatrixLayout.Of(b), cLayout = MatrixLayout.Of(c);
+        var settings = GemmSettings.Default with { Threads = 1 };
+        int batchRank = c.Rank - 2;
+        for (int item = start; item < end; item++)
+        {
+            int aBase = a.Offset, bBase = b.Offset, cBase = c.Offset;
+            for (int d = batchRank - 1, rest = item; d >= 0; d--)
+            {
+                int index = rest % c.Shape[d];
+                rest /= c.Shape[d];
+                aBase += index * a.Strides[d]; bBase += index * b.Strides[d]; cBase += index * c.Strides[d];
+            }
+            Gemm.Multiply(m, n, k, aData, aBase, aLayout, bData, bBase, bLayout, cData, cBase, cLayout, accumulate, settings);
         }
     }
 }
