@@ -50,7 +50,7 @@ public sealed partial class CpuBackend
                 // The centred values, then their squares in the output row (overwritten by x̂ below).
                 TensorPrimitives.Subtract(input, mu, output);
                 var squares = new FixedOrderSum();
-                for (int j = 0; j < n; j++) squares.Add(double.CreateTruncating(output[j] * output[j]));
+                squares.AddProducts<T>(output, output);
                 T sigma2 = T.CreateTruncating(squares.Total / n);
                 T rStd = T.One / T.Sqrt(sigma2 + eps);
                 TensorPrimitives.Multiply(output, rStd, output);
@@ -105,12 +105,19 @@ public sealed partial class CpuBackend
                 var gradSum = new FixedOrderSum();
                 var projectionSum = new FixedOrderSum();
                 gradSum.Add<T>(gradient);
-                for (int j = 0; j < n; j++) projectionSum.Add(double.CreateTruncating(gradient[j] * normalized[j]));
+                projectionSum.AddProducts<T>(gradient, normalized);
                 T gradMean = T.CreateTruncating(gradSum.Total / n);
                 T projection = T.CreateTruncating(projectionSum.Total / n);
                 T rStd = inverseStd[inverseStdOffset + r];
-                // r·(g − mean(g) − x̂·projection), written so that result may alias g.
-                for (int j = 0; j < n; j++) result[j] = rStd * (gradient[j] - gradMean - normalized[j] * projection);
+                // r·(g − mean(g) − x̂·projection), written so that result may alias g; lanes and tail round alike.
+                int j = 0;
+                if (Vector.IsHardwareAccelerated && Vector<T>.IsSupported)
+                {
+                    Vector<T> vMean = new(gradMean), vProjection = new(projection), vStd = new(rStd);
+                    for (; j <= n - Vector<T>.Count; j += Vector<T>.Count)
+                        (vStd * (new Vector<T>(gradient[j..]) - vMean - new Vector<T>(normalized[j..]) * vProjection)).CopyTo(result[j..]);
+                }
+                for (; j < n; j++) result[j] = rStd * (gradient[j] - gradMean - normalized[j] * projection);
             }
         }
     }

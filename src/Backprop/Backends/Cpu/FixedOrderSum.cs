@@ -86,6 +86,31 @@ internal struct FixedOrderSum
         }
     }
 
+    /// <summary>
+    /// Adds the products x[i]·y[i], each rounded in T as a scalar product would be, in order: the same bits as
+    /// <c>Add(double.CreateTruncating(x[i] * y[i]))</c> for each i, vectorised.
+    /// </summary>
+    public void AddProducts<T>(ReadOnlySpan<T> x, ReadOnlySpan<T> y) where T : unmanaged, INumberBase<T>
+    {
+        int i = 0;
+        while (i < x.Length)
+        {
+            int chunk = Math.Min(x.Length - i, BlockLength - _position) & ~(LaneCount - 1);
+            if ((_position & (LaneCount - 1)) == 0 && chunk > 0)
+            {
+                AddProductsAligned(x.Slice(i, chunk), y.Slice(i, chunk));
+                i += chunk;
+                _position += chunk;
+                if (_position == BlockLength) EndBlock();
+            }
+            else
+            {
+                Add(double.CreateTruncating(x[i] * y[i]));
+                i++;
+            }
+        }
+    }
+
     /// <summary>Adds <paramref name="value"/> <paramref name="count"/> times (a stride-0, broadcast row).</summary>
     public void AddRepeated(double value, int count)
     {
@@ -167,6 +192,45 @@ internal struct FixedOrderSum
         }
         for (int k = 0; k < values.Length; k += LaneCount)
             for (int lane = 0; lane < LaneCount; lane++) _lanes[lane] += double.CreateTruncating(values[k + lane]);
+    }
+    /// <summary><see cref="AddProducts"/> for a whole number of lane groups starting at lane 0, within one block.</summary>
+    private void AddProductsAligned<T>(ReadOnlySpan<T> xs, ReadOnlySpan<T> ys) where T : unmanaged, INumberBase<T>
+    {
+        ref double lanes = ref Unsafe.As<Lanes, double>(ref _lanes);
+        nuint n = (nuint)xs.Length;
+        if (typeof(T) == typeof(float) && Vector256.IsHardwareAccelerated)
+        {
+            ref float x = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(xs));
+            ref float y = ref Unsafe.As<T, float>(ref MemoryMarshal.GetReference(ys));
+            var a0 = Vector256.LoadUnsafe(ref lanes, 0); var a1 = Vector256.LoadUnsafe(ref lanes, 4);
+            var a2 = Vector256.LoadUnsafe(ref lanes, 8); var a3 = Vector256.LoadUnsafe(ref lanes, 12);
+            for (nuint k = 0; k < n; k += LaneCount)
+            {
+                var (lo0, hi0) = Vector256.Widen(Vector256.LoadUnsafe(ref x, k) * Vector256.LoadUnsafe(ref y, k));
+                var (lo1, hi1) = Vector256.Widen(Vector256.LoadUnsafe(ref x, k + 8) * Vector256.LoadUnsafe(ref y, k + 8));
+                a0 += lo0; a1 += hi0; a2 += lo1; a3 += hi1;
+            }
+            a0.StoreUnsafe(ref lanes, 0); a1.StoreUnsafe(ref lanes, 4); a2.StoreUnsafe(ref lanes, 8); a3.StoreUnsafe(ref lanes, 12);
+            return;
+        }
+        if (typeof(T) == typeof(double) && Vector256.IsHardwareAccelerated)
+        {
+            ref double x = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(xs));
+            ref double y = ref Unsafe.As<T, double>(ref MemoryMarshal.GetReference(ys));
+            var a0 = Vector256.LoadUnsafe(ref lanes, 0); var a1 = Vector256.LoadUnsafe(ref lanes, 4);
+            var a2 = Vector256.LoadUnsafe(ref lanes, 8); var a3 = Vector256.LoadUnsafe(ref lanes, 12);
+            for (nuint k = 0; k < n; k += LaneCount)
+            {
+                a0 += Vector256.LoadUnsafe(ref x, k) * Vector256.LoadUnsafe(ref y, k);
+                a1 += Vector256.LoadUnsafe(ref x, k + 4) * Vector256.LoadUnsafe(ref y, k + 4);
+                a2 += Vector256.LoadUnsafe(ref x, k + 8) * Vector256.LoadUnsafe(ref y, k + 8);
+                a3 += Vector256.LoadUnsafe(ref x, k + 12) * Vector256.LoadUnsafe(ref y, k + 12);
+            }
+            a0.StoreUnsafe(ref lanes, 0); a1.StoreUnsafe(ref lanes, 4); a2.StoreUnsafe(ref lanes, 8); a3.StoreUnsafe(ref lanes, 12);
+            return;
+        }
+        for (int k = 0; k < xs.Length; k += LaneCount)
+            for (int lane = 0; lane < LaneCount; lane++) _lanes[lane] += double.CreateTruncating(xs[k + lane] * ys[k + lane]);
     }
 }
 
