@@ -19,11 +19,11 @@ public partial interface IBackend
     void MatMulPacked(StridedView a, PackedOperand b, StridedView c, bool accumulate);
 
     /// <summary>
-    /// LSTM step. gates [B, 4H] holds the pre-activations x·W_ihᵀ + b_ih + h·W_hhᵀ (bias b_hh is added here) and is
-    /// overwritten with the activated gates (σ(i), σ(f), tanh(g), σ(o)), which the backward reads. From the previous
+    /// LSTM step. gates [B, 4H] holds h·W_hhᵀ; the pre-activations are input + gates + bias, where input [B, 4H] is
+    /// the step's x·W_ihᵀ + b_ih (already in gates when null) and bias is b_hh. gates is overwritten with the activated gates (σ(i), σ(f), tanh(g), σ(o)), which the backward reads. From the previous
     /// cell c [B, H] it writes c' = f·c + i·g into cellOut and h' = o·tanh(c') into hiddenOut.
     /// </summary>
-    void LstmCellForward(StridedView gates, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut);
+    void LstmCellForward(StridedView gates, StridedView? input, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut);
 
     /// <summary>
     /// The LSTM step's backward from the activated gates, the previous cell c, the step's c' and the gradients ∂h' and
@@ -48,8 +48,11 @@ public partial interface IBackend
     void GruCellBackward(StridedView workspace, StridedView hidden, StridedView gradOutput, StridedView gradInputGates,
         StridedView gradHiddenGates, StridedView gradHidden);
 
-    /// <summary>Elman step: pre [B, H] (x·W_ihᵀ + b_ih + h·W_hhᵀ, bias b_hh added here) becomes h' = tanh(pre) or relu(pre) in place.</summary>
-    void RnnCellForward(StridedView preactivation, StridedView? bias, bool relu);
+    /// <summary>
+    /// Elman step: preactivation [B, H] holds h·W_hhᵀ and becomes h' = tanh(input + h·W_hhᵀ + bias) (or relu) in place, where
+    /// input is the step's x·W_ihᵀ + b_ih (already in preactivation when null) and bias is b_hh.
+    /// </summary>
+    void RnnCellForward(StridedView preactivation, StridedView? input, StridedView? bias, bool relu);
 
     /// <summary>The Elman step's backward: ∂pre = ∂h'·(1 − h'²) for tanh, ∂h'·[h' &gt; 0] for relu, from the step's output h'.</summary>
     void RnnCellBackward(StridedView output, StridedView gradOutput, StridedView gradPreactivation, bool relu);

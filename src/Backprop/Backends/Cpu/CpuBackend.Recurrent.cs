@@ -37,12 +37,13 @@ public sealed partial class CpuBackend
         }
     }
 
-    public void LstmCellForward(StridedView gates, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut)
+    public void LstmCellForward(StridedView gates, StridedView? input, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut)
     {
         int hidden = cell.Shape[^1];
         CheckRecurrentViews("LstmCellForward", gates.Shape[0], (gates, 4 * hidden), (cell, hidden), (hiddenOut, hidden), (cellOut, hidden));
-        if (gates.DType == DType.Float32) RunRows(new LstmForwardRows<float>(gates, bias, cell, hiddenOut, cellOut, hidden), gates.Shape[0], 4 * hidden);
-        else RunRows(new LstmForwardRows<double>(gates, bias, cell, hiddenOut, cellOut, hidden), gates.Shape[0], 4 * hidden);
+        if (input is { } p) CheckRecurrentViews("LstmCellForward", gates.Shape[0], (p, 4 * hidden));
+        if (gates.DType == DType.Float32) RunRows(new LstmForwardRows<float>(gates, input, bias, cell, hiddenOut, cellOut, hidden), gates.Shape[0], 4 * hidden);
+        else RunRows(new LstmForwardRows<double>(gates, input, bias, cell, hiddenOut, cellOut, hidden), gates.Shape[0], 4 * hidden);
     }
 
     public void LstmCellBackward(StridedView gates, StridedView cell, StridedView cellOut, StridedView gradHiddenOut, StridedView gradCellOut,
@@ -78,12 +79,13 @@ public sealed partial class CpuBackend
         else RunRows(new GruBackwardRows<double>(workspace, hidden, gradOutput, gradInputGates, gradHiddenGates, gradHidden, size), workspace.Shape[0], size);
     }
 
-    public void RnnCellForward(StridedView preactivation, StridedView? bias, bool relu)
+    public void RnnCellForward(StridedView preactivation, StridedView? input, StridedView? bias, bool relu)
     {
         int size = preactivation.Shape[^1];
         CheckRecurrentViews("RnnCellForward", preactivation.Shape[0], (preactivation, size));
-        if (preactivation.DType == DType.Float32) RunRows(new RnnForwardRows<float>(preactivation, bias, relu, size), preactivation.Shape[0], size);
-        else RunRows(new RnnForwardRows<double>(preactivation, bias, relu, size), preactivation.Shape[0], size);
+        if (input is { } p) CheckRecurrentViews("RnnCellForward", preactivation.Shape[0], (p, size));
+        if (preactivation.DType == DType.Float32) RunRows(new RnnForwardRows<float>(preactivation, input, bias, relu, size), preactivation.Shape[0], size);
+        else RunRows(new RnnForwardRows<double>(preactivation, input, bias, relu, size), preactivation.Shape[0], size);
     }
 
     public void RnnCellBackward(StridedView output, StridedView gradOutput, StridedView gradPreactivation, bool relu)
@@ -116,12 +118,13 @@ public sealed partial class CpuBackend
 
     private static Span<T> Row<T>(T[] data, int offset, int row, int width) where T : unmanaged => data.AsSpan(offset + row * width, width);
 
-    private readonly struct LstmForwardRows<T>(StridedView gates, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut,
-        int hidden) : IParallelBody
+    private readonly struct LstmForwardRows<T>(StridedView gates, StridedView? input, StridedView? bias, StridedView cell, StridedView hiddenOut,
+        StridedView cellOut, int hidden) : IParallelBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly T[] _gates = Data<T>(gates.Storage), _cell = Data<T>(cell.Storage), _hiddenOut = Data<T>(hiddenOut.Storage),
             _cellOut = Data<T>(cellOut.Storage);
+        private readonly T[]? _input = input is { } p ? Data<T>(p.Storage) : null;
         private readonly T[]? _bias = bias is { } b ? Data<T>(b.Storage) : null;
 
         public void Execute(int start, int end)
@@ -130,6 +133,7 @@ public sealed partial class CpuBackend
             for (int row = start; row < end; row++)
             {
                 var g = Row(_gates, gates.Offset, row, 4 * h);
+                if (_input is not null) TensorPrimitives.Add(Row(_input, input!.Value.Offset, row, 4 * h), g, g);
                 if (_bias is not null) TensorPrimitives.Add(g, _bias.AsSpan(bias!.Value.Offset, 4 * h), g);
                 TensorPrimitives.Sigmoid(g[..(2 * h)], g[..(2 * h)]);
                 TensorPrimitives.Tanh(g.Slice(2 * h, h), g.Slice(2 * h, h));
@@ -294,10 +298,11 @@ public sealed partial class CpuBackend
         }
     }
 
-    private readonly struct RnnForwardRows<T>(StridedView preactivation, StridedView? bias, bool relu, int size) : IParallelBody
+    private readonly struct RnnForwardRows<T>(StridedView preactivation, StridedView? input, StridedView? bias, bool relu, int size) : IParallelBody
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         private readonly T[] _pre = Data<T>(preactivation.Storage);
+        private readonly T[]? _input = input is { } i ? Data<T>(i.Storage) : null;
         private readonly T[]? _bias = bias is { } b ? Data<T>(b.Storage) : null;
 
         public void Execute(int start, int end)
@@ -305,6 +310,7 @@ public sealed partial class CpuBackend
             for (int row = start; row < end; row++)
             {
                 var p = Row(_pre, preactivation.Offset, row, size);
+                if (_input is not null) TensorPrimitives.Add(Row(_input, input!.Value.Offset, row, size), p, p);
                 if (_bias is not null) TensorPrimitives.Add(p, _bias.AsSpan(bias!.Value.Offset, size), p);
                 if (relu) TensorPrimitives.Max(p, T.Zero, p);
                 else TensorPrimitives.Tanh(p, p);

@@ -3,7 +3,8 @@ using Backprop.Diagnostics;
 namespace Backprop.Ops;
 
 /// <summary>
-/// One LSTM time step in one node: pre-activations P[t] + h·W_hhᵀ + b_hh (one GEMM into a copy of P[t]), the gates,
+/// One LSTM time step in one node: pre-activations P[t] + h·W_hhᵀ + b_hh (one GEMM, whose result the kernel adds P[t]
+/// and b_hh to, rather than a GEMM into a copy of P[t]), the gates,
 /// c' = f·c + i·g and h' = o·tanh(c'), in one kernel pass. Output is [2, B, H]: h' then c', so both are contiguous
 /// views (<c>Select(0, 0)</c>, <c>Select(0, 1)</c>) of the one output a node may have.
 /// </summary>
@@ -38,11 +39,13 @@ internal sealed class LstmStepOp : Node, IGradchecked
         if (c.Rank != 2 || c.Size(0) != batch || c.Size(1) != hidden)
             throw new ShapeMismatchException("Lstm", $"cell state {c.Shape} does not match [{batch}, {hidden}]");
         var backend = sequence.ProjectedValues.Backend;
-        var gates = sequence.ProjectedStep(step).Clone();
+        var input = sequence.ProjectedStep(step);
+        var gates = Tensor.Empty(input.Sizes, input.DType, backend);
         var cValues = c.IsContiguous ? c : c.Detach().Contiguous();
-        sequence.MultiplyHidden(h, gates, accumulate: true);
+        sequence.MultiplyHidden(h, gates, accumulate: false);
         var output = Tensor.Empty([2, batch, hidden], gates.DType, backend);
-        backend.LstmCellForward(gates.Strided, sequence.BiasHh?.Strided, cValues.Strided, output.Select(0, 0).Strided, output.Select(0, 1).Strided);
+        backend.LstmCellForward(gates.Strided, input.Strided, sequence.BiasHh?.Strided, cValues.Strided, output.Select(0, 0).Strided,
+            output.Select(0, 1).Strided);
         bool record = Autograd.IsRecording(sequence.Token, h) || Autograd.IsRecording(c);
         return record ? new LstmStepOp(sequence, step, h, c, gates, output).Attach(output) : output;
     }

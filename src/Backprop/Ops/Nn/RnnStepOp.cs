@@ -23,9 +23,10 @@ internal sealed class RnnStepOp : Node, IGradchecked
     public static Tensor Apply(RecurrentSequence sequence, int step, Tensor h, bool relu)
     {
         var backend = sequence.ProjectedValues.Backend;
-        var output = sequence.ProjectedStep(step).Clone();
-        sequence.MultiplyHidden(h, output, accumulate: true);
-        backend.RnnCellForward(output.Strided, sequence.BiasHh?.Strided, relu);
+        var input = sequence.ProjectedStep(step);
+        var output = Tensor.Empty(input.Sizes, input.DType, backend);
+        sequence.MultiplyHidden(h, output, accumulate: false);
+        backend.RnnCellForward(output.Strided, input.Strided, sequence.BiasHh?.Strided, relu);
         return Autograd.IsRecording(sequence.Token, h) ? new RnnStepOp(sequence, step, relu, h, output).Attach(output) : output;
     }
 
