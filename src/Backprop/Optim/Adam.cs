@@ -9,8 +9,8 @@ namespace Backprop.Optim;
 /// <remarks>
 /// Each parameter is updated by one fused kernel (<see cref="IBackend.AdamStep"/>). State that decays below the smallest
 /// normal number under zero gradients is stored as zero, as <c>torch.set_flush_denormal(True)</c> would: subnormal
-/// arithmetic is about a hundred times slower on x86, and the parameters come out the same unless they are themselves
-/// below about 1e-24.
+/// arithmetic is about a hundred times slower on x86, and (with the default ε) the parameters come out the same unless
+/// they are themselves below about 1e-24.
 /// </remarks>
 public class Adam : Optimizer<AdamOptions>
 {

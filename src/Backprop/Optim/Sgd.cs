@@ -8,7 +8,7 @@ namespace Backprop.Optim;
 /// Each parameter is updated by one fused kernel (<see cref="IBackend.SgdStep"/>). State that decays below the smallest
 /// normal number under zero gradients is stored as zero, as <c>torch.set_flush_denormal(True)</c> would: subnormal
 /// arithmetic is about a hundred times slower on x86, and the parameters come out the same unless they are themselves
-/// below about 1e-24.
+/// below about 1e-30.
 /// </remarks>
 public sealed class Sgd : Optimizer<SgdOptions>
 {

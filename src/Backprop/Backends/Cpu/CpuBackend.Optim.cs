@@ -258,8 +258,8 @@ public sealed partial class CpuBackend
     /// a microcode assist of a hundred cycles or more for every vector instruction that reads or produces one. In the
     /// MNIST recipe Adam's step took twice as long from the fifth epoch on. The steps therefore flush subnormal state to
     /// zero, as TensorFlow's CPU kernels do for all arithmetic and PyTorch does after <c>torch.set_flush_denormal</c>.
-    /// Momentum and first moments are always flushed: a subnormal one moves a parameter by less than half its last bit
-    /// unless the parameter is itself below about 1e-24 (float32) or 1e-290 (float64). Squared averages are flushed only
+    /// Momentum and first moments are always flushed: a subnormal one moves a parameter by at most lr·MinNormal/ε, less
+    /// than half its last bit unless the parameter is itself below about 1e-24 (float32, ε = 1e-8) or 1e-290 (float64). Squared averages are flushed only
     /// when ε makes that exact (<see cref="CannotReachEps"/>): with ε = 0 a subnormal one is what keeps an update finite.
     /// </summary>
     private static class Subnormal<T> where T : unmanaged, IFloatingPointIeee754<T>
