@@ -14,11 +14,15 @@ public class GemmTests
 {
     private static readonly Layout[] Layouts = [Layout.RowMajor, Layout.ColumnMajor, Layout.Strided];
 
-    /// <summary>(m, n, k): odd sizes around the tile sizes (6 × 16/32/64) and the k block (256).</summary>
+    /// <summary>
+    /// (m, n, k): odd sizes around the tile sizes (6 × 16/32/64, and 8 × 32/16 for narrow products) and the k block
+    /// (256); (64, 32, 64) is an attention head's P·V.
+    /// </summary>
     private static readonly (int M, int N, int K)[] Sizes =
     [
         (1, 1, 1), (3, 7, 17), (17, 33, 7), (65, 3, 33), (7, 129, 3), (33, 65, 65), (129, 17, 5),
         (6, 64, 13), (12, 128, 300), (13, 1, 129), (1, 77, 9), (128, 10, 33),
+        (64, 32, 64), (33, 24, 70), (19, 12, 40), (8, 16, 300),
     ];
 
     public static TheoryData<string, string, int> KernelCases()

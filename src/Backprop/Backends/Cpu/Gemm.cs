@@ -79,6 +79,9 @@ internal static unsafe partial class Gemm
             }
             switch (settings.Isa)
             {
+                case GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported && n > Avx512NarrowKernel<T>.NR / 2 && n <= Avx512NarrowKernel<T>.NR && cLayout.Column == 1:
+                    Blocked<T, Avx512NarrowKernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, settings);
+                    break;
                 case GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported:
                     Blocked<T, Avx512Kernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, settings);
                     break;

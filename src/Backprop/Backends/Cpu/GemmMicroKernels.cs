@@ -104,6 +104,78 @@ internal readonly unsafe struct Avx512Kernel<T> : IGemmKernel<T> where T : unman
     }
 }
 
+/// <summary>
+/// 8 × 2 vectors of 512 bits, for products at most two vectors wide (an attention head's [L, L]·[L, d] with d = 32):
+/// the 6 × 4 tile would leave half its columns empty there, or take the transposed product and scatter every tile.
+/// 16 accumulators, 2 B vectors and 8 broadcasts a step still keep both FMA ports busy.
+/// </summary>
+internal readonly unsafe struct Avx512NarrowKernel<T> : IGemmKernel<T> where T : unmanaged
+{
+    public static int MR => 8;
+    public static int NR => 2 * Vector512<T>.Count;
+
+    public static bool IsSupported => Avx512Kernel<T>.IsSupported;
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, bool accumulate)
+    {
+        nint w = Vector512<T>.Count;
+        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
+        Vector512<T> c40 = default, c41 = default, c50 = default, c51 = default, c60 = default, c61 = default, c70 = default, c71 = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.Load(b);
+            var b1 = Vector512.Load(b + w);
+            var x = Vector512.Create(a[0]);
+            c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            x = Vector512.Create(a[aRow]);
+            c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            x = Vector512.Create(a[2 * aRow]);
+            c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            x = Vector512.Create(a[3 * aRow]);
+            c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            x = Vector512.Create(a[4 * aRow]);
+            c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            x = Vector512.Create(a[5 * aRow]);
+            c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            x = Vector512.Create(a[6 * aRow]);
+            c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            x = Vector512.Create(a[7 * aRow]);
+            c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            a += aCol;
+            b += 2 * w;
+        }
+        StoreRow(c, w, accumulate, c00, c01); c += ldc;
+        StoreRow(c, w, accumulate, c10, c11); c += ldc;
+        StoreRow(c, w, accumulate, c20, c21); c += ldc;
+        StoreRow(c, w, accumulate, c30, c31); c += ldc;
+        StoreRow(c, w, accumulate, c40, c41); c += ldc;
+        StoreRow(c, w, accumulate, c50, c51); c += ldc;
+        StoreRow(c, w, accumulate, c60, c61); c += ldc;
+        StoreRow(c, w, accumulate, c70, c71);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreRow(T* c, nint w, bool accumulate, Vector512<T> v0, Vector512<T> v1)
+    {
+        if (accumulate)
+        {
+            v0 += Vector512.Load(c);
+            v1 += Vector512.Load(c + w);
+        }
+        v0.Store(c);
+        v1.Store(c + w);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
+    {
+        if (typeof(T) == typeof(float))
+            return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
+        return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
+    }
+}
+
 /// <summary>6 × 2 vectors of 256 bits: 12 accumulators, 2 B vectors and a broadcast fit the 16 ymm registers.</summary>
 internal readonly unsafe struct Avx2Kernel<T> : IGemmKernel<T> where T : unmanaged
 {
