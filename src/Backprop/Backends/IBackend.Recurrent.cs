@@ -11,9 +11,10 @@ public partial interface IBackend
     /// <summary>
     /// Packs b [K, N] for <see cref="MatMulPacked"/>, or returns null when this backend has no packed path for its
     /// dtype (the caller then uses <see cref="MatMul"/>). A recurrent layer packs W_hh once per sequence instead of
-    /// once per time step.
+    /// once per time step. <paramref name="leftRows"/> is the row count of the matrices it will multiply (the batch),
+    /// by which a backend may choose its tile shape; the products do not depend on it.
     /// </summary>
-    PackedOperand? PackMatMulRight(StridedView b);
+    PackedOperand? PackMatMulRight(StridedView b, int leftRows);
 
     /// <summary>c = a·b (or c += a·b) for a [M, K] and b packed by <see cref="PackMatMulRight"/>; c is [M, N].</summary>
     void MatMulPacked(StridedView a, PackedOperand b, StridedView c, bool accumulate);

@@ -88,7 +88,7 @@ internal sealed class CountingBackend : IBackend
     public void NormalizeRows(StridedView x, double eps, StridedView normalized, StridedView mean, StridedView variance, StridedView inverseStd) { Count(); _inner.NormalizeRows(V(x), eps, V(normalized), V(mean), V(variance), V(inverseStd)); }
     public void NormalizeRowsBackward(StridedView grad, StridedView normalized, StridedView inverseStd, StridedView gradInput) { Count(); _inner.NormalizeRowsBackward(V(grad), V(normalized), V(inverseStd), V(gradInput)); }
     public void MatMul(StridedView a, StridedView b, StridedView c, bool accumulate) { Count(); _inner.MatMul(V(a), V(b), V(c), accumulate); }
-    public PackedOperand? PackMatMulRight(StridedView b) { Count(); return _inner.PackMatMulRight(V(b)); }
+    public PackedOperand? PackMatMulRight(StridedView b, int leftRows) { Count(); return _inner.PackMatMulRight(V(b), leftRows); }
     public void MatMulPacked(StridedView a, PackedOperand b, StridedView c, bool accumulate) { Count(); _inner.MatMulPacked(V(a), b, V(c), accumulate); }
     public void IndexSelect(StridedView x, int dim, StridedView index, StridedView y) { Count(); _inner.IndexSelect(V(x), dim, V(index), V(y)); }
     public void IndexAdd(StridedView y, int dim, StridedView index, StridedView source) { Count(); _inner.IndexAdd(V(y), dim, V(index), V(source)); }

@@ -5,8 +5,8 @@ namespace Backprop.Tests.Backends;
 
 /// <summary>
 /// A B packed once (what a recurrent layer does with W_hh) gives bit for bit the product of the ordinary path, which
-/// packs the same panels on every call: every kernel, both float types, one thread and several, B row-major and
-/// transposed, several k blocks, overwrite and accumulate.
+/// packs the same panels on every call: every kernel (and the 8-row tile chosen for a batch of 32), both float types,
+/// one thread and several, B row-major and transposed, several k blocks, overwrite and accumulate.
 /// </summary>
 public class GemmPrepackedTests
 {
@@ -36,7 +36,9 @@ public class GemmPrepackedTests
         var cLayout = new MatrixLayout(n, 1);
         T[] expected = (T[])c0.Clone(), actual = (T[])c0.Clone();
         Gemm.Multiply(m, n, k, a, 0, layout, b, 0, bLayout, expected, 0, cLayout, accumulate, settings);
-        var packed = Gemm.Prepack(k, n, b, 0, bLayout, typeof(T) == typeof(float) ? DType.Float32 : DType.Float64, settings);
+        // Told the rows of A, as a recurrent layer tells its batch: with AVX-512, m = 32 takes the 8-row tiles.
+        var packed = Gemm.Prepack(k, n, b, 0, bLayout, typeof(T) == typeof(float) ? DType.Float32 : DType.Float64, settings, leftRows: m);
+        if (packed.Isa == GemmIsa.Avx512 && m == 32) Assert.True(packed.Narrow);
         Array.Fill(b, T.NaN); // the packed copy must not read B again
         Gemm.Multiply(m, a, 0, layout, packed, actual, 0, cLayout, accumulate, settings);
         for (int i = 0; i < expected.Length; i++)

@@ -7,14 +7,14 @@ namespace Backprop.Backends.Cpu;
 // lanes and then a scalar tail with the same operations in the same order, so no result depends on the SIMD width.
 public sealed partial class CpuBackend
 {
-    public PackedOperand? PackMatMulRight(StridedView b)
+    public PackedOperand? PackMatMulRight(StridedView b, int leftRows)
     {
         if (b.Rank != 2)
             throw new ShapeMismatchException("PackMatMulRight", $"expected a matrix; got {Shape.Format(b.Shape)}");
         return b.DType switch
         {
-            DType.Float32 => Gemm.Prepack(b.Shape[0], b.Shape[1], Data<float>(b.Storage), b.Offset, MatrixLayout.Of(b), b.DType, GemmSettings.Default),
-            DType.Float64 => Gemm.Prepack(b.Shape[0], b.Shape[1], Data<double>(b.Storage), b.Offset, MatrixLayout.Of(b), b.DType, GemmSettings.Default),
+            DType.Float32 => Gemm.Prepack(b.Shape[0], b.Shape[1], Data<float>(b.Storage), b.Offset, MatrixLayout.Of(b), b.DType, GemmSettings.Default, leftRows),
+            DType.Float64 => Gemm.Prepack(b.Shape[0], b.Shape[1], Data<double>(b.Storage), b.Offset, MatrixLayout.Of(b), b.DType, GemmSettings.Default, leftRows),
             _ => null,
         };
     }

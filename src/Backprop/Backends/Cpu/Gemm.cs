@@ -79,7 +79,7 @@ internal static unsafe partial class Gemm
             }
             switch (settings.Isa)
             {
-                case GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported && n > Avx512NarrowKernel<T>.NR / 2 && n <= Avx512NarrowKernel<T>.NR && cLayout.Column == 1:
+                case GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported && cLayout.Column == 1 && NarrowFitsBetter<T>(m, n, transposable: true):
                     Blocked<T, Avx512NarrowKernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, settings);
                     break;
                 case GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported:
@@ -102,7 +102,7 @@ internal static unsafe partial class Gemm
         // Cᵀ = Bᵀ·Aᵀ is the same product with the roles swapped. Take it when C is column-major (so the kernel
         // stores whole rows again) or when it pads the tiles much less (a narrow C, such as [128, 10]).
         bool swap = cLayout.Column != 1 && cLayout.Row == 1
-            || cLayout.Column == 1 && Fill<TKernel, T>(n, m) > 1.25 * Fill<TKernel, T>(m, n);
+            || cLayout.Column == 1 && Fill<TKernel, T>(n, m) > SwapGain * Fill<TKernel, T>(m, n);
         var job = swap
             ? new GemmJob<T, TKernel>(n, m, k, b, bLayout.Column, bLayout.Row, a, aLayout.Column, aLayout.Row, c, cLayout.Column, cLayout.Row, accumulate)
             : new GemmJob<T, TKernel>(m, n, k, a, aLayout.Row, aLayout.Column, b, bLayout.Row, bLayout.Column, c, cLayout.Row, cLayout.Column, accumulate);
@@ -111,6 +111,21 @@ internal static unsafe partial class Gemm
         int grain = (int)Math.Clamp((settings.MinFlopsPerThread + tileFlops - 1) / tileFlops, 1, int.MaxValue);
         CpuParallel.For(tiles, ref job, grain, settings.Threads, chunksPerThread: 4);
     }
+
+    /// <summary>
+    /// Whether the 8 × 32 tile covers an m×n C with clearly less padding than the 6 × 64 one does (either way round
+    /// when the product may be transposed): a product at most 32 columns wide (an attention head's P·V), or 32 rows of
+    /// a recurrent layer's batch.
+    /// </summary>
+    private static bool NarrowFitsBetter<T>(int m, int n, bool transposable) where T : unmanaged
+    {
+        double straight = Fill<Avx512Kernel<T>, T>(m, n), transposed = Fill<Avx512Kernel<T>, T>(n, m);
+        double wide = transposable && transposed > SwapGain * straight ? transposed : straight;
+        return Fill<Avx512NarrowKernel<T>, T>(m, n) > 1.05 * wide;
+    }
+
+    /// <summary>How much better the transposed product must fill its tiles to be worth scattering every tile.</summary>
+    private const double SwapGain = 1.25;
 
     /// <summary>The share of the padded MR×NR tiles that holds real elements of an m×n C.</summary>
     private static double Fill<TKernel, T>(int m, int n) where T : unmanaged where TKernel : IGemmKernel<T>

@@ -13,9 +13,10 @@ internal sealed unsafe class PrepackedB<T> : PackedOperand where T : unmanaged
 {
     private readonly T[] _data;
 
-    public PrepackedB(int k, int n, T[] b, int offset, MatrixLayout layout, GemmIsa isa, int nr, DType dtype) : base(k, n, dtype)
+    public PrepackedB(int k, int n, T[] b, int offset, MatrixLayout layout, GemmIsa isa, bool narrow, int nr, DType dtype) : base(k, n, dtype)
     {
         Isa = isa;
+        Narrow = narrow;
         int panels = (n + nr - 1) / nr;
         // Pinned and 64-byte aligned like the per-thread packing buffers, so the kernels' loads behave the same.
         _data = GC.AllocateUninitializedArray<T>(k * panels * nr + 64 / sizeof(T), pinned: true);
@@ -28,6 +29,9 @@ internal sealed unsafe class PrepackedB<T> : PackedOperand where T : unmanaged
 
     /// <summary>The kernel family the panels were cut for (their width NR).</summary>
     public GemmIsa Isa { get; }
+
+    /// <summary>Whether the panels are cut for <see cref="Avx512NarrowKernel{T}"/> rather than <see cref="Avx512Kernel{T}"/>.</summary>
+    public bool Narrow { get; }
 
     public T* Pointer
     {
@@ -49,18 +53,24 @@ internal static unsafe partial class Gemm
         _ => GemmIsa.Portable,
     };
 
-    /// <summary>Packs B [k, n] once for the kernel that <paramref name="settings"/> selects.</summary>
-    public static PrepackedB<T> Prepack<T>(int k, int n, T[] b, int offset, MatrixLayout layout, DType dtype, in GemmSettings settings)
-        where T : unmanaged, IFloatingPointIeee754<T>
+    /// <summary>
+    /// Packs B [k, n] once for the kernel that <paramref name="settings"/> selects and, with AVX-512, for the tile that
+    /// fits C best when A will have <paramref name="leftRows"/> rows: a recurrent layer's batch of 32 fills 8-row tiles
+    /// exactly but leaves a third of the last 6-row one empty. Either tile sums every element in the same order, so
+    /// the choice never changes a result.
+    /// </summary>
+    public static PrepackedB<T> Prepack<T>(int k, int n, T[] b, int offset, MatrixLayout layout, DType dtype, in GemmSettings settings,
+        int leftRows = 0) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var isa = ResolveIsa<T>(settings.Isa);
+        bool narrow = isa == GemmIsa.Avx512 && leftRows > 0 && NarrowFitsBetter<T>(leftRows, n, transposable: false);
         int nr = isa switch
         {
-            GemmIsa.Avx512 => Avx512Kernel<T>.NR,
+            GemmIsa.Avx512 => narrow ? Avx512NarrowKernel<T>.NR : Avx512Kernel<T>.NR,
             GemmIsa.Avx2 => Avx2Kernel<T>.NR,
             _ => PortableKernel<T>.NR,
         };
-        return new PrepackedB<T>(k, n, b, offset, layout, isa, nr, dtype);
+        return new PrepackedB<T>(k, n, b, offset, layout, isa, narrow, nr, dtype);
     }
 
     /// <summary>C = A·B or C += A·B with B packed by <see cref="Prepack{T}"/>; A is m × B.Rows.</summary>
@@ -79,6 +89,9 @@ internal static unsafe partial class Gemm
             }
             switch (b.Isa)
             {
+                case GemmIsa.Avx512 when b.Narrow:
+                    BlockedPrepacked<T, Avx512NarrowKernel<T>>(m, ap, aLayout, b, cp, cLayout, accumulate, settings);
+                    break;
                 case GemmIsa.Avx512:
                     BlockedPrepacked<T, Avx512Kernel<T>>(m, ap, aLayout, b, cp, cLayout, accumulate, settings);
                     break;

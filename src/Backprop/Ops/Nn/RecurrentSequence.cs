@@ -112,7 +112,7 @@ internal sealed class RecurrentSequence
         if (Steps > 1 && !_triedPackHidden)
         {
             _triedPackHidden = true;
-            _packedTransposed = backend.PackMatMulRight(transposed);
+            _packedTransposed = backend.PackMatMulRight(transposed, Batch);
         }
         if (_packedTransposed is not null) backend.MatMulPacked(h.Strided, _packedTransposed, output.Strided, accumulate);
         else backend.MatMul(h.Strided, transposed, output.Strided, accumulate);
@@ -130,7 +130,7 @@ internal sealed class RecurrentSequence
         if (Steps > 1 && _packedStamp != passStamp)
         {
             _packedStamp = passStamp;
-            _packedWeight = backend.PackMatMulRight(WeightHh.Strided);
+            _packedWeight = backend.PackMatMulRight(WeightHh.Strided, Batch);
         }
         if (_packedWeight is not null && _packedStamp == passStamp) backend.MatMulPacked(gradient.Strided, _packedWeight, output.Strided, accumulate);
         else backend.MatMul(gradient.Strided, WeightHh.Strided, output.Strided, accumulate);
