@@ -87,8 +87,7 @@ public sealed partial class CpuBackend
             else f.Invoke(Span<T>(x), Span<T>(y));
             return;
         }
-        var kernel = new UnaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(x.Storage));
-        StridedLoop.Run(ref kernel, y.Shape, y, x);
+        StridedLoop.RunElementwise(new UnaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(x.Storage)), y.Shape, y, x, ParallelStreamMin);
     }
 
     /// <summary>
@@ -199,8 +198,8 @@ public sealed partial class CpuBackend
             if (a.IsContiguous && IsBroadcastScalar(b)) { f.Invoke(Span<T>(a), Data<T>(b.Storage)[b.Offset], Span<T>(y)); return; }
             if (IsBroadcastScalar(a) && b.IsContiguous) { f.Invoke(Data<T>(a.Storage)[a.Offset], Span<T>(b), Span<T>(y)); return; }
         }
-        var kernel = new BinaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(a.Storage), Data<T>(b.Storage));
-        StridedLoop.Run(ref kernel, y.Shape, y, a, b);
+        StridedLoop.RunElementwise(new BinaryRows<T, TF>(f, Data<T>(y.Storage), Data<T>(a.Storage), Data<T>(b.Storage)), y.Shape, y, a, b,
+            ParallelStreamMin);
     }
 
     /// <summary>

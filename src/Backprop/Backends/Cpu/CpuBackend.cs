@@ -195,7 +195,7 @@ public sealed partial class CpuBackend : IBackend
     private static void CopyTyped<TFrom, TTo>(in StridedView source, in StridedView destination)
         where TFrom : unmanaged, INumberBase<TFrom> where TTo : unmanaged, INumberBase<TTo>
     {
-        if (source.IsContiguous && destination.IsContiguous)
+        if (source.IsContiguous && destination.IsContiguous && (typeof(TFrom) != typeof(TTo) || destination.NumElements < ParallelStreamMin))
         {
             var from = Span<TFrom>(source);
             var to = Span<TTo>(destination);
@@ -203,7 +203,7 @@ public sealed partial class CpuBackend : IBackend
             else TensorPrimitives.ConvertTruncating<TFrom, TTo>(from, to);
             return;
         }
-        if (typeof(TFrom) == typeof(TTo) && destination.IsContiguous && IsRowBroadcast(source))
+        if (typeof(TFrom) == typeof(TTo) && destination.IsContiguous && IsRowBroadcast(source) && destination.NumElements < ParallelStreamMin)
         {
             // A bias broadcast over the rows of a matrix: copy the row once per output row.
             var row = MemoryMarshal.Cast<TFrom, TTo>(Data<TFrom>(source.Storage).AsSpan(source.Offset, source.Shape[1]));
@@ -211,8 +211,9 @@ public sealed partial class CpuBackend : IBackend
             for (int r = 0; r < source.Shape[0]; r++) row.CopyTo(target.Slice(r * row.Length, row.Length));
             return;
         }
-        var kernel = new CopyRows<TFrom, TTo>(Data<TFrom>(source.Storage), Data<TTo>(destination.Storage));
-        StridedLoop.Run(ref kernel, destination.Shape, destination, source);
+        // Large copies (a contiguous tensor, a bias over many rows, a permuted gradient) split their rows across the cores.
+        StridedLoop.RunElementwise(new CopyRows<TFrom, TTo>(Data<TFrom>(source.Storage), Data<TTo>(destination.Storage)),
+            destination.Shape, destination, source, ParallelStreamMin);
     }
 
     private static bool IsRowBroadcast(in StridedView v) => v.Rank == 2 && v.Strides[0] == 0 && v.Strides[1] == 1;
