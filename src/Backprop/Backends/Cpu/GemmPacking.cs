@@ -136,6 +136,36 @@ internal static unsafe class GemmPacking
             for (int p = 0; p < kc; p++) target[(nint)p * mr] = from[p * aCol];
         }
     }
+
+    /// <summary>
+    /// Packs all of B [k, n] as <see cref="GemmJob{T, TKernel}"/> reads a prepacked B: k block after k block (block p0
+    /// at p0·⌈n/nr⌉·nr), panel jp at jp·kc·nr within, the panels split across the cores.
+    /// </summary>
+    public static void PackAllPanels<T>(int k, int n, int nr, T* b, nint bRow, nint bCol, T* destination) where T : unmanaged
+    {
+        var job = new AllPanels<T>(k, n, nr, b, bRow, bCol, destination);
+        CpuParallel.For((n + nr - 1) / nr, ref job, Math.Max(1, ParallelPackElements / Math.Max(1, k * nr)));
+    }
+
+    /// <summary>Elements of B a participant must get before packing is split.</summary>
+    private const int ParallelPackElements = 1 << 15;
+
+    /// <summary>Panels [start, end) of every k block.</summary>
+    private readonly struct AllPanels<T>(int k, int n, int nr, T* source, nint bRow, nint bCol, T* destination) : IParallelBody
+        where T : unmanaged
+    {
+        public void Execute(int start, int end)
+        {
+            int kc = GemmBlocking.Kc(k), panels = (n + nr - 1) / nr;
+            int columns = Math.Min(n, end * nr) - start * nr;
+            for (int p0 = 0; p0 < k; p0 += kc)
+            {
+                int rows = Math.Min(kc, k - p0);
+                PackB(rows, columns, nr, source + p0 * bRow + (nint)start * nr * bCol, bRow, bCol,
+                    destination + (nint)p0 * panels * nr + (nint)start * rows * nr);
+            }
+        }
+    }
 }
 
 /// <summary>

@@ -21,30 +21,8 @@ internal sealed unsafe class PrepackedB<T> : PackedOperand where T : unmanaged
         // Pinned and 64-byte aligned like the per-thread packing buffers, so the kernels' loads behave the same.
         _data = GC.AllocateUninitializedArray<T>(k * panels * nr + 64 / sizeof(T), pinned: true);
         fixed (T* src = b)
-        {
             // Panels are independent: a recurrent layer packs W_hh on every pass, so both cores share the copy.
-            var job = new PackPanels(k, n, nr, src + offset, layout, Pointer);
-            CpuParallel.For(panels, ref job, Math.Max(1, ParallelPackElements / Math.Max(1, k * nr)));
-        }
-    }
-
-    /// <summary>Elements of B a participant must get before packing is split.</summary>
-    private const int ParallelPackElements = 1 << 15;
-
-    /// <summary>Panels [start, end) of every k block.</summary>
-    private readonly struct PackPanels(int k, int n, int nr, T* source, MatrixLayout layout, T* destination) : IParallelBody
-    {
-        public void Execute(int start, int end)
-        {
-            int kc = GemmBlocking.Kc(k), panels = (n + nr - 1) / nr;
-            int columns = Math.Min(n, end * nr) - start * nr;
-            for (int p0 = 0; p0 < k; p0 += kc)
-            {
-                int rows = Math.Min(kc, k - p0);
-                GemmPacking.PackB(rows, columns, nr, source + (nint)p0 * layout.Row + (nint)start * nr * layout.Column, layout.Row, layout.Column,
-                    destination + (nint)p0 * panels * nr + (nint)start * rows * nr);
-            }
-        }
+            GemmPacking.PackAllPanels(k, n, nr, src + offset, layout.Row, layout.Column, Pointer);
     }
 
     /// <summary>The kernel family the panels were cut for (their width NR).</summary>
