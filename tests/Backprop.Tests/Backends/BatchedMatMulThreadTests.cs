@@ -9,13 +9,7 @@ namespace Backprop.Tests.Backends;
 [Collection(nameof(CpuThreadCountCollection))]
 public class BatchedMatMulThreadTests
 {
-    private static float[] OnThreads(int threads, Func<Tensor> run)
-    {
-        int saved = CpuParallel.ThreadCount;
-        CpuParallel.ThreadCount = threads;
-        try { return run().ToArray<float>(); }
-        finally { CpuParallel.ThreadCount = saved; }
-    }
+    private static float[] OnThreads(int threads, Func<Tensor> run) => CpuThreads.Run(threads, () => run().ToArray<float>());
 
     [Fact]
     public void Attention_sized_items_give_the_same_bits_on_one_thread_on_four_and_one_at_a_time()

@@ -6,6 +6,18 @@ namespace Backprop.Tests.Backends;
 [CollectionDefinition(nameof(CpuThreadCountCollection), DisableParallelization = true)]
 public sealed class CpuThreadCountCollection;
 
+/// <summary>Runs code with the CPU backend limited to a number of participants, restoring the count after.</summary>
+internal static class CpuThreads
+{
+    public static T Run<T>(int threads, Func<T> run)
+    {
+        int saved = CpuParallel.ThreadCount;
+        CpuParallel.ThreadCount = threads;
+        try { return run(); }
+        finally { CpuParallel.ThreadCount = saved; }
+    }
+}
+
 [Collection(nameof(CpuThreadCountCollection))]
 public class CpuParallelTests
 {

@@ -9,13 +9,7 @@ namespace Backprop.Tests.Backends;
 [Collection(nameof(CpuThreadCountCollection))]
 public class StridedElementwiseThreadTests
 {
-    private static float[] OnThreads(int threads, Func<Tensor> run)
-    {
-        int saved = CpuParallel.ThreadCount;
-        CpuParallel.ThreadCount = threads;
-        try { return run().ToArray<float>(); }
-        finally { CpuParallel.ThreadCount = saved; }
-    }
+    private static float[] OnThreads(int threads, Func<Tensor> run) => CpuThreads.Run(threads, () => run().ToArray<float>());
 
     public static TheoryData<string> Cases() => ["permuted plus broadcast row", "relu of permuted", "copy of permuted", "bias over rows", "contiguous copy", "transposed times column"];
 

@@ -11,13 +11,7 @@ namespace Backprop.Tests.Optim;
 [Collection(nameof(CpuThreadCountCollection))]
 public class OptimizerThreadTests
 {
-    private static T OnThreads<T>(int threads, Func<T> run)
-    {
-        int saved = CpuParallel.ThreadCount;
-        CpuParallel.ThreadCount = threads;
-        try { return run(); }
-        finally { CpuParallel.ThreadCount = saved; }
-    }
+    private static T OnThreads<T>(int threads, Func<T> run) => CpuThreads.Run(threads, run);
 
     // An odd length, so chunk edges fall inside vectors and the scalar tails run.
     private const int Length = 100_003;

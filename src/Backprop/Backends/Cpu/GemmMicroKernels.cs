@@ -96,7 +96,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IGemmKernel<T> where T : unman
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
+    internal static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
     {
         if (typeof(T) == typeof(float))
             return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
@@ -127,21 +127,21 @@ internal readonly unsafe struct Avx512NarrowKernel<T> : IGemmKernel<T> where T :
             var b0 = Vector512.Load(b);
             var b1 = Vector512.Load(b + w);
             var x = Vector512.Create(a[0]);
-            c00 = Fma(x, b0, c00); c01 = Fma(x, b1, c01);
+            c00 = Avx512Kernel<T>.Fma(x, b0, c00); c01 = Avx512Kernel<T>.Fma(x, b1, c01);
             x = Vector512.Create(a[aRow]);
-            c10 = Fma(x, b0, c10); c11 = Fma(x, b1, c11);
+            c10 = Avx512Kernel<T>.Fma(x, b0, c10); c11 = Avx512Kernel<T>.Fma(x, b1, c11);
             x = Vector512.Create(a[2 * aRow]);
-            c20 = Fma(x, b0, c20); c21 = Fma(x, b1, c21);
+            c20 = Avx512Kernel<T>.Fma(x, b0, c20); c21 = Avx512Kernel<T>.Fma(x, b1, c21);
             x = Vector512.Create(a[3 * aRow]);
-            c30 = Fma(x, b0, c30); c31 = Fma(x, b1, c31);
+            c30 = Avx512Kernel<T>.Fma(x, b0, c30); c31 = Avx512Kernel<T>.Fma(x, b1, c31);
             x = Vector512.Create(a[4 * aRow]);
-            c40 = Fma(x, b0, c40); c41 = Fma(x, b1, c41);
+            c40 = Avx512Kernel<T>.Fma(x, b0, c40); c41 = Avx512Kernel<T>.Fma(x, b1, c41);
             x = Vector512.Create(a[5 * aRow]);
-            c50 = Fma(x, b0, c50); c51 = Fma(x, b1, c51);
+            c50 = Avx512Kernel<T>.Fma(x, b0, c50); c51 = Avx512Kernel<T>.Fma(x, b1, c51);
             x = Vector512.Create(a[6 * aRow]);
-            c60 = Fma(x, b0, c60); c61 = Fma(x, b1, c61);
+            c60 = Avx512Kernel<T>.Fma(x, b0, c60); c61 = Avx512Kernel<T>.Fma(x, b1, c61);
             x = Vector512.Create(a[7 * aRow]);
-            c70 = Fma(x, b0, c70); c71 = Fma(x, b1, c71);
+            c70 = Avx512Kernel<T>.Fma(x, b0, c70); c71 = Avx512Kernel<T>.Fma(x, b1, c71);
             a += aCol;
             b += 2 * w;
         }
@@ -165,14 +165,6 @@ internal readonly unsafe struct Avx512NarrowKernel<T> : IGemmKernel<T> where T :
         }
         v0.Store(c);
         v1.Store(c + w);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static Vector512<T> Fma(Vector512<T> x, Vector512<T> y, Vector512<T> acc)
-    {
-        if (typeof(T) == typeof(float))
-            return Avx512F.FusedMultiplyAdd(x.AsSingle(), y.AsSingle(), acc.AsSingle()).As<float, T>();
-        return Avx512F.FusedMultiplyAdd(x.AsDouble(), y.AsDouble(), acc.AsDouble()).As<double, T>();
     }
 }
 
