@@ -40,53 +40,31 @@ public sealed partial class CpuBackend
     private static void MatMulTyped<T>(in StridedView a, in StridedView b, in StridedView c, int m, int n, int k, int batch, bool accumulate)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        T[] aData = Data<T>(a.Storage), bData = Data<T>(b.Storage), cData = Data<T>(c.Storage);
-        var aLayout = MatrixLayout.Of(a);
-        var bLayout = MatrixLayout.Of(b);
-        var cLayout = MatrixLayout.Of(c);
-        if (batch == 1)
-        {
-            Gemm.Multiply(m, n, k, aData, a.Offset, aLayout, bData, b.Offset, bLayout, cData, c.Offset, cLayout, accumulate);
-            return;
-        }
-        if (CpuParallel.ThreadCount > 1 && 2L * m * n * k < (long)CpuParallel.ThreadCount * GemmSettings.DefaultMinFlopsPerThread
+        if (batch > 1 && CpuParallel.ThreadCount > 1 && 2L * m * n * k < (long)CpuParallel.ThreadCount * GemmSettings.DefaultMinFlopsPerThread
             && DistinctOutputs(c))
         {
             // Items too small to split, such as one attention head's [L, L]·[L, d]: run whole items on each core
             // instead of one after another on one. Each item is the same single-threaded product either way.
-            var items = new BatchedGemm<T>(a, b, c, m, n, k, accumulate);
+            var items = new BatchedGemm<T>(a, b, c, m, n, k, accumulate, threads: 1);
             int grain = (int)Math.Max(1, GemmSettings.DefaultMinFlopsPerThread / Math.Max(1, 2L * m * n * k));
             CpuParallel.For(batch, ref items, grain);
             return;
         }
-        // Walk the batch index like an odometer; a batch dim of stride 0 (broadcast) revisits the same matrix.
-        int batchRank = c.Rank - 2;
-        Span<int> index = stackalloc int[batchRank];
-        index.Clear();
-        int aBase = a.Offset, bBase = b.Offset, cBase = c.Offset;
-        for (int item = 0; item < batch; item++)
-        {
-            Gemm.Multiply(m, n, k, aData, aBase, aLayout, bData, bBase, bLayout, cData, cBase, cLayout, accumulate);
-            for (int d = batchRank - 1; d >= 0; d--)
-            {
-                aBase += a.Strides[d]; bBase += b.Strides[d]; cBase += c.Strides[d];
-                if (++index[d] < c.Shape[d]) break;
-                aBase -= a.Strides[d] * index[d]; bBase -= b.Strides[d] * index[d]; cBase -= c.Strides[d] * index[d];
-                index[d] = 0;
-            }
-        }
+        // One matrix, or larger items one after another, each split across the cores; a batch dim of stride 0
+        // (broadcast) revisits the same matrix.
+        new BatchedGemm<T>(a, b, c, m, n, k, accumulate, CpuParallel.ThreadCount).Execute(0, batch);
     }
 }
 
-/// <summary>Items [start, end) of a batched product, each a single-threaded GEMM.</summary>
-internal readonly struct BatchedGemm<T>(StridedView a, StridedView b, StridedView c, int m, int n, int k, bool accumulate) : IParallelBody
-    where T : unmanaged, IFloatingPointIeee754<T>
+/// <summary>Items [start, end) of a batched product, each a GEMM on at most <paramref name="threads"/> participants.</summary>
+internal readonly struct BatchedGemm<T>(StridedView a, StridedView b, StridedView c, int m, int n, int k, bool accumulate, int threads)
+    : IParallelBody where T : unmanaged, IFloatingPointIeee754<T>
 {
     public void Execute(int start, int end)
     {
         T[] aData = CpuBackend.Data<T>(a.Storage), bData = CpuBackend.Data<T>(b.Storage), cData = CpuBackend.Data<T>(c.Storage);
         MatrixLayout aLayout = MatrixLayout.Of(a), bLayout = MatrixLayout.Of(b), cLayout = MatrixLayout.Of(c);
-        var settings = GemmSettings.Default with { Threads = 1 };
+        var settings = GemmSettings.Default with { Threads = threads };
         int batchRank = c.Rank - 2;
         for (int item = start; item < end; item++)
         {
