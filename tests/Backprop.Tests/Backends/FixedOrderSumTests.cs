@@ -16,6 +16,20 @@ public class FixedOrderSumTests
         Check<double>(lead, length);
     }
 
+    [Fact]
+    public void Fold_adds_the_lanes_in_halving_pairs()
+    {
+        var random = new Random(11);
+        for (int trial = 0; trial < 200; trial++)
+        {
+            double[] lanes = [.. Enumerable.Range(0, FixedOrderSum.LaneCount).Select(_ => (random.NextDouble() - 0.5) * Math.Pow(10, random.Next(-8, 9)))];
+            var expected = (double[])lanes.Clone();
+            for (int half = FixedOrderSum.LaneCount / 2; half >= 1; half /= 2)
+                for (int i = 0; i < half; i++) expected[i] += expected[i + half];
+            Assert.Equal(BitConverter.DoubleToInt64Bits(expected[0]), BitConverter.DoubleToInt64Bits(FixedOrderSum.Fold(lanes)));
+        }
+    }
+
     private static void Check<T>(int lead, int length) where T : unmanaged, IFloatingPointIeee754<T>
     {
         var random = new Random(7);

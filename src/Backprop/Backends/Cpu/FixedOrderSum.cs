@@ -37,9 +37,20 @@ internal struct FixedOrderSum
         }
     }
 
-    /// <summary>Folds one block's lanes by halving, in place; the result is lane 0.</summary>
+    /// <summary>
+    /// Folds one block's lanes by halving (lane i takes lane i + half, for half = 8, 4, 2, 1) and returns the result;
+    /// the vector path makes the same additions in the same pairs, so the same bits.
+    /// </summary>
     internal static double Fold(Span<double> lanes)
     {
+        if (Vector256.IsHardwareAccelerated && lanes.Length == LaneCount)
+        {
+            ref double l = ref MemoryMarshal.GetReference(lanes);
+            var quarter = (Vector256.LoadUnsafe(ref l, 0) + Vector256.LoadUnsafe(ref l, 8))
+                + (Vector256.LoadUnsafe(ref l, 4) + Vector256.LoadUnsafe(ref l, 12));
+            var pair = quarter.GetLower() + quarter.GetUpper();
+            return pair.GetElement(0) + pair.GetElement(1);
+        }
         for (int half = LaneCount / 2; half >= 1; half /= 2)
             for (int i = 0; i < half; i++) lanes[i] += lanes[i + half];
         return lanes[0];
