@@ -31,7 +31,6 @@ public sealed partial class CpuBackend
         }
     }
 
-
     public void IndexAdd(StridedView y, int dim, StridedView index, StridedView source)
     {
         var indices = ReadIndices("IndexAdd", index, y.Shape[dim]);

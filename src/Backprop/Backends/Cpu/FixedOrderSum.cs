@@ -204,6 +204,7 @@ internal struct FixedOrderSum
         for (int k = 0; k < values.Length; k += LaneCount)
             for (int lane = 0; lane < LaneCount; lane++) _lanes[lane] += double.CreateTruncating(values[k + lane]);
     }
+
     /// <summary><see cref="AddProducts"/> for a whole number of lane groups starting at lane 0, within one block.</summary>
     private void AddProductsAligned<T>(ReadOnlySpan<T> xs, ReadOnlySpan<T> ys) where T : unmanaged, INumberBase<T>
     {

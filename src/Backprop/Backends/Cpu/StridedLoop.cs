@@ -106,31 +106,28 @@ internal static class StridedLoop
     public static void RunElementwise<TKernel>(TKernel kernel, int[] shape, in StridedView v0, in StridedView v1, in StridedView v2,
         int parallelMin) where TKernel : struct, IRowKernel
     {
-        if (v0.NumElements < parallelMin || CpuParallel.ThreadCount < 2)
+        if (v0.NumElements >= parallelMin && CpuParallel.ThreadCount > 1)
         {
-            Run(ref kernel, shape, 3, v0.Strides, v0.Offset, v1.Strides, v1.Offset, v2.Strides, v2.Offset, v2.Strides, 0);
-            return;
+            int rank = Math.Max(shape.Length, 1);
+            int[] dims = new int[rank], s0 = new int[rank], s1 = new int[rank], s2 = new int[rank], s3 = new int[rank];
+            int r = Coalesce(shape, 3, v0.Strides, v1.Strides, v2.Strides, v2.Strides, dims, s0, s1, s2, s3);
+            bool overlaps = false;
+            for (int k = 0; k < r; k++) overlaps |= s0[k] == 0;
+            if (r == 1 && !overlaps)
+            {
+                // One long row (contiguous operands): split it into runs.
+                var pieces = new RowPieces<TKernel>(kernel, s0[0], s1[0], s2[0], v0.Offset, v1.Offset, v2.Offset);
+                CpuParallel.For(dims[0], ref pieces, parallelMin / 2);
+                return;
+            }
+            if (r > 1 && !overlaps)
+            {
+                var body = new ElementwiseRows<TKernel>(kernel, r, dims, s0, s1, s2, v0.Offset, v1.Offset, v2.Offset);
+                CpuParallel.For(v0.NumElements / dims[0], ref body, Math.Max(1, parallelMin / 2 / dims[0]));
+                return;
+            }
         }
-        int rank = Math.Max(shape.Length, 1);
-        int[] dims = new int[rank], s0 = new int[rank], s1 = new int[rank], s2 = new int[rank], s3 = new int[rank];
-        int r = Coalesce(shape, 3, v0.Strides, v1.Strides, v2.Strides, v2.Strides, dims, s0, s1, s2, s3);
-        bool overlaps = false;
-        for (int k = 0; k < r; k++) overlaps |= s0[k] == 0;
-        if (r < 1 || overlaps)
-        {
-            Run(ref kernel, shape, 3, v0.Strides, v0.Offset, v1.Strides, v1.Offset, v2.Strides, v2.Offset, v2.Strides, 0);
-            return;
-        }
-        if (r == 1)
-        {
-            // One long row: split it into runs.
-            var pieces = new RowPieces<TKernel>(kernel, s0[0], s1[0], s2[0], v0.Offset, v1.Offset, v2.Offset);
-            CpuParallel.For(dims[0], ref pieces, parallelMin / 2);
-            return;
-        }
-        int rows = v0.NumElements / dims[0];
-        var body = new ElementwiseRows<TKernel>(kernel, r, dims, s0, s1, s2, v0.Offset, v1.Offset, v2.Offset);
-        CpuParallel.For(rows, ref body, Math.Max(1, parallelMin / 2 / dims[0]));
+        Run(ref kernel, shape, 3, v0.Strides, v0.Offset, v1.Strides, v1.Offset, v2.Strides, v2.Offset, v2.Strides, 0);
     }
 
     /// <inheritdoc cref="RunElementwise{TKernel}(TKernel, int[], in StridedView, in StridedView, in StridedView, int)"/>
