@@ -87,6 +87,7 @@ internal sealed class CountingBackend : IBackend
     public void AttentionSoftmaxBackward(StridedView p, StridedView dp, double scale, StridedView ds) { Count(); _inner.AttentionSoftmaxBackward(V(p), V(dp), scale, V(ds)); }
     public void NormalizeRows(StridedView x, double eps, StridedView normalized, StridedView mean, StridedView variance, StridedView inverseStd) { Count(); _inner.NormalizeRows(V(x), eps, V(normalized), V(mean), V(variance), V(inverseStd)); }
     public void NormalizeRowsBackward(StridedView grad, StridedView normalized, StridedView inverseStd, StridedView gradInput) { Count(); _inner.NormalizeRowsBackward(V(grad), V(normalized), V(inverseStd), V(gradInput)); }
+    public void MatMulBias(StridedView a, StridedView b, StridedView bias, StridedView c) { Count(); _inner.MatMulBias(V(a), V(b), V(bias), V(c)); }
     public void MatMul(StridedView a, StridedView b, StridedView c, bool accumulate) { Count(); _inner.MatMul(V(a), V(b), V(c), accumulate); }
     public PackedOperand? PackMatMulRight(StridedView b, int leftRows) { Count(); return _inner.PackMatMulRight(V(b), leftRows); }
     public void MatMulPacked(StridedView a, PackedOperand b, StridedView c, bool accumulate) { Count(); _inner.MatMulPacked(V(a), b, V(c), accumulate); }

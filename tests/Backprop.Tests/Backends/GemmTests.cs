@@ -143,6 +143,43 @@ public class GemmTests
         }
     }
 
+    [Theory]
+    [MemberData(nameof(KernelCases))]
+    public void A_bias_row_starts_C_with_the_bits_of_filling_C_then_accumulating(string isa, string type, int threads)
+    {
+        if (type == "float") CheckBiasRows<float>(Enum.Parse<GemmIsa>(isa), threads);
+        else CheckBiasRows<double>(Enum.Parse<GemmIsa>(isa), threads);
+    }
+
+    private static void CheckBiasRows<T>(GemmIsa isa, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(11);
+        // Small products, the tiled ones, several k blocks (k = 520), an empty k, and C column-major or narrow (the
+        // swapped product, which writes the bias first), on the blocked and the direct path.
+        (int M, int N, int K)[] sizes = [.. Sizes, (7, 600, 520), (5, 9, 0), (2, 3, 2)];
+        foreach (bool smallPath in new[] { false, true })
+            foreach (var (m, n, k) in sizes)
+                foreach (var cLayout in Layouts)
+                {
+                    var settings = new GemmSettings(isa, threads, smallPath, MinFlopsPerThread: 1);
+                    var a = new GemmTestMatrix<T>(m, k, Layout.RowMajor, random);
+                    var b = new GemmTestMatrix<T>(k, n, Layout.ColumnMajor, random);
+                    var bias = new GemmTestMatrix<T>(1, n + 3, Layout.RowMajor, random);
+                    var started = new GemmTestMatrix<T>(m, n, cLayout, random);
+                    var filled = new GemmTestMatrix<T>(m, n, cLayout, new Random(0));
+                    started.Data.CopyTo(filled.Data, 0);
+                    Gemm.Multiply(m, n, k, a.Data, a.Offset, a.MatrixLayout, b.Data, b.Offset, b.MatrixLayout,
+                        started.Data, started.Offset, started.MatrixLayout, accumulate: false, settings, bias.Data, 3);
+                    for (int i = 0; i < m; i++)
+                        for (int j = 0; j < n; j++)
+                            filled.Data[filled.Offset + i * filled.MatrixLayout.Row + j * filled.MatrixLayout.Column] = bias.Data[3 + j];
+                    Gemm.Multiply(m, n, k, a.Data, a.Offset, a.MatrixLayout, b.Data, b.Offset, b.MatrixLayout,
+                        filled.Data, filled.Offset, filled.MatrixLayout, accumulate: true, settings);
+                    // Every element, inside C's view or not, is bit for bit the same.
+                    Assert.True(started.Data.AsSpan().SequenceEqual(filled.Data), $"[{m}, {n}, {k}] C {cLayout} small path {smallPath}");
+                }
+    }
+
     [Property(MaxTest = 60)]
     public void Any_product_matches_reference(PositiveInt m, PositiveInt n, PositiveInt k, byte layouts, bool accumulate, bool isDouble, byte isaIndex)
     {

@@ -29,6 +29,33 @@ public sealed partial class CpuBackend
         }
     }
 
+    public void MatMulBias(StridedView a, StridedView b, StridedView bias, StridedView c)
+    {
+        if (a.Rank != 2 || b.Rank != 2 || c.Rank != 2 || bias.Rank != 1 || bias.Shape[0] != c.Shape[1]
+            || a.Shape[0] != c.Shape[0] || a.Shape[1] != b.Shape[0] || b.Shape[1] != c.Shape[1])
+            throw new ShapeMismatchException("MatMulBias", $"cannot multiply {Shape.Format(a.Shape)} by {Shape.Format(b.Shape)} plus bias {Shape.Format(bias.Shape)} into {Shape.Format(c.Shape)}");
+        CheckSameDType("MatMulBias", a, c);
+        CheckSameDType("MatMulBias", b, c);
+        CheckSameDType("MatMulBias", bias, c);
+        int m = c.Shape[0], n = c.Shape[1], k = a.Shape[1];
+        bool unitBias = bias.Strides[0] == 1 || n == 1;
+        switch (c.DType)
+        {
+            case DType.Float32 when unitBias:
+                Gemm.Multiply(m, n, k, Data<float>(a.Storage), a.Offset, MatrixLayout.Of(a), Data<float>(b.Storage), b.Offset, MatrixLayout.Of(b),
+                    Data<float>(c.Storage), c.Offset, MatrixLayout.Of(c), accumulate: false, GemmSettings.Default, Data<float>(bias.Storage), bias.Offset);
+                break;
+            case DType.Float64 when unitBias:
+                Gemm.Multiply(m, n, k, Data<double>(a.Storage), a.Offset, MatrixLayout.Of(a), Data<double>(b.Storage), b.Offset, MatrixLayout.Of(b),
+                    Data<double>(c.Storage), c.Offset, MatrixLayout.Of(c), accumulate: false, GemmSettings.Default, Data<double>(bias.Storage), bias.Offset);
+                break;
+            default:
+                Copy(new StridedView(bias.Storage, c.Shape, [0, bias.Strides[0]], bias.Offset, false), c);
+                MatMul(a, b, c, accumulate: true);
+                break;
+        }
+    }
+
     /// <summary>Whether every batch item of c is its own matrix (no broadcast batch dim), so items can be written at once.</summary>
     private static bool DistinctOutputs(in StridedView c)
     {

@@ -56,16 +56,31 @@ internal static unsafe partial class Gemm
         where T : unmanaged, IFloatingPointIeee754<T> =>
         Multiply(m, n, k, a, aOffset, aLayout, b, bOffset, bLayout, c, cOffset, cLayout, accumulate, GemmSettings.Default);
 
+    /// <summary>
+    /// C = A·B, C += A·B, or with <paramref name="bias"/> (N contiguous values from <paramref name="biasOffset"/>)
+    /// C = A·B + bias on every row: the kernels start C's tiles from the bias, so C is written once instead of
+    /// filled with the bias and then read back to accumulate. Either way each element is the bias plus the finished
+    /// sum, so the bits are those of the fill-then-accumulate route.
+    /// </summary>
     public static void Multiply<T>(int m, int n, int k,
         T[] a, int aOffset, MatrixLayout aLayout,
         T[] b, int bOffset, MatrixLayout bLayout,
-        T[] c, int cOffset, MatrixLayout cLayout, bool accumulate, in GemmSettings settings)
+        T[] c, int cOffset, MatrixLayout cLayout, bool accumulate, in GemmSettings settings, T[]? bias = null, int biasOffset = 0)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         if (m <= 0 || n <= 0) return;
-        fixed (T* pa = a, pb = b, pc = c)
+        if (bias is not null && accumulate) throw new ArgumentException("Gemm: a bias starts C, so it cannot be combined with accumulate.");
+        fixed (T* pa = a, pb = b, pc = c, pBias = bias)
         {
             T* cp = pc + cOffset;
+            T* biasRow = bias is null ? null : pBias + biasOffset;
+            if (biasRow != null && (k <= 0 || (settings.SmallPath && (long)m * n * k <= SmallWork)))
+            {
+                // The small and empty products accumulate onto the bias written first: the same sums.
+                FillRows(m, n, biasRow, cp, cLayout);
+                biasRow = null;
+                accumulate = true;
+            }
             if (k <= 0)
             {
                 if (!accumulate) Clear(m, n, cp, cLayout);
@@ -80,32 +95,40 @@ internal static unsafe partial class Gemm
             switch (settings.Isa)
             {
                 case GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported && cLayout.Column == 1 && NarrowFitsBetter<T>(m, n, transposable: true):
-                    Blocked<T, Avx512NarrowKernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, settings);
+                    Blocked<T, Avx512NarrowKernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, biasRow, settings);
                     break;
                 case GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported:
-                    Blocked<T, Avx512Kernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, settings);
+                    Blocked<T, Avx512Kernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, biasRow, settings);
                     break;
                 case GemmIsa.Avx2 or GemmIsa.Avx512 when Avx2Kernel<T>.IsSupported:
-                    Blocked<T, Avx2Kernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, settings);
+                    Blocked<T, Avx2Kernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, biasRow, settings);
                     break;
                 default:
-                    Blocked<T, PortableKernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, settings);
+                    Blocked<T, PortableKernel<T>>(m, n, k, ap, aLayout, bp, bLayout, cp, cLayout, accumulate, biasRow, settings);
                     break;
             }
         }
     }
 
     private static void Blocked<T, TKernel>(int m, int n, int k, T* a, MatrixLayout aLayout, T* b, MatrixLayout bLayout,
-        T* c, MatrixLayout cLayout, bool accumulate, in GemmSettings settings)
+        T* c, MatrixLayout cLayout, bool accumulate, T* bias, in GemmSettings settings)
         where T : unmanaged, INumberBase<T> where TKernel : IGemmKernel<T>
     {
         // Cᵀ = Bᵀ·Aᵀ is the same product with the roles swapped. Take it when C is column-major (so the kernel
         // stores whole rows again) or when it pads the tiles much less (a narrow C, such as [128, 10]).
         bool swap = cLayout.Column != 1 && cLayout.Row == 1
             || cLayout.Column == 1 && Fill<TKernel, T>(n, m) > SwapGain * Fill<TKernel, T>(m, n);
+        if (swap && bias != null)
+        {
+            // Swapped, the bias would run down the tiles' columns: write it first and accumulate instead.
+            FillRows(m, n, bias, c, cLayout);
+            bias = null;
+            accumulate = true;
+        }
         var job = swap
             ? new GemmJob<T, TKernel>(n, m, k, b, bLayout.Column, bLayout.Row, a, aLayout.Column, aLayout.Row, c, cLayout.Column, cLayout.Row, accumulate)
-            : new GemmJob<T, TKernel>(m, n, k, a, aLayout.Row, aLayout.Column, b, bLayout.Row, bLayout.Column, c, cLayout.Row, cLayout.Column, accumulate);
+            : new GemmJob<T, TKernel>(m, n, k, a, aLayout.Row, aLayout.Column, b, bLayout.Row, bLayout.Column, c, cLayout.Row, cLayout.Column, accumulate,
+                bias: bias);
         int tiles = job.Tiles;
         long tileFlops = 2L * TKernel.MR * TKernel.NR * k;
         int grain = (int)Math.Clamp((settings.MinFlopsPerThread + tileFlops - 1) / tileFlops, 1, int.MaxValue);
@@ -152,6 +175,17 @@ internal static unsafe partial class Gemm
                 ref T cell = ref Unsafe.AsRef<T>(cI + j * (nint)cLayout.Column);
                 cell = accumulate ? cell + sum : sum;
             }
+        }
+    }
+
+    /// <summary>Writes the bias row into every row of C.</summary>
+    private static void FillRows<T>(int m, int n, T* bias, T* c, MatrixLayout cLayout) where T : unmanaged
+    {
+        for (int i = 0; i < m; i++)
+        {
+            T* row = c + i * (nint)cLayout.Row;
+            if (cLayout.Column == 1) new ReadOnlySpan<T>(bias, n).CopyTo(new Span<T>(row, n));
+            else for (int j = 0; j < n; j++) row[j * (nint)cLayout.Column] = bias[j];
         }
     }
 

@@ -21,15 +21,16 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
     where T : unmanaged, INumberBase<T> where TKernel : IGemmKernel<T>
 {
     private readonly int _m, _n, _k, _kc, _groupPanels, _mPanels;
-    private readonly T* _a, _b, _c, _prepackedB;
+    private readonly T* _a, _b, _c, _prepackedB, _bias;
     private readonly nint _aRow, _aCol, _bRow, _bCol, _cRow, _cCol;
     private readonly bool _accumulate;
 
     public GemmJob(int m, int n, int k, T* a, nint aRow, nint aCol, T* b, nint bRow, nint bCol,
-        T* c, nint cRow, nint cCol, bool accumulate, T* prepackedB = null)
+        T* c, nint cRow, nint cCol, bool accumulate, T* prepackedB = null, T* bias = null)
     {
         (_m, _n, _k, _accumulate) = (m, n, k, accumulate);
         _prepackedB = prepackedB;
+        _bias = bias;
         _a = a; _aRow = aRow; _aCol = aCol;
         _b = b; _bRow = bRow; _bCol = bCol;
         _c = c; _cRow = cRow; _cCol = cCol;
@@ -55,6 +56,8 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
         {
             int kc = Math.Min(_kc, _k - p0);
             bool accumulate = _accumulate || p0 > 0;
+            // The first k block starts from the bias row, when there is one: C = A·B + bias in one pass over C.
+            T* bias = accumulate ? null : _bias;
             for (int group = firstPanel; group <= lastPanel; group += groupPanels)
             {
                 int groupEnd = Math.Min(group + groupPanels, lastPanel + 1);
@@ -86,14 +89,16 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
                         int j = jp * nr, cols = Math.Min(nr, _n - j);
                         T* b = groupB + (nint)(jp - group) * kc * nr;
                         T* c = _c + i0 * _cRow + j * _cCol;
+                        T* biasJ = bias == null ? null : bias + j;
                         if (rows == mr && cols == nr && _cCol == 1)
                         {
-                            TKernel.Run(kc, a, aRow, aCol, b, c, _cRow, accumulate);
+                            if (accumulate) TKernel.Run(kc, a, aRow, aCol, b, c, _cRow, c, _cRow);
+                            else TKernel.Run(kc, a, aRow, aCol, b, c, _cRow, biasJ, 0);
                         }
                         else
                         {
-                            TKernel.Run(kc, a, aRow, aCol, b, tile, nr, accumulate: false);
-                            MergeTile(tile, nr, rows, cols, c, _cRow, _cCol, accumulate);
+                            TKernel.Run(kc, a, aRow, aCol, b, tile, nr, null, 0);
+                            MergeTile(tile, nr, rows, cols, c, _cRow, _cCol, accumulate, biasJ);
                         }
                     }
                 }
@@ -101,13 +106,14 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
         }
     }
 
-    private static void MergeTile(T* tile, int nr, int rows, int cols, T* c, nint cRow, nint cCol, bool accumulate)
+    private static void MergeTile(T* tile, int nr, int rows, int cols, T* c, nint cRow, nint cCol, bool accumulate, T* bias)
     {
         for (int r = 0; r < rows; r++)
         {
             T* from = tile + r * nr;
             T* to = c + r * cRow;
             if (accumulate) for (int j = 0; j < cols; j++) to[j * cCol] += from[j];
+            else if (bias != null) for (int j = 0; j < cols; j++) to[j * cCol] = from[j] + bias[j];
             else for (int j = 0; j < cols; j++) to[j * cCol] = from[j];
         }
     }

@@ -25,10 +25,12 @@ internal unsafe interface IGemmKernel<T> where T : unmanaged
     static abstract bool IsSupported { get; }
 
     /// <summary>
-    /// C[r, j] (+)= Σₚ A[r, p]·B[p, j] for r &lt; MR, j &lt; NR, p &lt; kc, with A[r, p] at a + r·aRow + p·aCol,
-    /// B[p, j] at b + p·NR and C[r, j] at c + r·ldc + j. Overwrites C unless <paramref name="accumulate"/>.
+    /// C[r, j] = Σₚ A[r, p]·B[p, j] + D[r, j] for r &lt; MR, j &lt; NR, p &lt; kc, with A[r, p] at a + r·aRow + p·aCol,
+    /// B[p, j] at b + p·NR, C[r, j] at c + r·ldc + j and D[r, j] at addend + r·addendRow + j: C itself to accumulate,
+    /// a bias row (addendRow 0), or nothing when <paramref name="addend"/> is null. The sum is formed first and D added
+    /// last, so the three give the bits of a product added to D afterwards.
     /// </summary>
-    static abstract void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, bool accumulate);
+    static abstract void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, T* addend, nint addendRow);
 }
 
 /// <summary>6 × 4 vectors of 512 bits: 24 accumulators, 4 B vectors and a broadcast fill 29 of the 32 zmm registers.</summary>
@@ -40,7 +42,7 @@ internal readonly unsafe struct Avx512Kernel<T> : IGemmKernel<T> where T : unman
     public static bool IsSupported => Avx512F.IsSupported && Vector512.IsHardwareAccelerated;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, bool accumulate)
+    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, T* addend, nint addendRow)
     {
         nint w = Vector512<T>.Count;
         nint r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
@@ -71,23 +73,23 @@ internal readonly unsafe struct Avx512Kernel<T> : IGemmKernel<T> where T : unman
             a += aCol;
             b += 4 * w;
         }
-        StoreRow(c, w, accumulate, c00, c01, c02, c03); c += ldc;
-        StoreRow(c, w, accumulate, c10, c11, c12, c13); c += ldc;
-        StoreRow(c, w, accumulate, c20, c21, c22, c23); c += ldc;
-        StoreRow(c, w, accumulate, c30, c31, c32, c33); c += ldc;
-        StoreRow(c, w, accumulate, c40, c41, c42, c43); c += ldc;
-        StoreRow(c, w, accumulate, c50, c51, c52, c53);
+        StoreRow(c, w, addend, c00, c01, c02, c03); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c10, c11, c12, c13); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c20, c21, c22, c23); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c30, c31, c32, c33); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c40, c41, c42, c43); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c50, c51, c52, c53);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(T* c, nint w, bool accumulate, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3)
+    private static void StoreRow(T* c, nint w, T* addend, Vector512<T> v0, Vector512<T> v1, Vector512<T> v2, Vector512<T> v3)
     {
-        if (accumulate)
+        if (addend != null)
         {
-            v0 += Vector512.Load(c);
-            v1 += Vector512.Load(c + w);
-            v2 += Vector512.Load(c + 2 * w);
-            v3 += Vector512.Load(c + 3 * w);
+            v0 += Vector512.Load(addend);
+            v1 += Vector512.Load(addend + w);
+            v2 += Vector512.Load(addend + 2 * w);
+            v3 += Vector512.Load(addend + 3 * w);
         }
         v0.Store(c);
         v1.Store(c + w);
@@ -117,7 +119,7 @@ internal readonly unsafe struct Avx512NarrowKernel<T> : IGemmKernel<T> where T :
     public static bool IsSupported => Avx512Kernel<T>.IsSupported;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, bool accumulate)
+    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, T* addend, nint addendRow)
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default, c30 = default, c31 = default;
@@ -145,23 +147,23 @@ internal readonly unsafe struct Avx512NarrowKernel<T> : IGemmKernel<T> where T :
             a += aCol;
             b += 2 * w;
         }
-        StoreRow(c, w, accumulate, c00, c01); c += ldc;
-        StoreRow(c, w, accumulate, c10, c11); c += ldc;
-        StoreRow(c, w, accumulate, c20, c21); c += ldc;
-        StoreRow(c, w, accumulate, c30, c31); c += ldc;
-        StoreRow(c, w, accumulate, c40, c41); c += ldc;
-        StoreRow(c, w, accumulate, c50, c51); c += ldc;
-        StoreRow(c, w, accumulate, c60, c61); c += ldc;
-        StoreRow(c, w, accumulate, c70, c71);
+        StoreRow(c, w, addend, c00, c01); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c10, c11); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c20, c21); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c30, c31); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c40, c41); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c50, c51); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c60, c61); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c70, c71);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(T* c, nint w, bool accumulate, Vector512<T> v0, Vector512<T> v1)
+    private static void StoreRow(T* c, nint w, T* addend, Vector512<T> v0, Vector512<T> v1)
     {
-        if (accumulate)
+        if (addend != null)
         {
-            v0 += Vector512.Load(c);
-            v1 += Vector512.Load(c + w);
+            v0 += Vector512.Load(addend);
+            v1 += Vector512.Load(addend + w);
         }
         v0.Store(c);
         v1.Store(c + w);
@@ -177,7 +179,7 @@ internal readonly unsafe struct Avx2Kernel<T> : IGemmKernel<T> where T : unmanag
     public static bool IsSupported => System.Runtime.Intrinsics.X86.Fma.IsSupported && Avx2.IsSupported && Vector256.IsHardwareAccelerated;
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, bool accumulate)
+    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, T* addend, nint addendRow)
     {
         nint w = Vector256<T>.Count;
         nint r2 = 2 * aRow, r3 = 3 * aRow, r4 = 4 * aRow, r5 = 5 * aRow;
@@ -202,21 +204,21 @@ internal readonly unsafe struct Avx2Kernel<T> : IGemmKernel<T> where T : unmanag
             a += aCol;
             b += 2 * w;
         }
-        StoreRow(c, w, accumulate, c00, c01); c += ldc;
-        StoreRow(c, w, accumulate, c10, c11); c += ldc;
-        StoreRow(c, w, accumulate, c20, c21); c += ldc;
-        StoreRow(c, w, accumulate, c30, c31); c += ldc;
-        StoreRow(c, w, accumulate, c40, c41); c += ldc;
-        StoreRow(c, w, accumulate, c50, c51);
+        StoreRow(c, w, addend, c00, c01); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c10, c11); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c20, c21); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c30, c31); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c40, c41); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c50, c51);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(T* c, nint w, bool accumulate, Vector256<T> v0, Vector256<T> v1)
+    private static void StoreRow(T* c, nint w, T* addend, Vector256<T> v0, Vector256<T> v1)
     {
-        if (accumulate)
+        if (addend != null)
         {
-            v0 += Vector256.Load(c);
-            v1 += Vector256.Load(c + w);
+            v0 += Vector256.Load(addend);
+            v1 += Vector256.Load(addend + w);
         }
         v0.Store(c);
         v1.Store(c + w);
@@ -242,7 +244,7 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
 
     public static bool IsSupported => true;
 
-    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, bool accumulate)
+    public static void Run(int kc, T* a, nint aRow, nint aCol, T* b, T* c, nint ldc, T* addend, nint addendRow)
     {
         int w = Vector<T>.Count;
         nint r2 = 2 * aRow, r3 = 3 * aRow;
@@ -263,19 +265,19 @@ internal readonly unsafe struct PortableKernel<T> : IGemmKernel<T> where T : unm
             a += aCol;
             b += 2 * w;
         }
-        StoreRow(c, w, accumulate, c00, c01); c += ldc;
-        StoreRow(c, w, accumulate, c10, c11); c += ldc;
-        StoreRow(c, w, accumulate, c20, c21); c += ldc;
-        StoreRow(c, w, accumulate, c30, c31);
+        StoreRow(c, w, addend, c00, c01); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c10, c11); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c20, c21); c += ldc; addend += addendRow;
+        StoreRow(c, w, addend, c30, c31);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void StoreRow(T* c, int w, bool accumulate, Vector<T> v0, Vector<T> v1)
+    private static void StoreRow(T* c, int w, T* addend, Vector<T> v0, Vector<T> v1)
     {
-        if (accumulate)
+        if (addend != null)
         {
-            v0 += Vector.Load(c);
-            v1 += Vector.Load(c + w);
+            v0 += Vector.Load(addend);
+            v1 += Vector.Load(addend + w);
         }
         v0.Store(c);
         v1.Store(c + w);

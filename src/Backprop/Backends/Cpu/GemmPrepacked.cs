@@ -43,7 +43,7 @@ internal sealed unsafe class PrepackedB<T> : PackedOperand where T : unmanaged
 
 internal static unsafe partial class Gemm
 {
-    /// <summary>The micro-kernel family a product with these settings runs (the fallbacks of <see cref="Multiply{T}(int, int, int, T[], int, MatrixLayout, T[], int, MatrixLayout, T[], int, MatrixLayout, bool, in GemmSettings)"/>).</summary>
+    /// <summary>The micro-kernel family a product with these settings runs (the fallbacks of <see cref="Multiply{T}(int, int, int, T[], int, MatrixLayout, T[], int, MatrixLayout, T[], int, MatrixLayout, bool, in GemmSettings, T[], int)"/>).</summary>
     public static GemmIsa ResolveIsa<T>(GemmIsa isa) where T : unmanaged, INumberBase<T> => isa switch
     {
         GemmIsa.Avx512 when Avx512Kernel<T>.IsSupported => GemmIsa.Avx512,
