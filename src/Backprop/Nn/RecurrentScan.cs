@@ -49,6 +49,22 @@ internal static class RecurrentScan
         int steps = x.Size(0);
         var sequence = new RecurrentSequence(kind, Functional.Linear(x, weights.WeightIh, weights.BiasIh), weights.WeightHh, weights.BiasHh);
         var outputs = new Tensor[steps];
+        if (kind == RecurrentCellKind.Lstm && weights.WeightHr is null && observer is null)
+        {
+            // The LSTM's h and c travel stacked from step to step (see LstmStepOp): only the output views h.
+            var state = Tensor.Stack([h, c!]);
+            for (int s = 0; s < steps; s++)
+            {
+                int t = reverse ? steps - 1 - s : s;
+                var next = sequence.StepPacked(t, state, h);
+                // Rows whose sequence has ended (or, backward in time, not yet begun) keep their state unchanged.
+                if (mask is not null) next = Tensor.Where(mask.Select(0, t), next, state);
+                state = next;
+                h = state.Select(0, 0);
+                outputs[t] = mask is null ? h : Tensor.Where(mask.Select(0, t), h, 0.0);
+            }
+            return (Tensor.Stack(outputs), h, state.Select(0, 1));
+        }
         for (int s = 0; s < steps; s++)
         {
             int t = reverse ? steps - 1 - s : s;

@@ -6,7 +6,7 @@ namespace Backprop.Ops;
 /// <summary>
 /// The gradcheck rows of the fused recurrent ops: whole runs through <see cref="RecurrentScan"/> with every weight,
 /// the input and the initial state as inputs, so each row checks the step ops and the sink together (single step,
-/// multi-step, bidirectional, multi-layer, variable lengths, LSTM projection).
+/// multi-step, bidirectional, multi-layer, variable lengths, LSTM projection, LSTM with h and c passed apart).
 /// </summary>
 internal static class RecurrentGradcheck
 {
@@ -15,7 +15,7 @@ internal static class RecurrentGradcheck
     /// the output, final h and final c flattened into one vector.
     /// </summary>
     private static GradcheckCase Row(string name, RecurrentCellKind kind, int steps, int batch, int input, int hidden, int layers = 1,
-        bool bidirectional = false, bool bias = true, int projSize = 0, long[]? lengths = null)
+        bool bidirectional = false, bool bias = true, int projSize = 0, long[]? lengths = null, bool observed = false)
     {
         int gates = kind switch { RecurrentCellKind.Lstm => 4, RecurrentCellKind.Gru => 3, _ => 1 };
         int directions = bidirectional ? 2 : 1, outSize = projSize > 0 ? projSize : hidden;
@@ -50,7 +50,9 @@ internal static class RecurrentGradcheck
             var h0 = x[k++];
             var c0 = kind == RecurrentCellKind.Lstm ? x[k] : null;
             var mask = lengths is null ? null : RecurrentScan.StepMask(Tensor.FromArray(lengths, lengths.Length), steps);
-            var (output, h, c) = RecurrentScan.Run(kind, weights, layers, bidirectional, x[0], h0, c0, mask);
+            // An observer makes the LSTM pass h and c to each step apart, so the observed h carries the total gradient.
+            var (output, h, c) = RecurrentScan.Run(kind, weights, layers, bidirectional, x[0], h0, c0, mask,
+                observer: observed ? (_, _) => { } : null);
             return Tensor.Cat(c is null ? [output.Flatten(), h.Flatten()] : [output.Flatten(), h.Flatten(), c.Flatten()]);
         }
         return new GradcheckCase(name, Run, shapes.ToArray());
@@ -63,6 +65,7 @@ internal static class RecurrentGradcheck
         Row("Lstm bidirectional 2 layers", RecurrentCellKind.Lstm, 3, 2, 2, 2, layers: 2, bidirectional: true),
         Row("Lstm variable lengths", RecurrentCellKind.Lstm, 3, 3, 2, 2, lengths: [3, 1, 2]),
         Row("Lstm projection no bias", RecurrentCellKind.Lstm, 3, 2, 2, 3, bias: false, projSize: 2),
+        Row("Lstm observed steps", RecurrentCellKind.Lstm, 3, 3, 2, 2, lengths: [3, 1, 2], observed: true),
     ];
 
     public static IEnumerable<GradcheckCase> GruCases =>

@@ -95,6 +95,18 @@ internal sealed class RecurrentSequence
         }
     }
 
+    /// <summary>
+    /// Runs LSTM step <paramref name="t"/> from the packed state [2, B, H] (h then c), whose h part is
+    /// <paramref name="h"/> (a view of it, or the initial h it was stacked from): returns the next packed state.
+    /// </summary>
+    public Tensor StepPacked(int t, Tensor state, Tensor h)
+    {
+        if (state.Rank != 3 || state.Size(0) != 2 || state.Size(1) != Batch)
+            throw new ShapeMismatchException("Recurrent step", $"packed state {state.Shape} does not match [2, {Batch}, hidden] for the projected input {Projected.Shape}");
+        _previousHidden[t] = h;
+        return LstmStepOp.ApplyPacked(this, t, state);
+    }
+
     /// <summary>The rows P[t] [B, G·H] the kernels read.</summary>
     public Tensor ProjectedStep(int t) => ProjectedValues.Select(0, t);
 
