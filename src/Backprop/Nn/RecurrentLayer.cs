@@ -146,8 +146,8 @@ public abstract class RecurrentLayer : Module<RecurrentInput, (Tensor Output, Re
         var (hidden0, cell0) = InitialState(state, batched, batch, x);
 
         var (output, hidden, cell) = RecurrentScan.Run(CellKind, _weights, NumLayers, Bidirectional, x, hidden0, cell0, mask, Dropout,
-            IsTraining, StepObserver);
-        var result = !batched ? output.Squeeze(1) : BatchFirst ? output.Transpose(0, 1) : output;
+            IsTraining, StepObserver, batchFirstOutput: batched && BatchFirst);
+        var result = batched ? output : output.Squeeze(1);
         if (!batched)
         {
             hidden = hidden.Squeeze(1);

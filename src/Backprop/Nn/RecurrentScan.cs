@@ -16,9 +16,13 @@ internal static class RecurrentScan
     /// <param name="cell0">[layers · directions, batch, hidden] for the LSTM, else null.</param>
     /// <param name="mask">Bool [time, batch, 1], true where step t lies within sequence b; null when all are full length.</param>
     /// <param name="observer">Sees (t, h_t) of the last layer's forward direction.</param>
+    /// <param name="batchFirstOutput">
+    /// Stack the last layer's steps as [batch, time, outSize] (contiguous) rather than [time, batch, outSize]: a
+    /// batch-first caller then needs no transposed view, which the next Linear would copy forward and backward.
+    /// </param>
     public static (Tensor Output, Tensor Hidden, Tensor? Cell) Run(RecurrentCellKind kind, IReadOnlyList<RecurrentWeights> weights, int layers,
         bool bidirectional, Tensor x, Tensor hidden0, Tensor? cell0, Tensor? mask, double dropout = 0, bool training = false,
-        Action<int, Tensor>? observer = null)
+        Action<int, Tensor>? observer = null, bool batchFirstOutput = false)
     {
         int directions = bidirectional ? 2 : 1;
         var finalHidden = new Tensor[layers * directions];
@@ -30,8 +34,9 @@ internal static class RecurrentScan
             for (int direction = 0; direction < directions; direction++)
             {
                 int index = layer * directions + direction;
+                bool last = layer == layers - 1;
                 var (output, h, c) = Direction(kind, layerInput, weights[index], hidden0.Select(0, index), cell0?.Select(0, index), mask,
-                    reverse: direction == 1, layer == layers - 1 && direction == 0 ? observer : null);
+                    reverse: direction == 1, last && direction == 0 ? observer : null, last && batchFirstOutput ? 1 : 0);
                 outputs[direction] = output;
                 finalHidden[index] = h;
                 if (finalCell is not null) finalCell[index] = c!;
@@ -42,9 +47,12 @@ internal static class RecurrentScan
         return (layerInput, Tensor.Stack(finalHidden), finalCell is null ? null : Tensor.Stack(finalCell));
     }
 
-    /// <summary>One layer in one direction: returns the output [time, batch, outSize] and the final h (and c).</summary>
+    /// <summary>
+    /// One layer in one direction: returns the output, [time, batch, outSize] or with <paramref name="stackDim"/> 1
+    /// [batch, time, outSize], and the final h (and c).
+    /// </summary>
     private static (Tensor Output, Tensor H, Tensor? C) Direction(RecurrentCellKind kind, Tensor x, RecurrentWeights weights, Tensor h, Tensor? c,
-        Tensor? mask, bool reverse, Action<int, Tensor>? observer)
+        Tensor? mask, bool reverse, Action<int, Tensor>? observer, int stackDim)
     {
         int steps = x.Size(0);
         var sequence = new RecurrentSequence(kind, Functional.Linear(x, weights.WeightIh, weights.BiasIh), weights.WeightHh, weights.BiasHh);
@@ -63,7 +71,7 @@ internal static class RecurrentScan
                 h = state.Select(0, 0);
                 outputs[t] = mask is null ? h : Tensor.Where(mask.Select(0, t), h, 0.0);
             }
-            return (Tensor.Stack(outputs), h, state.Select(0, 1));
+            return (Tensor.Stack(outputs, stackDim), h, state.Select(0, 1));
         }
         for (int s = 0; s < steps; s++)
         {
@@ -82,7 +90,7 @@ internal static class RecurrentScan
             observer?.Invoke(t, h);
             outputs[t] = mask is null ? h : Tensor.Where(mask.Select(0, t), h, 0.0);
         }
-        return (Tensor.Stack(outputs), h, c);
+        return (Tensor.Stack(outputs, stackDim), h, c);
     }
 
     /// <summary>[time, batch, 1] Bool: whether step t lies within sequence b (lengths already checked).</summary>

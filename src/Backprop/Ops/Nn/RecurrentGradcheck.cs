@@ -15,7 +15,7 @@ internal static class RecurrentGradcheck
     /// the output, final h and final c flattened into one vector.
     /// </summary>
     private static GradcheckCase Row(string name, RecurrentCellKind kind, int steps, int batch, int input, int hidden, int layers = 1,
-        bool bidirectional = false, bool bias = true, int projSize = 0, long[]? lengths = null, bool observed = false)
+        bool bidirectional = false, bool bias = true, int projSize = 0, long[]? lengths = null, bool observed = false, bool batchFirstOutput = false)
     {
         int gates = kind switch { RecurrentCellKind.Lstm => 4, RecurrentCellKind.Gru => 3, _ => 1 };
         int directions = bidirectional ? 2 : 1, outSize = projSize > 0 ? projSize : hidden;
@@ -52,7 +52,7 @@ internal static class RecurrentGradcheck
             var mask = lengths is null ? null : RecurrentScan.StepMask(Tensor.FromArray(lengths, lengths.Length), steps);
             // An observer makes the LSTM pass h and c to each step apart, so the observed h carries the total gradient.
             var (output, h, c) = RecurrentScan.Run(kind, weights, layers, bidirectional, x[0], h0, c0, mask,
-                observer: observed ? (_, _) => { } : null);
+                observer: observed ? (_, _) => { } : null, batchFirstOutput: batchFirstOutput);
             return Tensor.Cat(c is null ? [output.Flatten(), h.Flatten()] : [output.Flatten(), h.Flatten(), c.Flatten()]);
         }
         return new GradcheckCase(name, Run, shapes.ToArray());
@@ -66,6 +66,7 @@ internal static class RecurrentGradcheck
         Row("Lstm variable lengths", RecurrentCellKind.Lstm, 3, 3, 2, 2, lengths: [3, 1, 2]),
         Row("Lstm projection no bias", RecurrentCellKind.Lstm, 3, 2, 2, 3, bias: false, projSize: 2),
         Row("Lstm observed steps", RecurrentCellKind.Lstm, 3, 3, 2, 2, lengths: [3, 1, 2], observed: true),
+        Row("Lstm batch-first output, 2 layers", RecurrentCellKind.Lstm, 3, 2, 2, 2, layers: 2, batchFirstOutput: true),
     ];
 
     public static IEnumerable<GradcheckCase> GruCases =>
@@ -73,6 +74,7 @@ internal static class RecurrentGradcheck
         Row("Gru single step", RecurrentCellKind.Gru, 1, 2, 3, 2),
         Row("Gru multi-step", RecurrentCellKind.Gru, 4, 2, 3, 2),
         Row("Gru bidirectional 2 layers", RecurrentCellKind.Gru, 3, 2, 2, 2, layers: 2, bidirectional: true),
+        Row("Gru batch-first output", RecurrentCellKind.Gru, 3, 2, 2, 2, bidirectional: true, batchFirstOutput: true),
         Row("Gru variable lengths", RecurrentCellKind.Gru, 4, 3, 2, 2, lengths: [2, 4, 1]),
     ];
 
