@@ -180,6 +180,38 @@ public class GemmTests
                 }
     }
 
+    [Theory]
+    [MemberData(nameof(KernelCases))]
+    public void Reading_A_by_rows_gives_the_bits_of_reading_it_panel_by_panel(string isa, string type, int threads)
+    {
+        if (type == "float") CheckByRows<float>(Enum.Parse<GemmIsa>(isa), threads);
+        else CheckByRows<double>(Enum.Parse<GemmIsa>(isa), threads);
+    }
+
+    private static void CheckByRows<T>(GemmIsa isa, int threads) where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var random = new Random(5);
+        int variant = 0;
+        // An LSTM's ∂W_hh shape (scaled down), partial slivers and panels, several k blocks (k = 520).
+        foreach (var (m, n, k) in new[] { (256, 64, 280), (37, 129, 20), (7, 600, 520), (61, 13, 33) })
+            foreach (var aLayout in Layouts)
+                foreach (var cLayout in new[] { Layout.RowMajor, Layout.Strided })
+                {
+                    bool accumulate = variant++ % 2 == 1;
+                    var a = new GemmTestMatrix<T>(m, k, aLayout, random);
+                    var b = new GemmTestMatrix<T>(k, n, Layout.RowMajor, random);
+                    var byRows = new GemmTestMatrix<T>(m, n, cLayout, random);
+                    var byPanels = new GemmTestMatrix<T>(m, n, cLayout, random);
+                    byRows.Data.CopyTo(byPanels.Data, 0);
+                    var before = byRows.Snapshot();
+                    foreach (var (c, rows) in new[] { (byRows, true), (byPanels, false) })
+                        Gemm.Multiply(m, n, k, a.Data, a.Offset, a.MatrixLayout, b.Data, b.Offset, b.MatrixLayout, c.Data, c.Offset, c.MatrixLayout,
+                            accumulate, new GemmSettings(isa, threads, SmallPath: false, MinFlopsPerThread: 1, ByRows: rows));
+                    GemmReference.AssertProduct(a, b, byRows, before, accumulate);
+                    Assert.True(byRows.Data.AsSpan().SequenceEqual(byPanels.Data), $"[{m}, {n}, {k}] A {aLayout} C {cLayout}");
+                }
+    }
+
     [Property(MaxTest = 60)]
     public void Any_product_matches_reference(PositiveInt m, PositiveInt n, PositiveInt k, byte layouts, bool accumulate, bool isDouble, byte isaIndex)
     {

@@ -18,7 +18,10 @@ internal enum GemmIsa
 /// <param name="Threads">At most this many participants in the parallel-for.</param>
 /// <param name="SmallPath">Whether tiny products skip packing for a direct loop.</param>
 /// <param name="MinFlopsPerThread">Work a participant must get before the product is split.</param>
-internal readonly record struct GemmSettings(GemmIsa Isa, int Threads, bool SmallPath = true, long MinFlopsPerThread = GemmSettings.DefaultMinFlopsPerThread)
+/// <param name="ByRows">Whether a blocked product packs B once and reads A by rows (see <see cref="GemmJob{T, TKernel}"/>);
+/// null: when A is large and B small (<see cref="Gemm"/> decides).</param>
+internal readonly record struct GemmSettings(GemmIsa Isa, int Threads, bool SmallPath = true, long MinFlopsPerThread = GemmSettings.DefaultMinFlopsPerThread,
+    bool? ByRows = null)
 {
     /// <summary>About 5 µs of one core's work: waking a spinning worker costs well under that.</summary>
     public const long DefaultMinFlopsPerThread = 1 << 19;
@@ -125,14 +128,33 @@ internal static unsafe partial class Gemm
             bias = null;
             accumulate = true;
         }
-        var job = swap
-            ? new GemmJob<T, TKernel>(n, m, k, b, bLayout.Column, bLayout.Row, a, aLayout.Column, aLayout.Row, c, cLayout.Column, cLayout.Row, accumulate)
-            : new GemmJob<T, TKernel>(m, n, k, a, aLayout.Row, aLayout.Column, b, bLayout.Row, bLayout.Column, c, cLayout.Row, cLayout.Column, accumulate,
-                bias: bias);
-        int tiles = job.Tiles;
+        if (swap)
+        {
+            (m, n) = (n, m);
+            T* t = a;
+            a = b;
+            b = t;
+            var first = aLayout;
+            aLayout = new MatrixLayout(bLayout.Column, bLayout.Row);
+            bLayout = new MatrixLayout(first.Column, first.Row);
+            cLayout = new MatrixLayout(cLayout.Column, cLayout.Row);
+        }
+        int panels = (n + TKernel.NR - 1) / TKernel.NR;
         long tileFlops = 2L * TKernel.MR * TKernel.NR * k;
         int grain = (int)Math.Clamp((settings.MinFlopsPerThread + tileFlops - 1) / tileFlops, 1, int.MaxValue);
-        CpuParallel.For(tiles, ref job, grain, settings.Threads, chunksPerThread: 4);
+        T* sharedB = null;
+        bool byRows = settings.ByRows ?? (panels >= 2 && (long)m * k * sizeof(T) > ByRowsMinABytes
+            && (long)k * panels * TKernel.NR * sizeof(T) <= ByRowsMaxBBytes && Math.Min(settings.Threads, CpuParallel.ThreadCount) > 1);
+        if (byRows)
+        {
+            // Panel by panel, every chunk would read all its rows of A once per panel, and a large A comes from L3 each
+            // time: the LSTM workload's ∂W_hh took 10% longer so. B is packed once here, for all chunks, instead.
+            sharedB = GemmBuffers.SharedB<T>(k * panels * TKernel.NR);
+            GemmPacking.PackAllPanels(k, n, TKernel.NR, b, bLayout.Row, bLayout.Column, sharedB);
+        }
+        var job = new GemmJob<T, TKernel>(m, n, k, a, aLayout.Row, aLayout.Column, b, bLayout.Row, bLayout.Column, c, cLayout.Row, cLayout.Column,
+            accumulate, sharedB, bias, byRows: sharedB != null);
+        CpuParallel.For(job.Tiles, ref job, grain, settings.Threads, chunksPerThread: 4);
     }
 
     /// <summary>
@@ -146,6 +168,15 @@ internal static unsafe partial class Gemm
         double wide = transposable && transposed > SwapGain * straight ? transposed : straight;
         return Fill<Avx512NarrowKernel<T>, T>(m, n) > 1.05 * wide;
     }
+
+    /// <summary>
+    /// A is larger than this before a product reads it by rows: smaller, the rows a core reads stay in its L2 from
+    /// panel to panel, and packing B apart first made the mlp workload 5% slower.
+    /// </summary>
+    private const long ByRowsMinABytes = 1024 * 1024;
+
+    /// <summary>B packed is at most this large for a product read by rows: each core keeps all of it in its L2.</summary>
+    private const long ByRowsMaxBBytes = 1280 * 1024;
 
     /// <summary>How much better the transposed product must fill its tiles to be worth scattering every tile.</summary>
     private const double SwapGain = 1.25;

@@ -177,10 +177,14 @@ internal static unsafe class GemmBuffers
 {
     [ThreadStatic] private static byte[]? t_packedA;
     [ThreadStatic] private static byte[]? t_packedB;
+    [ThreadStatic] private static byte[]? t_sharedB;
 
     public static T* PackedA<T>(int elements) where T : unmanaged => (T*)Aligned(ref t_packedA, (nint)elements * sizeof(T));
 
     public static T* PackedB<T>(int elements) where T : unmanaged => (T*)Aligned(ref t_packedB, (nint)elements * sizeof(T));
+
+    /// <summary>All of B, packed by the calling thread for every participant of one product.</summary>
+    public static T* SharedB<T>(int elements) where T : unmanaged => (T*)Aligned(ref t_sharedB, (nint)elements * sizeof(T));
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static byte* Aligned(ref byte[]? buffer, nint bytes)
