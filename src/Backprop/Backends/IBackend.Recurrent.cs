@@ -22,15 +22,17 @@ public partial interface IBackend
     /// <summary>
     /// LSTM step. gates [B, 4H] holds h·W_hhᵀ; the pre-activations are input + gates + bias, where input [B, 4H] is
     /// the step's x·W_ihᵀ + b_ih (already in gates when null) and bias is b_hh. gates is overwritten with the activated gates (σ(i), σ(f), tanh(g), σ(o)), which the backward reads. From the previous
-    /// cell c [B, H] it writes c' = f·c + i·g into cellOut and h' = o·tanh(c') into hiddenOut.
+    /// cell c [B, H] it writes c' = f·c + i·g into cellOut, tanh(c') into tanhCellOut (for the backward, which
+    /// would otherwise compute it again) and h' = o·tanh(c') into hiddenOut.
     /// </summary>
-    void LstmCellForward(StridedView gates, StridedView? input, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut);
+    void LstmCellForward(StridedView gates, StridedView? input, StridedView? bias, StridedView cell, StridedView hiddenOut, StridedView cellOut,
+        StridedView tanhCellOut);
 
     /// <summary>
-    /// The LSTM step's backward from the activated gates, the previous cell c, the step's c' and the gradients ∂h' and
-    /// ∂c' (each [B, H]): writes the gradient of the pre-activations [B, 4H] and ∂c [B, H].
+    /// The LSTM step's backward from the activated gates, the previous cell c, the forward's tanh(c') and the gradients
+    /// ∂h' and ∂c' (each [B, H]): writes the gradient of the pre-activations [B, 4H] and ∂c [B, H].
     /// </summary>
-    void LstmCellBackward(StridedView gates, StridedView cell, StridedView cellOut, StridedView gradHiddenOut, StridedView gradCellOut,
+    void LstmCellBackward(StridedView gates, StridedView cell, StridedView tanhCellOut, StridedView gradHiddenOut, StridedView gradCellOut,
         StridedView gradGates, StridedView gradCell);
 
     /// <summary>
