@@ -97,10 +97,15 @@ internal static class Engine
         var (previousFile, previousLine) = (t_backwardFile, t_backwardLine);
         (t_backwardFile, t_backwardLine) = (callerFile, callerLine);
         t_depth++;
+        bool outermost = false;
         try
         {
             Run(scratch, roots, rootGrads, retainGraph, createGraph, captures);
-            if (t_depth == 1) RunCallbacks();
+            if (t_depth == 1)
+            {
+                RunCallbacks();
+                outermost = true;
+            }
         }
         finally
         {
@@ -112,7 +117,14 @@ internal static class Engine
             // leaves filled: the next backward on this thread would find them as gradients its own node never set.
             scratch.Clear();
         }
+        if (outermost) BackwardFinished?.Invoke();
     }
+
+    /// <summary>
+    /// Raised on the calling thread after an outermost backward pass completes, when the graph it freed has just become
+    /// garbage: a backend's memory pool reclaims its buffers then rather than in the middle of the next forward pass.
+    /// </summary>
+    internal static event Action? BackwardFinished;
 
     private static void Run(Scratch scratch, IReadOnlyList<Tensor> roots, IReadOnlyList<Tensor> rootGrads, bool retainGraph, bool createGraph,
         Dictionary<Node, Tensor?>? captures)

@@ -36,6 +36,21 @@ public class CpuMemoryPoolTests
     }
 
     [Fact]
+    public void A_backward_pass_that_rented_half_a_cycle_ends_with_a_pass()
+    {
+        // 64 MiB cycles; the backward rents one 40 MiB gradient (x's): more than half a cycle, less than a whole one, so
+        // only the end of the backward pass can run a pass (its activations are garbage then, not in mid-forward).
+        using var settings = new PoolSettingsScope(cycleBytes: 64 * MiB);
+        var x = Tensor.Ones([10 * (int)MiB], requiresGrad: true);
+        var loss = x.Sum();
+        CpuMemoryPool.Reclaim();
+        int before = CpuMemoryPool.Statistics.Passes;
+        loss.Backward();
+        Assert.True(CpuMemoryPool.Statistics.Passes > before, "no pass ran at the end of the backward pass");
+        Assert.Equal(1f, x.Grad!.Max().Item<float>());
+    }
+
+    [Fact]
     public void A_training_loop_stops_allocating_large_buffers()
     {
         var w = Tensor.Randn([200, 300], requiresGrad: true);

@@ -8,9 +8,9 @@ namespace Backprop.Backends.Cpu;
 /// every time; fresh, each would land on the large-object heap and every few such allocations the runtime would run
 /// a full (gen2) collection and fault in new pages. Tensors have no Dispose, so the pool learns that a buffer is free
 /// the way the GC does: each rented array is tracked with a weak reference to the storage that holds it. After every
-/// <see cref="ReclaimAfterBytes"/> rented, hit or miss, the pool runs a pass: a young-generation collection (cheap:
-/// step-local tensors are young and few survive), after which it takes back the arrays whose storages died and trims
-/// what it keeps idle.
+/// <see cref="ReclaimAfterBytes"/> rented, hit or miss, and at the end of a backward pass once half that has been
+/// rented, the pool runs a pass: a young-generation collection (cheap: step-local tensors are young and few survive),
+/// after which it takes back the arrays whose storages died and trims what it keeps idle.
 /// </summary>
 /// <remarks>
 /// <para>
@@ -186,6 +186,21 @@ internal static class CpuMemoryPool
             if (fresh) s_freshBytesSinceFullCollection += bytes;
         }
         return storage;
+    }
+
+    static CpuMemoryPool() => Engine.BackwardFinished += AfterBackward;
+
+    /// <summary>
+    /// Runs a pass at the end of a backward pass once half a cycle has been rented since the last one. A training
+    /// step's activations are garbage then; a pass on schedule in the middle of the forward instead finds them alive,
+    /// so the forced collection promotes them (and their graph) to older generations, where they die and need full
+    /// collections. The lstm workload rents about 27 MB a step: its steps took 4% less time with passes at their ends.
+    /// </summary>
+    private static void AfterBackward()
+    {
+        if (Volatile.Read(ref s_bytesSinceReclaim) < ReclaimAfterBytes / 2 || !Monitor.TryEnter(PassGate)) return;
+        try { RunPass(); }
+        finally { Monitor.Exit(PassGate); }
     }
 
     /// <summary>Takes the newest free array of the length, if any; a first try for a rent records the request.</summary>
