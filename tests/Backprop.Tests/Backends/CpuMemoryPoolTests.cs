@@ -36,11 +36,11 @@ public class CpuMemoryPoolTests
     }
 
     [Fact]
-    public void A_backward_pass_that_rented_half_a_cycle_ends_with_a_pass()
+    public void A_backward_pass_that_rented_a_cycle_ends_with_a_pass()
     {
-        // 64 MiB cycles; the backward rents one 40 MiB gradient (x's): more than half a cycle, less than a whole one, so
-        // only the end of the backward pass can run a pass (its activations are garbage then, not in mid-forward).
-        using var settings = new PoolSettingsScope(cycleBytes: 64 * MiB);
+        // 32 MiB cycles; the backward rents one 40 MiB gradient (x's): more than a cycle, less than the two after which
+        // renting runs a pass, so only the end of the backward pass can run one (its activations are garbage then).
+        using var settings = new PoolSettingsScope(cycleBytes: 32 * MiB);
         var x = Tensor.Ones([10 * (int)MiB], requiresGrad: true);
         var loss = x.Sum();
         CpuMemoryPool.Reclaim();

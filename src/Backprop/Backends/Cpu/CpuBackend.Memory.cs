@@ -3,9 +3,10 @@ namespace Backprop.Backends.Cpu;
 public sealed partial class CpuBackend
 {
     /// <summary>
-    /// How many bytes of large tensor buffers are handed out between two of the memory pool's reclaim passes
-    /// (<see cref="CpuMemoryPool"/>). Larger means fewer young-generation collections and more memory held; in a
-    /// steady workload the pool keeps about twice this beyond what is alive. Default 32 MiB.
+    /// How many bytes of large tensor buffers are handed out before the memory pool's next reclaim pass
+    /// (<see cref="CpuMemoryPool"/>), which runs at the end of a backward pass (after twice this in a loop without
+    /// backward passes). Larger means fewer young-generation collections and more memory held; in a steady training
+    /// loop the pool keeps about twice this beyond what is alive. Default 32 MiB.
     /// </summary>
     public static long PoolCycleBytes
     {
