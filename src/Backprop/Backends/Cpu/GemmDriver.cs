@@ -64,7 +64,6 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
         int nPanels = (_n + nr - 1) / nr;
         T* packedA = GemmBuffers.PackedA<T>(_kc * mr);
         T* tile = stackalloc T[mr * nr];
-        bool directA = _aCol == 1 || _aRow == 1;
 
         for (int p0 = 0; p0 < _k; p0 += _kc)
         {
@@ -88,16 +87,8 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
                     if (jpHi * mPanels + ip >= end) jpHi--;
                     if (jpLo > jpHi) continue;
 
+                    T* a = Sliver(ip, p0, kc, packedA, out nint aRow, out nint aCol);
                     int i0 = ip * mr, rows = Math.Min(mr, _m - i0);
-                    T* a = _a + i0 * _aRow + p0 * _aCol;
-                    nint aRow = _aRow, aCol = _aCol;
-                    if (rows < mr || !directA)
-                    {
-                        GemmPacking.PackA(kc, rows, mr, a, aRow, aCol, packedA);
-                        a = packedA;
-                        aRow = 1;
-                        aCol = mr;
-                    }
                     for (int jp = jpLo; jp <= jpHi; jp++)
                         RunTile(kc, a, aRow, aCol, groupB + (nint)(jp - group) * kc * nr, i0, rows, jp * nr, accumulate, bias, tile);
                 }
@@ -113,7 +104,6 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
         int firstSliver = start / nPanels, lastSliver = (end - 1) / nPanels;
         T* packedA = GemmBuffers.PackedA<T>(_kc * mr);
         T* tile = stackalloc T[mr * nr];
-        bool directA = _aCol == 1 || _aRow == 1;
         for (int p0 = 0; p0 < _k; p0 += _kc)
         {
             int kc = Math.Min(_kc, _k - p0);
@@ -123,20 +113,27 @@ internal readonly unsafe struct GemmJob<T, TKernel> : IParallelBody
             for (int ip = firstSliver; ip <= lastSliver; ip++)
             {
                 int jpLo = ip == firstSliver ? start % nPanels : 0, jpHi = ip == lastSliver ? (end - 1) % nPanels : nPanels - 1;
+                T* a = Sliver(ip, p0, kc, packedA, out nint aRow, out nint aCol);
                 int i0 = ip * mr, rows = Math.Min(mr, _m - i0);
-                T* a = _a + i0 * _aRow + p0 * _aCol;
-                nint aRow = _aRow, aCol = _aCol;
-                if (rows < mr || !directA)
-                {
-                    GemmPacking.PackA(kc, rows, mr, a, aRow, aCol, packedA);
-                    a = packedA;
-                    aRow = 1;
-                    aCol = mr;
-                }
                 for (int jp = jpLo; jp <= jpHi; jp++)
                     RunTile(kc, a, aRow, aCol, blockB + (nint)jp * kc * nr, i0, rows, jp * nr, accumulate, bias, tile);
             }
         }
+    }
+
+    /// <summary>
+    /// Sliver <paramref name="ip"/> of A (MR rows) in k block <paramref name="p0"/>: read in place when it is whole and
+    /// has a unit stride, else packed into <paramref name="packedA"/>.
+    /// </summary>
+    private readonly T* Sliver(int ip, int p0, int kc, T* packedA, out nint aRow, out nint aCol)
+    {
+        int mr = TKernel.MR, i0 = ip * mr, rows = Math.Min(mr, _m - i0);
+        T* a = _a + i0 * _aRow + p0 * _aCol;
+        (aRow, aCol) = (_aRow, _aCol);
+        if (rows == mr && (_aCol == 1 || _aRow == 1)) return a;
+        GemmPacking.PackA(kc, rows, mr, a, aRow, aCol, packedA);
+        (aRow, aCol) = (1, mr);
+        return packedA;
     }
 
     /// <summary>One MR×NR tile of C at (i0, j) from a sliver of A and a packed panel of B.</summary>
