@@ -57,40 +57,31 @@ internal static class RecurrentScan
         int steps = x.Size(0);
         var sequence = new RecurrentSequence(kind, Functional.Linear(x, weights.WeightIh, weights.BiasIh), weights.WeightHh, weights.BiasHh);
         var outputs = new Tensor[steps];
-        if (kind == RecurrentCellKind.Lstm && weights.WeightHr is null && observer is null)
-        {
-            // The LSTM's h and c travel stacked from step to step (see LstmStepOp): only the output views h.
-            var state = Tensor.Stack([h, c!]);
-            for (int s = 0; s < steps; s++)
-            {
-                int t = reverse ? steps - 1 - s : s;
-                var next = sequence.StepPacked(t, state, h);
-                // Rows whose sequence has ended (or, backward in time, not yet begun) keep their state unchanged.
-                if (mask is not null) next = Tensor.Where(mask.Select(0, t), next, state);
-                state = next;
-                h = state.Select(0, 0);
-                outputs[t] = mask is null ? h : Tensor.Where(mask.Select(0, t), h, 0.0);
-            }
-            return (Tensor.Stack(outputs, stackDim), h, state.Select(0, 1));
-        }
+        // The LSTM's h and c travel stacked from step to step (see LstmStepOp), unless an observed h must carry the
+        // total gradient or a projection makes h narrower than c: then the output views h of each stacked state.
+        var state = kind == RecurrentCellKind.Lstm && weights.WeightHr is null && observer is null ? Tensor.Stack([h, c!]) : null;
         for (int s = 0; s < steps; s++)
         {
             int t = reverse ? steps - 1 - s : s;
-            var (hNext, cNext) = sequence.Step(t, h, c);
-            if (weights.WeightHr is not null) hNext = Functional.Linear(hNext, weights.WeightHr);
-            if (mask is not null)
+            // Rows whose sequence has ended (or, backward in time, not yet begun) keep their state unchanged.
+            var live = mask?.Select(0, t);
+            if (state is not null)
             {
-                // Rows whose sequence has ended (or, backward in time, not yet begun) keep their state unchanged.
-                var live = mask.Select(0, t);
-                hNext = Tensor.Where(live, hNext, h);
-                if (cNext is not null) cNext = Tensor.Where(live, cNext, c!);
+                var next = sequence.StepPacked(t, state, h);
+                state = live is null ? next : Tensor.Where(live, next, state);
+                h = state.Select(0, 0);
             }
-            h = hNext;
-            c = cNext;
+            else
+            {
+                var (hNext, cNext) = sequence.Step(t, h, c);
+                if (weights.WeightHr is not null) hNext = Functional.Linear(hNext, weights.WeightHr);
+                h = live is null ? hNext : Tensor.Where(live, hNext, h);
+                c = live is null || cNext is null ? cNext : Tensor.Where(live, cNext, c!);
+            }
             observer?.Invoke(t, h);
-            outputs[t] = mask is null ? h : Tensor.Where(mask.Select(0, t), h, 0.0);
+            outputs[t] = live is null ? h : Tensor.Where(live, h, 0.0);
         }
-        return (Tensor.Stack(outputs, stackDim), h, c);
+        return (Tensor.Stack(outputs, stackDim), h, state?.Select(0, 1) ?? c);
     }
 
     /// <summary>[time, batch, 1] Bool: whether step t lies within sequence b (lengths already checked).</summary>

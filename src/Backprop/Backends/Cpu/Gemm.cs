@@ -121,15 +121,15 @@ internal static unsafe partial class Gemm
         // stores whole rows again) or when it pads the tiles much less (a narrow C, such as [128, 10]).
         bool swap = cLayout.Column != 1 && cLayout.Row == 1
             || cLayout.Column == 1 && Fill<TKernel, T>(n, m) > SwapGain * Fill<TKernel, T>(m, n);
-        if (swap && bias != null)
-        {
-            // Swapped, the bias would run down the tiles' columns: write it first and accumulate instead.
-            FillRows(m, n, bias, c, cLayout);
-            bias = null;
-            accumulate = true;
-        }
         if (swap)
         {
+            if (bias != null)
+            {
+                // Swapped, the bias would run down the tiles' columns: write it first and accumulate instead.
+                FillRows(m, n, bias, c, cLayout);
+                bias = null;
+                accumulate = true;
+            }
             (m, n) = (n, m);
             T* t = a;
             a = b;
@@ -143,9 +143,8 @@ internal static unsafe partial class Gemm
         long tileFlops = 2L * TKernel.MR * TKernel.NR * k;
         int grain = (int)Math.Clamp((settings.MinFlopsPerThread + tileFlops - 1) / tileFlops, 1, int.MaxValue);
         T* sharedB = null;
-        bool byRows = settings.ByRows ?? (panels >= 2 && (long)m * k * sizeof(T) > ByRowsMinABytes
-            && (long)k * panels * TKernel.NR * sizeof(T) <= ByRowsMaxBBytes && Math.Min(settings.Threads, CpuParallel.ThreadCount) > 1);
-        if (byRows)
+        if (settings.ByRows ?? (panels >= 2 && (long)m * k * sizeof(T) > ByRowsMinABytes
+            && (long)k * panels * TKernel.NR * sizeof(T) <= ByRowsMaxBBytes && Math.Min(settings.Threads, CpuParallel.ThreadCount) > 1))
         {
             // Panel by panel, every chunk would read all its rows of A once per panel, and a large A comes from L3 each
             // time: the LSTM workload's ∂W_hh took 10% longer so. B is packed once here, for all chunks, instead.
